@@ -1,0 +1,226 @@
+"""A connection to one origin that connects lazily and then speaks HTTP/1.1 or HTTP/2.
+
+Generated from ``httpcore_fast/_async/connection.py`` by
+``scripts/unasync.py``: do not edit, edit the async source.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import ssl
+import types
+import typing
+
+from .._backends.sync import SyncBackend
+from .._backends.base import SOCKET_OPTION, NetworkBackend, NetworkStream
+from .._exceptions import ConnectError, ConnectTimeout
+from .._models import Origin, Request, Response
+from .._ssl import shared_ssl_context
+from .._synchronization import Semaphore
+from .._trace import Trace
+from .http11 import HTTP11Connection, same_origin
+from .interfaces import ConnectionInterface
+
+RETRIES_BACKOFF_FACTOR = 0.5  # seconds: retry delays are 0, 0.5, 1, 2, 4, ...
+
+logger = logging.getLogger("httpcore.connection")
+
+
+def exponential_backoff(factor: float) -> typing.Iterator[float]:
+    """Yield retry delays in seconds: 0, then ``factor * 2**n`` for n = 0, 1, 2, ..."""
+    yield 0
+    for n in itertools.count():
+        yield factor * 2**n
+
+
+class HTTPConnection(ConnectionInterface):
+    """A connection to ``origin`` that opens its network stream on the first request.
+
+    TCP (or ``uds``), then TLS for https/wss with ALPN ``http/1.1`` (and ``h2`` when
+    ``http2`` is true); the negotiated protocol picks ``HTTP11Connection`` or
+    ``HTTP2Connection``. ``retries``: how many times a failed connect
+    (``ConnectError`` / ``ConnectTimeout``) is retried, with exponential backoff.
+    ``keepalive_expiry`` is in seconds.
+    """
+
+    def __init__(
+        self,
+        origin: Origin,
+        ssl_context: ssl.SSLContext | None = None,
+        keepalive_expiry: float | None = None,
+        http1: bool = True,
+        http2: bool = False,
+        retries: int = 0,
+        local_address: str | None = None,
+        uds: str | None = None,
+        network_backend: NetworkBackend | None = None,
+        socket_options: typing.Iterable[SOCKET_OPTION] | None = None,
+    ) -> None:
+        self._origin = origin
+        self._ssl_context = ssl_context
+        self._keepalive_expiry = keepalive_expiry
+        self._http1 = http1
+        self._http2 = http2
+        self._retries = retries
+        self._local_address = local_address
+        self._uds = uds
+        self._network_backend: NetworkBackend = (
+            SyncBackend() if network_backend is None else network_backend
+        )
+        self._socket_options = socket_options
+        self._connection: ConnectionInterface | None = None
+        self._connect_failed = False
+        self._connect_lock: Semaphore | None = None
+
+    def handle_request(self, request: Request) -> Response:
+        """Connect if needed, then send ``request`` on the protocol connection.
+
+        Raises ``RuntimeError`` for a request to another origin, ``ConnectError`` /
+        ``ConnectTimeout`` if connecting fails (after ``retries``), and whatever the
+        protocol connection raises.
+        """
+        connection = self._connection
+        if connection is None:
+            if not same_origin(request.url, self._origin):
+                raise RuntimeError(
+                    f"Attempted to send request to {request.url.origin} on connection "
+                    f"to {self._origin}"
+                )
+            if self._connect_lock is None:
+                self._connect_lock = Semaphore(1)
+            try:
+                with self._connect_lock:
+                    if self._connection is None:
+                        stream = self._connect(request)
+                        self._connection = self._protocol_connection(stream)
+            except BaseException as exc:
+                self._connect_failed = True
+                raise exc
+            connection = self._connection
+        return connection.handle_request(request)
+
+    def _protocol_connection(self, stream: NetworkStream) -> ConnectionInterface:
+        ssl_object = stream.get_extra_info("ssl_object")
+        http2_negotiated = (
+            ssl_object is not None and ssl_object.selected_alpn_protocol() == "h2"
+        )
+        if http2_negotiated or (self._http2 and not self._http1):
+            from .http2 import HTTP2Connection
+
+            return HTTP2Connection(
+                origin=self._origin, stream=stream, keepalive_expiry=self._keepalive_expiry
+            )
+        return HTTP11Connection(
+            origin=self._origin, stream=stream, keepalive_expiry=self._keepalive_expiry
+        )
+
+    def _connect(self, request: Request) -> NetworkStream:
+        timeouts = request.extensions.get("timeout") or {}
+        sni_hostname = request.extensions.get("sni_hostname", None)
+        timeout = timeouts.get("connect", None)
+
+        retries_left = self._retries
+        delays = exponential_backoff(factor=RETRIES_BACKOFF_FACTOR)
+
+        while True:
+            try:
+                if self._uds is None:
+                    kwargs: dict[str, typing.Any] = {
+                        "host": self._origin.host.decode("ascii"),
+                        "port": self._origin.port,
+                        "local_address": self._local_address,
+                        "timeout": timeout,
+                        "socket_options": self._socket_options,
+                    }
+                    with Trace("connect_tcp", logger, request, kwargs) as trace:
+                        stream = self._network_backend.connect_tcp(**kwargs)
+                        trace.return_value = stream
+                else:
+                    kwargs = {
+                        "path": self._uds,
+                        "timeout": timeout,
+                        "socket_options": self._socket_options,
+                    }
+                    with Trace("connect_unix_socket", logger, request, kwargs) as trace:
+                        stream = self._network_backend.connect_unix_socket(**kwargs)
+                        trace.return_value = stream
+
+                if self._origin.scheme in (b"https", b"wss"):
+                    if self._ssl_context is None:
+                        ssl_context = shared_ssl_context(http2=self._http2)
+                    else:
+                        # As httpcore does: ALPN is set on the caller's context.
+                        ssl_context = self._ssl_context
+                        ssl_context.set_alpn_protocols(
+                            ["http/1.1", "h2"] if self._http2 else ["http/1.1"]
+                        )
+                    kwargs = {
+                        "ssl_context": ssl_context,
+                        "server_hostname": sni_hostname or self._origin.host.decode("ascii"),
+                        "timeout": timeout,
+                    }
+                    with Trace("start_tls", logger, request, kwargs) as trace:
+                        stream = stream.start_tls(**kwargs)
+                        trace.return_value = stream
+                return stream
+            except (ConnectError, ConnectTimeout):
+                if retries_left <= 0:
+                    raise
+                retries_left -= 1
+                delay = next(delays)
+                with Trace("retry", logger, request, kwargs):
+                    self._network_backend.sleep(delay)
+
+    def can_handle_request(self, origin: Origin) -> bool:
+        return origin == self._origin
+
+    def close(self) -> None:
+        if self._connection is not None:
+            with Trace("close", logger, None, {}):
+                self._connection.close()
+
+    def is_available(self) -> bool:
+        if self._connection is None:
+            # While connecting, a connection that may turn out HTTP/2 can already be
+            # promised to further requests (they wait for the connect).
+            return (
+                self._http2
+                and (self._origin.scheme == b"https" or not self._http1)
+                and not self._connect_failed
+            )
+        return self._connection.is_available()
+
+    def has_expired(self) -> bool:
+        if self._connection is None:
+            return self._connect_failed
+        return self._connection.has_expired()
+
+    def is_idle(self) -> bool:
+        if self._connection is None:
+            return self._connect_failed
+        return self._connection.is_idle()
+
+    def is_closed(self) -> bool:
+        if self._connection is None:
+            return self._connect_failed
+        return self._connection.is_closed()
+
+    def info(self) -> str:
+        if self._connection is None:
+            return "CONNECTION FAILED" if self._connect_failed else "CONNECTING"
+        return self._connection.info()
+
+    def __repr__(self) -> str:
+        return f"<{self.__class__.__name__} [{self.info()}]>"
+
+    def __enter__(self) -> HTTPConnection:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc_value: BaseException | None = None,
+        traceback: types.TracebackType | None = None,
+    ) -> None:
+        self.close()

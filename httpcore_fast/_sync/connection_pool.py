@@ -1,0 +1,398 @@
+"""The connection pool: origin-indexed, O(1) acquire and release, FIFO waiters.
+
+Generated from ``httpcore_fast/_async/connection_pool.py`` by
+``scripts/unasync.py``: do not edit, edit the async source.
+
+State (guarded by one lock, never held across an ``await``):
+
+* ``_pool``: every connection, in creation order (an insertion-ordered dict used as a set);
+* ``_available``: per origin, a stack of connections that can take a request now (LIFO:
+  the most recently used socket is the warmest);
+* ``_idle_since``: the same connections, oldest first, with the time they became idle,
+  for ``max_keepalive_connections``, ``keepalive_expiry`` and making room for other origins;
+* ``_waiters``: requests waiting for a connection, first in first out.
+
+Only the connection handed out is checked for liveness (``has_expired``). Connections are
+closed outside the lock. Every path that gives up a connection (response closed, error,
+cancellation, timeout while waiting) returns its slot, so slots never leak.
+"""
+
+from __future__ import annotations
+
+import collections
+import ssl
+import sys
+import time
+import types
+import typing
+
+from .._backends.sync import SyncBackend
+from .._backends.base import SOCKET_OPTION, NetworkBackend
+from .._exceptions import ConnectionNotAvailable, UnsupportedProtocol
+from .._models import Origin, Proxy, Request, Response
+from .._synchronization import Event, ShieldCancellation, ThreadLock
+from .connection import HTTPConnection
+from .http11 import DEFAULT_PORTS
+from .interfaces import ConnectionInterface, RequestInterface
+
+OriginKey = typing.Tuple[bytes, bytes, int]
+
+
+class _Waiter:
+    """A request waiting for a connection (or for permission to open one)."""
+
+    __slots__ = ("key", "request", "event", "connection", "fresh")
+
+    def __init__(self, key: OriginKey, request: Request, event: Event) -> None:
+        self.key = key
+        self.request = request
+        self.event = event
+        self.connection: ConnectionInterface | None = None
+        self.fresh = False  # the connection was created for this waiter, never used
+
+
+class ConnectionPool(RequestInterface):
+    """A pool of connections, shared by all requests made through it.
+
+    Parameters (httpcore 1.0.x's): ``ssl_context`` for https origins (default: the
+    process-wide certifi context); ``proxy`` (``Proxy``); ``max_connections`` (None: no
+    limit); ``max_keepalive_connections`` idle connections kept (None: up to
+    ``max_connections``); ``keepalive_expiry`` seconds an idle connection is kept (None:
+    no limit); ``http1`` / ``http2`` protocols to offer; ``retries`` connect retries;
+    ``local_address`` to bind; ``uds`` a Unix socket path to connect to instead of TCP;
+    ``network_backend``; ``socket_options``.
+    """
+
+    def __init__(
+        self,
+        ssl_context: ssl.SSLContext | None = None,
+        proxy: Proxy | None = None,
+        max_connections: int | None = 10,
+        max_keepalive_connections: int | None = None,
+        keepalive_expiry: float | None = None,
+        http1: bool = True,
+        http2: bool = False,
+        retries: int = 0,
+        local_address: str | None = None,
+        uds: str | None = None,
+        network_backend: NetworkBackend | None = None,
+        socket_options: typing.Iterable[SOCKET_OPTION] | None = None,
+    ) -> None:
+        self._ssl_context = ssl_context
+        self._proxy = proxy
+        if proxy is not None:
+            raise NotImplementedError(
+                "ConnectionPool(proxy=...) is not supported yet: use HTTPProxy / SOCKSProxy"
+            )
+        self._max_connections = sys.maxsize if max_connections is None else max_connections
+        self._max_keepalive_connections = min(
+            self._max_connections,
+            sys.maxsize if max_keepalive_connections is None else max_keepalive_connections,
+        )
+        self._keepalive_expiry = keepalive_expiry
+        self._http1 = http1
+        self._http2 = http2
+        self._retries = retries
+        self._local_address = local_address
+        self._uds = uds
+        self._network_backend = SyncBackend() if network_backend is None else network_backend
+        self._socket_options = socket_options
+
+        self._lock = ThreadLock()
+        self._pool: dict[ConnectionInterface, OriginKey] = {}
+        self._available: dict[OriginKey, list[ConnectionInterface]] = {}
+        self._idle_since: dict[ConnectionInterface, float] = {}
+        self._waiters: collections.deque[_Waiter] = collections.deque()
+        self._active_requests = 0
+
+    def create_connection(self, origin: Origin) -> ConnectionInterface:
+        """Build (not yet connect) a connection to ``origin``; proxies override this."""
+        return HTTPConnection(
+            origin=origin,
+            ssl_context=self._ssl_context,
+            keepalive_expiry=self._keepalive_expiry,
+            http1=self._http1,
+            http2=self._http2,
+            retries=self._retries,
+            local_address=self._local_address,
+            uds=self._uds,
+            network_backend=self._network_backend,
+            socket_options=self._socket_options,
+        )
+
+    @property
+    def connections(self) -> list[ConnectionInterface]:
+        """A snapshot list of the pool's connections, oldest first."""
+        return list(self._pool)
+
+    # ------------------------------------------------------------------ requests
+
+    def handle_request(self, request: Request) -> Response:
+        """Send ``request`` on a pooled connection; the response body is unread and
+        closing it returns the connection to the pool.
+
+        Raises ``UnsupportedProtocol`` for a URL that is not http(s)/ws(s),
+        ``PoolTimeout`` if no connection is free within the ``pool`` timeout, and the
+        exceptions of the connection.
+        """
+        url = request.url
+        scheme = url.scheme
+        port = DEFAULT_PORTS.get(scheme)
+        if port is None:
+            if scheme == b"":
+                raise UnsupportedProtocol(
+                    "Request URL is missing an 'http://' or 'https://' protocol."
+                )
+            raise UnsupportedProtocol(
+                f"Request URL has an unsupported protocol '{scheme.decode()}://'."
+            )
+        key = (scheme, url.host, url.port or port)
+        timeouts = request.extensions.get("timeout")
+        pool_timeout = timeouts.get("pool", None) if timeouts else None
+
+        while True:
+            connection = self._acquire(key, request, pool_timeout)
+            try:
+                response = connection.handle_request(request)
+            except ConnectionNotAvailable:
+                # It could take the request when handed out, and no longer can (closed,
+                # or an HTTP/2 connection out of streams): give it back, try again.
+                self._release(connection)
+                continue
+            except BaseException as exc:
+                with ShieldCancellation():
+                    self._release(connection)
+                raise exc from None
+            break
+
+        response.stream = PoolByteStream(response.stream, self, connection)
+        return response
+
+    def _acquire(
+        self, key: OriginKey, request: Request, timeout: float | None
+    ) -> ConnectionInterface:
+        closing: list[ConnectionInterface] = []
+        with self._lock:
+            connection = self._try_acquire(key, request, closing)
+            if connection is None:
+                waiter = _Waiter(key, request, Event())
+                self._waiters.append(waiter)
+        if closing:
+            self._close_connections(closing)
+        if connection is not None:
+            return connection
+
+        try:
+            waiter.event.wait(timeout)
+        except BaseException:
+            # Timed out or cancelled: leave the queue, or give back what we were handed
+            # in the meantime, so that no slot is lost.
+            with self._lock:
+                connection = waiter.connection
+                if connection is None:
+                    self._waiters.remove(waiter)
+                else:
+                    self._active_requests -= 1
+                    if waiter.fresh:
+                        self._forget(connection)
+                        self._grant_slot(closing)
+                    else:
+                        self._hand_on(connection, closing)
+            with ShieldCancellation():
+                self._close_connections(closing)
+            raise
+        connection = waiter.connection
+        assert connection is not None
+        return connection
+
+    def _try_acquire(
+        self,
+        key: OriginKey,
+        request: Request,
+        closing: list[ConnectionInterface],
+    ) -> ConnectionInterface | None:
+        """Under the lock: an available connection for ``key``, a new one if there is
+        room (closing the longest-idle connection to make room if needed), or None."""
+        stack = self._available.get(key)
+        while stack:
+            connection = stack[-1]
+            if connection.has_expired():
+                stack.pop()
+                del self._idle_since[connection]
+                self._forget(connection)
+                closing.append(connection)
+                continue
+            if connection.is_idle() or not connection.is_available():
+                # HTTP/1.1 (one request at a time): it leaves the available set.
+                stack.pop()
+                del self._idle_since[connection]
+            self._active_requests += 1
+            return connection
+
+        if len(self._pool) >= self._max_connections:
+            if not self._idle_since:
+                return None
+            oldest = next(iter(self._idle_since))
+            self._evict_idle(oldest)
+            closing.append(oldest)
+        connection = self.create_connection(request.url.origin)
+        self._pool[connection] = key
+        self._active_requests += 1
+        return connection
+
+    def _release(self, connection: ConnectionInterface) -> None:
+        """A request is done with ``connection`` (response closed, or it failed)."""
+        closing: list[ConnectionInterface] = []
+        with self._lock:
+            self._active_requests -= 1
+            self._hand_on(connection, closing)
+        if closing:
+            self._close_connections(closing)
+
+    def _hand_on(
+        self, connection: ConnectionInterface, closing: list[ConnectionInterface]
+    ) -> None:
+        """Under the lock: give a returned connection to the first waiter, keep it idle,
+        or drop it; closed connections free their slot for the first waiter."""
+        key = self._pool.get(connection)
+        if key is None:
+            # No longer ours (the pool was closed meanwhile): make sure it is closed.
+            if not connection.is_closed():
+                closing.append(connection)
+            return
+        if connection.is_closed():
+            self._forget(connection)
+            self._grant_slot(closing)
+            return
+        if not connection.is_available():
+            return
+        if connection in self._idle_since:
+            return  # still listed as available (HTTP/2 with free streams)
+
+        waiters = self._waiters
+        if waiters:
+            waiter = waiters[0]
+            if waiter.key == key:
+                waiters.popleft()
+                waiter.connection = connection
+                self._active_requests += 1
+                waiter.event.set()
+                return
+            # The first in line wants another origin: this idle connection makes room.
+            self._forget(connection)
+            closing.append(connection)
+            self._grant_slot(closing)
+            return
+
+        now = time.monotonic()
+        self._available.setdefault(key, []).append(connection)
+        self._idle_since[connection] = now
+        idle_since = self._idle_since
+        while len(idle_since) > self._max_keepalive_connections:
+            oldest = next(iter(idle_since))
+            self._evict_idle(oldest)
+            closing.append(oldest)
+        expiry = self._keepalive_expiry
+        if expiry is not None:
+            while idle_since:
+                oldest = next(iter(idle_since))
+                if now - idle_since[oldest] <= expiry:
+                    break
+                self._evict_idle(oldest)
+                closing.append(oldest)
+
+    def _grant_slot(self, closing: list[ConnectionInterface]) -> None:
+        """Under the lock: if there is room and someone waits, open a connection for
+        the first waiter."""
+        waiters = self._waiters
+        if waiters and len(self._pool) < self._max_connections:
+            waiter = waiters.popleft()
+            connection = self.create_connection(waiter.request.url.origin)
+            self._pool[connection] = waiter.key
+            waiter.connection = connection
+            waiter.fresh = True
+            self._active_requests += 1
+            waiter.event.set()
+
+    def _evict_idle(self, connection: ConnectionInterface) -> None:
+        del self._idle_since[connection]
+        self._available[self._pool[connection]].remove(connection)
+        self._forget(connection)
+
+    def _forget(self, connection: ConnectionInterface) -> None:
+        key = self._pool.pop(connection, None)
+        if key is not None:
+            stack = self._available.get(key)
+            if stack is not None and not stack:
+                del self._available[key]
+
+    def _close_connections(self, closing: list[ConnectionInterface]) -> None:
+        with ShieldCancellation():
+            for connection in closing:
+                connection.close()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def close(self) -> None:
+        """Close every connection; requests in flight fail on their closed sockets."""
+        with self._lock:
+            closing = list(self._pool)
+            self._pool.clear()
+            self._available.clear()
+            self._idle_since.clear()
+        self._close_connections(closing)
+
+    def __enter__(self) -> ConnectionPool:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc_value: BaseException | None = None,
+        traceback: types.TracebackType | None = None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        class_name = self.__class__.__name__
+        with self._lock:
+            idle = sum(1 for connection in self._pool if connection.is_idle())
+            active_connections = len(self._pool) - idle
+            active_requests = self._active_requests
+            queued = len(self._waiters)
+        return (
+            f"<{class_name} [Requests: {active_requests} active, {queued} queued | "
+            f"Connections: {active_connections} active, {idle} idle]>"
+        )
+
+
+class PoolByteStream:
+    """The response body as the pool hands it out: closing it (or a failure while
+    reading it) returns the connection to the pool."""
+
+    def __init__(
+        self,
+        stream: typing.Any,
+        pool: ConnectionPool,
+        connection: ConnectionInterface,
+    ) -> None:
+        self._stream = stream
+        self._pool = pool
+        self._connection = connection
+        self._closed = False
+
+    def __iter__(self) -> typing.Iterator[bytes]:
+        try:
+            for part in self._stream:
+                yield part
+        except BaseException as exc:
+            self.close()
+            raise exc from None
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            with ShieldCancellation():
+                if hasattr(self._stream, "close"):
+                    self._stream.close()
+                self._pool._release(self._connection)

@@ -1,0 +1,418 @@
+"""HTTP/1.1 over one network stream, driven by the sans-I/O kernel.
+
+Generated from ``httpcore_fast/_async/http11.py`` by
+``scripts/unasync.py``: do not edit, edit the async source.
+
+Per request the hot path is: one kernel call that validates and serialises the request
+head, one ``write`` of head + body when the body is known bytes, ``recv_into`` the
+kernel's own buffer, one kernel call that parses the whole response head, and one more
+per body chunk. Tracing objects are only built when a ``trace`` callback is given or the
+``httpcore.http11`` logger is enabled for DEBUG.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import time
+import types
+import typing
+
+from .._backends.base import NetworkStream
+from .._exceptions import ConnectionNotAvailable, LocalProtocolError, WriteError
+from .._kernel import get_kernel
+from .._models import ByteStream, Origin, Request, Response
+from .._synchronization import ShieldCancellation, ThreadLock
+from .._trace import Trace
+from .interfaces import ConnectionInterface
+
+logger = logging.getLogger("httpcore.http11")
+_DEBUG = logging.DEBUG
+
+# Bodies up to this size are sent in the same write as the request head.
+_COALESCE_LIMIT = 64 * 1024
+
+DEFAULT_PORTS = {b"http": 80, b"https": 443, b"ws": 80, b"wss": 443}
+
+
+class HTTPConnectionState(enum.IntEnum):
+    NEW = 0
+    ACTIVE = 1
+    IDLE = 2
+    CLOSED = 3
+
+
+NEW = HTTPConnectionState.NEW
+ACTIVE = HTTPConnectionState.ACTIVE
+IDLE = HTTPConnectionState.IDLE
+CLOSED = HTTPConnectionState.CLOSED
+
+
+def same_origin(url: typing.Any, origin: Origin) -> bool:
+    """True if ``url`` (a ``URL``) has the scheme, host and port of ``origin``,
+    without building an ``Origin`` for the URL."""
+    if url.host != origin.host or url.scheme != origin.scheme:
+        return False
+    port = url.port
+    if port is None:
+        port = DEFAULT_PORTS.get(url.scheme)
+    return port == origin.port
+
+
+class HTTP11Connection(ConnectionInterface):
+    """One HTTP/1.1 connection over an already connected ``NetworkStream``.
+
+    ``origin``: the ``Origin`` it serves; ``keepalive_expiry``: seconds an idle
+    connection may be kept before ``has_expired()`` reports it (None: no limit).
+    Requests run one at a time; a second concurrent request raises
+    ``ConnectionNotAvailable`` (the pool then uses another connection).
+    """
+
+    READ_NUM_BYTES = 64 * 1024
+    MAX_INCOMPLETE_EVENT_SIZE = 100 * 1024
+
+    def __init__(
+        self,
+        origin: Origin,
+        stream: NetworkStream,
+        keepalive_expiry: float | None = None,
+    ) -> None:
+        self._origin = origin
+        self._network_stream = stream
+        self._keepalive_expiry = keepalive_expiry
+        self._expire_at: float | None = None
+        self._state = NEW
+        self._state_lock = ThreadLock()
+        self._request_count = 0
+        kernel = get_kernel()
+        self._serialize_request_head = kernel.serialize_request_head
+        self._parser = kernel.ResponseParser(max_head_size=self.MAX_INCOMPLETE_EVENT_SIZE)
+        self._recv_into = getattr(stream, "_recv_into", None)
+        self._body_length = 0
+        self._request_close = False
+        self._response_complete = False
+
+    # ------------------------------------------------------------------ requests
+
+    def handle_request(self, request: Request) -> Response:
+        """Send ``request`` and return the response with its body still unread.
+
+        Raises ``RuntimeError`` for a request to another origin,
+        ``ConnectionNotAvailable`` if the connection is busy or closed,
+        ``LocalProtocolError`` for a request that is not valid HTTP/1.1, and the
+        network / timeout / ``RemoteProtocolError`` exceptions of the exchange (after
+        which the connection is closed).
+        """
+        if not same_origin(request.url, self._origin):
+            raise RuntimeError(
+                f"Attempted to send request to {request.url.origin} on connection "
+                f"to {self._origin}"
+            )
+
+        with self._state_lock:
+            if self._state is NEW or self._state is IDLE:
+                self._request_count += 1
+                self._state = ACTIVE
+                self._expire_at = None
+            else:
+                raise ConnectionNotAvailable()
+
+        extensions = request.extensions
+        timeouts = extensions.get("timeout")
+        if timeouts:
+            read_timeout = timeouts.get("read", None)
+            write_timeout = timeouts.get("write", None)
+        else:
+            read_timeout = write_timeout = None
+
+        try:
+            if extensions.get("trace") is None and not logger.isEnabledFor(_DEBUG):
+                try:
+                    body = self._send_request_headers(request, write_timeout)
+                    if body is not None:
+                        self._send_request_body(request, body, write_timeout)
+                except WriteError:
+                    # The server may have answered (and closed) before reading the
+                    # whole request, e.g. 413: read that response rather than fail.
+                    pass
+                head = self._receive_response_head(read_timeout)
+            else:
+                kwargs = {"request": request}
+                try:
+                    with Trace("send_request_headers", logger, request, kwargs):
+                        body = self._send_request_headers(request, write_timeout)
+                    with Trace("send_request_body", logger, request, kwargs):
+                        if body is not None:
+                            self._send_request_body(request, body, write_timeout)
+                except WriteError:
+                    pass
+                with Trace(
+                    "receive_response_headers", logger, request, kwargs
+                ) as trace:
+                    head = self._receive_response_head(read_timeout)
+                    trace.return_value = head
+
+            status = head[1]
+            network_stream = self._network_stream
+            if status == 101 or (200 <= status < 300 and request.method == b"CONNECT"):
+                network_stream = HTTP11UpgradeStream(
+                    network_stream, self._parser.take_pending()
+                )
+            return Response(
+                status=status,
+                headers=head[3],
+                content=HTTP11ConnectionByteStream(self, request),
+                extensions={
+                    "http_version": head[0],
+                    "reason_phrase": head[2],
+                    "network_stream": network_stream,
+                },
+            )
+        except BaseException as exc:
+            with ShieldCancellation():
+                if extensions.get("trace") is None and not logger.isEnabledFor(_DEBUG):
+                    self._response_closed()
+                else:
+                    with Trace("response_closed", logger, request):
+                        self._response_closed()
+            raise exc
+
+    def _send_request_headers(
+        self, request: Request, timeout: float | None
+    ) -> typing.Any:
+        """Write the request head; with a small bytes body, write both at once.
+
+        Returns the body stream still to be sent, or None if nothing is left.
+        """
+        method = request.method
+        head, body_length, close = self._serialize_request_head(
+            method, request.url.target, request.headers
+        )
+        self._body_length = body_length
+        self._request_close = close
+        self._response_complete = False
+        self._parser.start_response(method == b"HEAD", method == b"CONNECT")
+        stream = request.stream
+        if type(stream) is ByteStream:
+            content = stream._content
+            if len(content) == body_length and body_length <= _COALESCE_LIMIT:
+                self._network_stream.write(head + content if content else head, timeout)
+                return None
+            if not content and body_length == 0:
+                self._network_stream.write(head, timeout)
+                return None
+        self._network_stream.write(head, timeout)
+        return stream
+
+    def _send_request_body(
+        self, request: Request, stream: typing.Any, timeout: float | None
+    ) -> None:
+        """Write the body from ``stream`` framed as the head declared.
+
+        Raises ``LocalProtocolError`` if the body does not match its Content-Length.
+        """
+        write = self._network_stream.write
+        body_length = self._body_length
+        if body_length < 0:  # Transfer-Encoding: chunked (RFC 9112 §7.1)
+            for chunk in stream:
+                if chunk:
+                    write(b"%x\r\n%b\r\n" % (len(chunk), chunk), timeout)
+            write(b"0\r\n\r\n", timeout)
+            return
+        sent = 0
+        for chunk in stream:
+            if not chunk:
+                continue
+            sent += len(chunk)
+            if sent > body_length:
+                raise LocalProtocolError("Too much data for declared Content-Length")
+            write(chunk, timeout)
+        if sent < body_length:
+            raise LocalProtocolError("Too little data for declared Content-Length")
+
+    def _receive_more(self, timeout: float | None) -> None:
+        """Read once from the network into the parser (b"" / 0 means EOF)."""
+        parser = self._parser
+        recv_into = self._recv_into
+        if recv_into is not None:
+            parser.buffer_updated(recv_into(parser.get_buffer(self.READ_NUM_BYTES), timeout))
+        else:
+            parser.feed(self._network_stream.read(self.READ_NUM_BYTES, timeout))
+
+    def _receive_response_head(
+        self, timeout: float | None
+    ) -> tuple[bytes, int, bytes, list[tuple[bytes, bytes]]]:
+        parser = self._parser
+        head = parser.receive_head()
+        while head is None:
+            self._receive_more(timeout)
+            head = parser.receive_head()
+        return head  # type: ignore[no-any-return]
+
+    def _receive_response_body(
+        self, timeout: float | None
+    ) -> typing.Iterator[bytes]:
+        parser = self._parser
+        while True:
+            data = parser.receive_body()
+            if data is None:
+                self._receive_more(timeout)
+            elif data:
+                yield data
+            else:
+                self._response_complete = True
+                return
+
+    def _response_closed(self) -> None:
+        """Return to IDLE if the exchange ended cleanly and may be reused, else close.
+
+        Reuse needs: the whole response received, keep-alive on both sides
+        (RFC 9112 §9.3), and no bytes buffered beyond the response (bytes nobody asked
+        for would otherwise be read as the next response).
+        """
+        parser = self._parser
+        with self._state_lock:
+            if self._state is ACTIVE:
+                if not self._response_complete:
+                    # A response without body (HEAD, 204, 304) ends at its head.
+                    try:
+                        self._response_complete = parser.receive_body() == b""
+                    except Exception:
+                        self._response_complete = False
+                if (
+                    self._response_complete
+                    and parser.keep_alive
+                    and not self._request_close
+                    and not parser.pending()
+                ):
+                    self._state = IDLE
+                    if self._keepalive_expiry is not None:
+                        self._expire_at = time.monotonic() + self._keepalive_expiry
+                    return
+        self.close()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def close(self) -> None:
+        """Close the connection and its network stream (idempotent)."""
+        if self._state is not CLOSED:
+            self._state = CLOSED
+            self._network_stream.close()
+
+    def can_handle_request(self, origin: Origin) -> bool:
+        return origin == self._origin
+
+    def is_available(self) -> bool:
+        # HTTP/1.1 carries one request at a time: available means idle.
+        return self._state is IDLE
+
+    def has_expired(self) -> bool:
+        if self._expire_at is not None and time.monotonic() > self._expire_at:
+            return True
+        # An idle connection the server closed, or wrote to, is readable.
+        return self._state is IDLE and bool(
+            self._network_stream.get_extra_info("is_readable")
+        )
+
+    def is_idle(self) -> bool:
+        return self._state is IDLE
+
+    def is_closed(self) -> bool:
+        return self._state is CLOSED
+
+    def info(self) -> str:
+        origin = str(self._origin)
+        return (
+            f"{origin!r}, HTTP/1.1, {self._state.name}, "
+            f"Request Count: {self._request_count}"
+        )
+
+    def __repr__(self) -> str:
+        class_name = self.__class__.__name__
+        origin = str(self._origin)
+        return (
+            f"<{class_name} [{origin!r}, {self._state.name}, "
+            f"Request Count: {self._request_count}]>"
+        )
+
+    def __enter__(self) -> HTTP11Connection:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc_value: BaseException | None = None,
+        traceback: types.TracebackType | None = None,
+    ) -> None:
+        self.close()
+
+
+class HTTP11ConnectionByteStream:
+    """The response body of one HTTP/1.1 exchange; closing it ends the exchange."""
+
+    def __init__(self, connection: HTTP11Connection, request: Request) -> None:
+        self._connection = connection
+        self._request = request
+        self._closed = False
+
+    def __iter__(self) -> typing.Iterator[bytes]:
+        request = self._request
+        timeouts = request.extensions.get("timeout")
+        timeout = timeouts.get("read", None) if timeouts else None
+        try:
+            if request.extensions.get("trace") is None and not logger.isEnabledFor(_DEBUG):
+                for chunk in self._connection._receive_response_body(timeout):
+                    yield chunk
+            else:
+                kwargs = {"request": request}
+                with Trace("receive_response_body", logger, request, kwargs):
+                    for chunk in self._connection._receive_response_body(timeout):
+                        yield chunk
+        except BaseException as exc:
+            # Any failure mid-body leaves the connection unusable: close it.
+            with ShieldCancellation():
+                self.close()
+            raise exc
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            request = self._request
+            if request.extensions.get("trace") is None and not logger.isEnabledFor(_DEBUG):
+                self._connection._response_closed()
+            else:
+                with Trace("response_closed", logger, request):
+                    self._connection._response_closed()
+
+
+class HTTP11UpgradeStream(NetworkStream):
+    """The network stream after a 101 or a 2xx CONNECT: first replays the bytes the
+    parser had already buffered past the response head, then reads the stream."""
+
+    def __init__(self, stream: NetworkStream, leading_data: bytes) -> None:
+        self._stream = stream
+        self._leading_data = leading_data
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        if self._leading_data:
+            data = self._leading_data[:max_bytes]
+            self._leading_data = self._leading_data[max_bytes:]
+            return data
+        return self._stream.read(max_bytes, timeout)
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, timeout)
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self,
+        ssl_context: typing.Any,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> NetworkStream:
+        return self._stream.start_tls(ssl_context, server_hostname, timeout)
+
+    def get_extra_info(self, info: str) -> typing.Any:
+        return self._stream.get_extra_info(info)

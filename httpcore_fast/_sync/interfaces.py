@@ -1,0 +1,122 @@
+"""The request and connection interfaces shared by pools, connections and proxies.
+
+Generated from ``httpcore_fast/_async/interfaces.py`` by
+``scripts/unasync.py``: do not edit, edit the async source.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import typing
+
+from .._models import (
+    URL,
+    Extensions,
+    HeaderTypes,
+    Origin,
+    Request,
+    Response,
+    enforce_bytes,
+    enforce_headers,
+    enforce_url,
+    include_request_headers,
+)
+
+
+class RequestInterface:
+    def request(
+        self,
+        method: bytes | str,
+        url: URL | bytes | str,
+        *,
+        headers: HeaderTypes = None,
+        content: bytes | typing.Iterator[bytes] | None = None,
+        extensions: Extensions | None = None,
+    ) -> Response:
+        """Send a request and return the response with its body read.
+
+        ``method``: bytes or str; ``url``: ``URL``, bytes or str; ``headers``: a mapping
+        or a sequence of (name, value) pairs; ``content``: bytes or an iterator of
+        bytes. Host and Content-Length / Transfer-Encoding are added when missing.
+        Raises any of the public exceptions (``ConnectError``, ``ReadTimeout``,
+        ``RemoteProtocolError``, ``PoolTimeout``, ...).
+        """
+        method = enforce_bytes(method, name="method")
+        url = enforce_url(url, name="url")
+        headers = enforce_headers(headers, name="headers")
+        headers = include_request_headers(headers, url=url, content=content)
+        request = Request(
+            method=method,
+            url=url,
+            headers=headers,
+            content=content,
+            extensions=extensions,
+        )
+        response = self.handle_request(request)
+        try:
+            response.read()
+        finally:
+            response.close()
+        return response
+
+    @contextlib.contextmanager
+    def stream(
+        self,
+        method: bytes | str,
+        url: URL | bytes | str,
+        *,
+        headers: HeaderTypes = None,
+        content: bytes | typing.Iterator[bytes] | None = None,
+        extensions: Extensions | None = None,
+    ) -> typing.Iterator[Response]:
+        """Send a request; yield the response with its body unread, close it on exit.
+
+        Same arguments and exceptions as :meth:`request`.
+        """
+        method = enforce_bytes(method, name="method")
+        url = enforce_url(url, name="url")
+        headers = enforce_headers(headers, name="headers")
+        headers = include_request_headers(headers, url=url, content=content)
+        request = Request(
+            method=method,
+            url=url,
+            headers=headers,
+            content=content,
+            extensions=extensions,
+        )
+        response = self.handle_request(request)
+        try:
+            yield response
+        finally:
+            response.close()
+
+    def handle_request(self, request: Request) -> Response:
+        """Send ``request``; return a ``Response`` whose stream is not yet read."""
+        raise NotImplementedError()  # pragma: nocover
+
+
+class ConnectionInterface(RequestInterface):
+    def close(self) -> None:
+        raise NotImplementedError()  # pragma: nocover
+
+    def info(self) -> str:
+        raise NotImplementedError()  # pragma: nocover
+
+    def can_handle_request(self, origin: Origin) -> bool:
+        raise NotImplementedError()  # pragma: nocover
+
+    def is_available(self) -> bool:
+        """True if the connection can take a request now (HTTP/1.1: it is idle;
+        HTTP/2: it has a free stream)."""
+        raise NotImplementedError()  # pragma: nocover
+
+    def has_expired(self) -> bool:
+        """True if the connection must not be used again: its keep-alive expiry passed,
+        or the server closed it or sent bytes nobody asked for while it was idle."""
+        raise NotImplementedError()  # pragma: nocover
+
+    def is_idle(self) -> bool:
+        raise NotImplementedError()  # pragma: nocover
+
+    def is_closed(self) -> bool:
+        raise NotImplementedError()  # pragma: nocover
