@@ -1,0 +1,402 @@
+"""The blocking-socket network backend (``SyncBackend``) and its streams.
+
+Exceptions, as in httpcore: connecting and the TLS handshake raise ``ConnectTimeout``
+(``socket.timeout``) or ``ConnectError`` (any other ``OSError``, including DNS
+failures and certificate errors); reads raise ``ReadTimeout`` / ``ReadError``; writes
+``WriteTimeout`` / ``WriteError``. The original exception is chained as ``__cause__``.
+Timeouts are in seconds; None means block without limit.
+
+Hot-path notes: ``read`` / ``write`` / ``_recv_into`` call ``settimeout`` only when
+the timeout differs from the last one applied (each call is a syscall for blocking
+sockets), and map exceptions with a bare ``try``/``except`` around the raw socket call
+(no context manager on the success path).
+"""
+
+from __future__ import annotations
+
+import select
+import socket
+import ssl
+import sys
+import time
+import typing
+
+from .._exceptions import (
+    ConnectError,
+    ConnectTimeout,
+    ReadError,
+    ReadTimeout,
+    WriteError,
+    WriteTimeout,
+)
+from .base import SOCKET_OPTION, NetworkBackend, NetworkStream
+
+__all__ = ["SyncBackend", "SyncStream", "TLSinTLSStream", "is_socket_readable"]
+
+if sys.platform != "win32" and hasattr(select, "poll"):
+    _poll = select.poll
+    _POLLIN = select.POLLIN
+
+    def _fd_readable(fd: int) -> bool:
+        p = _poll()
+        p.register(fd, _POLLIN)
+        return bool(p.poll(0))
+
+else:  # pragma: no cover - Windows, or poll() unavailable (eventlet)
+
+    def _fd_readable(fd: int) -> bool:
+        return bool(select.select([fd], [], [], 0)[0])
+
+
+def is_socket_readable(sock: socket.socket | None) -> bool:
+    """Return True if a ``recv`` on ``sock`` would not block: data or end of stream is
+    pending (zero-timeout poll). A missing or closed socket counts as readable (its
+    next read ends the stream). For TLS sockets, decrypted bytes already buffered in
+    the TLS layer (``pending()``) also count.
+    """
+    if sock is None:
+        return True
+    fd = sock.fileno()
+    if fd < 0:
+        return True
+    if isinstance(sock, ssl.SSLSocket) and sock._sslobj is not None and sock.pending() > 0:
+        return True
+    return _fd_readable(fd)
+
+
+class SyncStream(NetworkStream):
+    """A blocking TCP or Unix socket, optionally wrapped in TLS (``ssl.SSLSocket``)."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        # The timeout currently applied to the socket, to skip redundant settimeout().
+        self._timeout: float | None = sock.gettimeout()
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        """Return up to ``max_bytes`` bytes; ``b""`` at end of stream.
+
+        Raises:
+            ReadTimeout: nothing arrived within ``timeout`` seconds.
+            ReadError: any other socket error.
+        """
+        if timeout != self._timeout:
+            self._sock.settimeout(timeout)
+            self._timeout = timeout
+        try:
+            return self._sock.recv(max_bytes)
+        except socket.timeout as exc:
+            raise ReadTimeout(exc) from exc
+        except OSError as exc:
+            raise ReadError(exc) from exc
+
+    def _recv_into(self, buffer: memoryview, timeout: float | None = None) -> int:
+        """Receive into ``buffer`` (a writable memoryview, up to ``len(buffer)`` bytes)
+        and return the number of bytes written; 0 at end of stream.
+
+        Raises ``ReadTimeout`` / ``ReadError`` like :meth:`read`.
+        """
+        if timeout != self._timeout:
+            self._sock.settimeout(timeout)
+            self._timeout = timeout
+        try:
+            return self._sock.recv_into(buffer)
+        except socket.timeout as exc:
+            raise ReadTimeout(exc) from exc
+        except OSError as exc:
+            raise ReadError(exc) from exc
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        """Send all of ``buffer`` (bytes-like). ``timeout`` bounds each wait for the
+        socket to accept more bytes, not the whole transfer.
+
+        Raises:
+            WriteTimeout: the socket accepted nothing for ``timeout`` seconds.
+            WriteError: any other socket error (e.g. connection reset).
+        """
+        if not buffer:
+            return
+        if timeout != self._timeout:
+            self._sock.settimeout(timeout)
+            self._timeout = timeout
+        sock = self._sock
+        try:
+            sent = sock.send(buffer)
+            if sent < len(buffer):
+                view = memoryview(buffer)
+                while sent < len(view):
+                    sent += sock.send(view[sent:])
+        except socket.timeout as exc:
+            raise WriteTimeout(exc) from exc
+        except OSError as exc:
+            raise WriteError(exc) from exc
+
+    _sendall = write
+
+    def close(self) -> None:
+        """Close the socket (idempotent)."""
+        self._sock.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> NetworkStream:
+        """Perform a TLS client handshake and return the TLS stream.
+
+        Args:
+            ssl_context: the client context (its ALPN list is offered).
+            server_hostname: SNI and certificate host name (None: no SNI, and the
+                context must not check host names).
+            timeout: seconds for the whole handshake.
+
+        This stream must not be used afterwards. If it is already TLS (HTTPS proxy),
+        the new session runs inside the existing one (:class:`TLSinTLSStream`). On
+        failure the socket is closed.
+
+        Raises:
+            ConnectTimeout: the handshake did not finish within ``timeout``.
+            ConnectError: handshake failure (certificate, protocol, reset...).
+        """
+        try:
+            if isinstance(self._sock, ssl.SSLSocket):
+                return TLSinTLSStream(self._sock, ssl_context, server_hostname, timeout)
+            self._sock.settimeout(timeout)
+            self._timeout = timeout
+            sock = ssl_context.wrap_socket(self._sock, server_hostname=server_hostname)
+        except socket.timeout as exc:
+            self.close()
+            raise ConnectTimeout(exc) from exc
+        except OSError as exc:
+            self.close()
+            raise ConnectError(exc) from exc
+        except BaseException:
+            self.close()
+            raise
+        return SyncStream(sock)
+
+    def get_extra_info(self, info: str) -> typing.Any:
+        """``"ssl_object"`` (the TLS object, or None for plain sockets),
+        ``"client_addr"`` / ``"server_addr"`` (socket addresses), ``"socket"``,
+        ``"is_readable"`` (bool, see :func:`is_socket_readable`); None otherwise."""
+        if info == "ssl_object":
+            if isinstance(self._sock, ssl.SSLSocket):
+                return self._sock._sslobj  # same object httpcore exposes
+            return None
+        if info == "client_addr":
+            return self._sock.getsockname()
+        if info == "server_addr":
+            return self._sock.getpeername()
+        if info == "socket":
+            return self._sock
+        if info == "is_readable":
+            return is_socket_readable(self._sock)
+        return None
+
+
+class TLSinTLSStream(NetworkStream):
+    """A TLS session carried inside an existing TLS socket (TLS to a target through an
+    HTTPS proxy), driven through ``ssl.SSLObject`` and memory BIOs because
+    ``SSLContext.wrap_socket`` cannot wrap an ``SSLSocket``.
+
+    The handshake runs in the constructor (``timeout`` seconds); the caller maps its
+    errors (see :meth:`SyncStream.start_tls`). End of stream (clean or not) reads as
+    ``b""``, as with ``ssl.SSLSocket``'s default ``suppress_ragged_eofs``.
+    """
+
+    # The largest TLS record plaintext (RFC 8449), a good receive size.
+    TLS_RECORD_SIZE = 16384
+
+    def __init__(
+        self,
+        sock: ssl.SSLSocket,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        self._sock = sock
+        self._incoming = ssl.MemoryBIO()
+        self._outgoing = ssl.MemoryBIO()
+        self._ssl_object = ssl_context.wrap_bio(
+            self._incoming, self._outgoing, server_hostname=server_hostname
+        )
+        self._sock.settimeout(timeout)
+        self._timeout = timeout
+        self._run(self._ssl_object.do_handshake)
+
+    def _run(self, operation: typing.Callable[..., typing.Any], *args: typing.Any) -> typing.Any:
+        # Retry ``operation`` until the TLS engine stops asking for input, moving
+        # ciphertext between the BIOs and the socket as it goes.
+        while True:
+            want_read = False
+            try:
+                result = operation(*args)
+            except ssl.SSLWantReadError:
+                want_read = True
+            pending = self._outgoing.read()
+            if pending:
+                self._sock.sendall(pending)
+            if not want_read:
+                return result
+            data = self._sock.recv(self.TLS_RECORD_SIZE)
+            if data:
+                self._incoming.write(data)
+            else:
+                self._incoming.write_eof()
+
+    def _set_timeout(self, timeout: float | None) -> None:
+        if timeout != self._timeout:
+            self._sock.settimeout(timeout)
+            self._timeout = timeout
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        """Return up to ``max_bytes`` decrypted bytes; ``b""`` at end of stream.
+        Raises ``ReadTimeout`` / ``ReadError``."""
+        self._set_timeout(timeout)
+        try:
+            return typing.cast(bytes, self._run(self._ssl_object.read, max_bytes))
+        except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
+            return b""
+        except socket.timeout as exc:
+            raise ReadTimeout(exc) from exc
+        except OSError as exc:
+            raise ReadError(exc) from exc
+
+    def _recv_into(self, buffer: memoryview, timeout: float | None = None) -> int:
+        """Like :meth:`SyncStream._recv_into`: decrypted bytes into ``buffer``; 0 at
+        end of stream."""
+        self._set_timeout(timeout)
+        try:
+            return typing.cast(int, self._run(self._ssl_object.read, len(buffer), buffer))
+        except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
+            return 0
+        except socket.timeout as exc:
+            raise ReadTimeout(exc) from exc
+        except OSError as exc:
+            raise ReadError(exc) from exc
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        """Encrypt and send all of ``buffer``. Raises ``WriteTimeout`` / ``WriteError``."""
+        if not buffer:
+            return
+        self._set_timeout(timeout)
+        view = memoryview(buffer)
+        try:
+            while view:
+                sent = self._run(self._ssl_object.write, view)
+                view = view[sent:]
+        except socket.timeout as exc:
+            raise WriteTimeout(exc) from exc
+        except OSError as exc:
+            raise WriteError(exc) from exc
+
+    _sendall = write
+
+    def close(self) -> None:
+        """Close the underlying socket (no TLS close_notify is sent)."""
+        self._sock.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> NetworkStream:
+        """Not supported (a third TLS layer); raises ``NotImplementedError``."""
+        raise NotImplementedError()
+
+    def get_extra_info(self, info: str) -> typing.Any:
+        """As :meth:`SyncStream.get_extra_info`; ``"ssl_object"`` is the inner
+        session's ``ssl.SSLObject``."""
+        if info == "ssl_object":
+            return self._ssl_object
+        if info == "client_addr":
+            return self._sock.getsockname()
+        if info == "server_addr":
+            return self._sock.getpeername()
+        if info == "socket":
+            return self._sock
+        if info == "is_readable":
+            return (
+                self._ssl_object.pending() > 0
+                or self._incoming.pending > 0
+                or is_socket_readable(self._sock)
+            )
+        return None
+
+
+class SyncBackend(NetworkBackend):
+    """Opens blocking sockets. Every TCP connection gets ``TCP_NODELAY``."""
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: typing.Iterable[SOCKET_OPTION] | None = None,
+    ) -> NetworkStream:
+        """Connect to ``(host, port)`` and return a :class:`SyncStream`.
+
+        Args:
+            host: name or address (resolved with ``getaddrinfo``; each address is
+                tried in turn).
+            port: TCP port.
+            timeout: seconds per connection attempt; also the socket's initial timeout.
+            local_address: local IP address to bind to (port 0), or None.
+            socket_options: ``setsockopt`` argument tuples, applied after connecting,
+                before ``TCP_NODELAY`` (as httpcore does).
+
+        Raises:
+            ConnectTimeout: the connection attempt timed out.
+            ConnectError: resolution, refusal, unreachable host, bad option...
+        """
+        source_address = None if local_address is None else (local_address, 0)
+        try:
+            sock = socket.create_connection((host, port), timeout, source_address=source_address)
+        except socket.timeout as exc:
+            raise ConnectTimeout(exc) from exc
+        except OSError as exc:
+            raise ConnectError(exc) from exc
+        try:
+            if socket_options is not None:
+                for option in socket_options:
+                    sock.setsockopt(*option)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except BaseException as exc:
+            sock.close()
+            if isinstance(exc, OSError):
+                raise ConnectError(exc) from exc
+            raise
+        return SyncStream(sock)
+
+    def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: typing.Iterable[SOCKET_OPTION] | None = None,
+    ) -> NetworkStream:
+        """Connect to the Unix domain socket at ``path``; options are applied before
+        connecting. Raises ``ConnectTimeout`` / ``ConnectError``, and ``RuntimeError``
+        on Windows."""
+        if sys.platform == "win32":  # pragma: no cover
+            raise RuntimeError("Attempted to connect to a UNIX socket on a Windows system.")
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            if socket_options is not None:
+                for option in socket_options:
+                    sock.setsockopt(*option)
+            sock.settimeout(timeout)
+            sock.connect(path)
+        except BaseException as exc:
+            sock.close()
+            if isinstance(exc, socket.timeout):
+                raise ConnectTimeout(exc) from exc
+            if isinstance(exc, OSError):
+                raise ConnectError(exc) from exc
+            raise
+        return SyncStream(sock)
+
+    def sleep(self, seconds: float) -> None:
+        """Block for ``seconds``."""
+        time.sleep(seconds)

@@ -1,0 +1,70 @@
+"""Default TLS contexts.
+
+* :func:`default_ssl_context` builds a NEW verifying client context on every call, as
+  httpcore does (public API; users mutate what they get).
+* :func:`shared_ssl_context` returns one process-wide context per ALPN list, built
+  lazily on first use and then reused. Connections use it when the user passed
+  ``ssl_context=None``: loading the CA bundle costs milliseconds, far more than a
+  whole request. The shared contexts must be treated as read-only. Because they are
+  built once, changes to ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` after the first TLS
+  connection of the process are not seen by them (``default_ssl_context()`` always
+  reads the environment afresh).
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+import threading
+
+import certifi
+
+__all__ = ["default_ssl_context", "shared_ssl_context"]
+
+
+def default_ssl_context(*, _trust_env: bool = True) -> ssl.SSLContext:
+    """Return a new client ``ssl.SSLContext`` that verifies certificates and host names.
+
+    Trust anchors: the certifi CA bundle (plus OpenSSL's default locations, as
+    ``ssl.create_default_context()`` loads them). With ``_trust_env`` (the httpcore2
+    keyword, default True), a non-empty ``SSL_CERT_FILE`` environment variable
+    replaces them with that PEM file, else a non-empty ``SSL_CERT_DIR`` with that
+    directory of hashed certificates.
+
+    Raises:
+        OSError / ssl.SSLError: if the configured CA file or directory cannot be loaded.
+    """
+    if _trust_env:
+        cafile = os.environ.get("SSL_CERT_FILE")
+        if cafile:
+            return ssl.create_default_context(cafile=cafile)
+        capath = os.environ.get("SSL_CERT_DIR")
+        if capath:
+            return ssl.create_default_context(capath=capath)
+    context = ssl.create_default_context()
+    context.load_verify_locations(certifi.where())
+    return context
+
+
+_H11_ALPN = ["http/1.1"]
+_H2_ALPN = ["http/1.1", "h2"]
+_shared: dict[bool, ssl.SSLContext] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_ssl_context(http2: bool) -> ssl.SSLContext:
+    """Return the process-wide default context for ALPN ``["http/1.1"]`` (``http2``
+    false) or ``["http/1.1", "h2"]`` (``http2`` true).
+
+    Built once per process and ALPN list with :func:`default_ssl_context` (thread-safe),
+    then returned as is. Callers must not modify it.
+    """
+    context = _shared.get(http2)
+    if context is None:
+        with _shared_lock:
+            context = _shared.get(http2)
+            if context is None:
+                context = default_ssl_context()
+                context.set_alpn_protocols(_H2_ALPN if http2 else _H11_ALPN)
+                _shared[http2] = context
+    return context
