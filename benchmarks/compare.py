@@ -889,8 +889,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--nginx", help="path to the nginx binary (default: from PATH)")
     p.add_argument("--port", type=int, help="port for nginx on 127.0.0.1 (default: a free one)")
     p.add_argument("--no-pin", action="store_true", help="don't pin client and server to CPUs")
-    p.add_argument("--client-timeout", type=int, default=120,
-                   help="seconds one client run may take before it is dropped")
+    p.add_argument("--client-timeout", type=int,
+                   help="seconds one client run may take before it is dropped "
+                   "(default 20 with --quick, else 120)")
     p.add_argument("--budget", type=float,
                    help="stop starting new rounds after this many seconds")
     p.add_argument("--start-timeout", type=float, default=15.0,
@@ -899,9 +900,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--no-json", action="store_true", help="don't write a JSON file")
     args = p.parse_args(argv)
     if args.quick:
-        defaults = {"requests": 3000, "warmup": 300, "rounds": 5, "budget": 40.0}
+        defaults = {"requests": 3000, "warmup": 300, "rounds": 5, "budget": 40.0,
+                    "client_timeout": 20}
     else:
-        defaults = {"requests": 10000, "warmup": 1000, "rounds": 9, "budget": 900.0}
+        defaults = {"requests": 10000, "warmup": 1000, "rounds": 9, "budget": 900.0,
+                    "client_timeout": 120}
     for k, v in defaults.items():
         if getattr(args, k) is None:
             setattr(args, k, v)
