@@ -1,0 +1,697 @@
+"""The pure-Python HTTP/1.1 kernel: the reference implementation and the fallback.
+
+The contract (names, semantics, error rules and their order) is ``docs/kernel.md``;
+``_ext/_kernel_c.pyx`` implements the same contract in Cython with the same check order, so
+that both give the same results and the same exception type and message for every input
+and every split of it into reads.
+"""
+
+from __future__ import annotations
+
+import re
+from operator import index as _index
+
+from ._exceptions import LocalProtocolError, RemoteProtocolError
+
+__all__ = [
+    "KERNEL_NAME",
+    "MAX_CHUNK_SIZE_LINE",
+    "MAX_FIELD_COUNT",
+    "MAX_FIELD_LINE_SIZE",
+    "MAX_HEAD_SIZE",
+    "MAX_INFORMATIONAL",
+    "MAX_STATUS_LINE_SIZE",
+    "MAX_TRAILER_SIZE",
+    "ResponseParser",
+    "serialize_request_head",
+]
+
+KERNEL_NAME = "python"
+
+MAX_STATUS_LINE_SIZE = 102400
+MAX_FIELD_LINE_SIZE = 102400
+MAX_HEAD_SIZE = 102400
+MAX_FIELD_COUNT = 10000
+MAX_CHUNK_SIZE_LINE = 102400
+MAX_TRAILER_SIZE = 102400
+MAX_INFORMATIONAL = 100
+
+# RFC 9110 §5.6.2 tchar.
+_TCHAR = b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+# Bytes allowed in a request field value (h11's rule): HTAB, SP, VCHAR, obs-text.
+_VALUE_BYTES = bytes([0x09]) + bytes(range(0x20, 0x7F)) + bytes(range(0x80, 0x100))
+# Bytes allowed in a request target: 0x21-0x7E.
+_TARGET_BYTES = bytes(range(0x21, 0x7F))
+# Control bytes forbidden in a response head once CRLF/LF terminators are removed
+# (CTL other than HTAB, and DEL; CR appears here only as a bare CR).
+_CTL_RE = re.compile(rb"[\x00-\x08\x0b-\x1f\x7f]")
+_HEXDIGITS_RE = re.compile(rb"[0-9A-Fa-f]*")
+_HEXVAL = {c: int(chr(c), 16) for c in b"0123456789abcdefABCDEF"}
+_OWS = b" \t"
+
+_HTTP11 = b"HTTP/1.1"
+_HTTP10 = b"HTTP/1.0"
+
+# Parser states.
+_IDLE, _HEAD, _BODY, _DONE = 0, 1, 2, 3
+# Body framings.
+_NONE, _LENGTH, _CHUNKED, _CLOSE = 0, 1, 2, 3
+# Chunked sub-states.
+_CH_SIZE, _CH_DATA, _CH_CRLF, _CH_TRAILER = 0, 1, 2, 3
+
+_MIN_CAPACITY = 4096
+_EXCERPT = 64  # bytes of wire data quoted in error messages
+
+
+def _decimal(item: bytes) -> int:
+    """``1*18DIGIT`` -> its value; anything else -> -1 (explicit digits: no ``int()``)."""
+    if not 0 < len(item) <= 18 or not item.isdigit():  # bytes.isdigit is ASCII-only
+        return -1
+    value = 0
+    for c in item:
+        value = value * 10 + (c - 48)
+    return value
+
+
+def _has_close_token(value: bytes) -> bool:
+    """True if the comma-separated list ``value`` has the token ``close`` (any case)."""
+    lowered = value.lower()
+    if b"close" not in lowered:
+        return False
+    for item in lowered.split(b","):
+        if item.strip(_OWS) == b"close":
+            return True
+    return False
+
+
+# --------------------------------------------------------------------------------------
+# Request side
+
+
+def serialize_request_head(
+    method: bytes, target: bytes, headers: list[tuple[bytes, bytes]]
+) -> tuple[bytes, int, bool]:
+    """Validate and serialise a request head; see docs/kernel.md."""
+    if type(method) is not bytes or type(target) is not bytes:
+        raise TypeError("method and target must be bytes")
+    if not method or method.translate(None, _TCHAR):
+        raise LocalProtocolError(f"Illegal method {method!r}")
+    if not target or target.translate(None, _TARGET_BYTES):
+        raise LocalProtocolError(f"Illegal target {target!r}")
+    parts = [method, b" ", target, b" HTTP/1.1\r\n"]
+    host_line: list[bytes] | None = None
+    content_length = -1
+    chunked = False
+    close = False
+    for name, value in headers:
+        if type(name) is not bytes or type(value) is not bytes:
+            raise TypeError("header names and values must be bytes")
+        if not name or name.translate(None, _TCHAR):
+            raise LocalProtocolError(f"Illegal header name {name!r}")
+        if value and (
+            value.translate(None, _VALUE_BYTES)
+            or value[0] in b" \t"
+            or value[-1] in b" \t"
+        ):
+            raise LocalProtocolError(f"Illegal header value {value!r}")
+        line = [name, b": ", value, b"\r\n"]
+        size = len(name)
+        if size == 4 or size == 10 or size == 14 or size == 17:
+            lname = name.lower()
+            if lname == b"host":
+                if host_line is not None:
+                    raise LocalProtocolError("Multiple Host: headers")
+                host_line = line
+                continue
+            if lname == b"content-length":
+                for item in value.split(b","):
+                    length = _decimal(item.strip(_OWS))
+                    if length < 0:
+                        raise LocalProtocolError(f"Invalid Content-Length {value!r}")
+                    if content_length >= 0 and length != content_length:
+                        raise LocalProtocolError("Conflicting Content-Length headers")
+                    content_length = length
+            elif lname == b"transfer-encoding":
+                if value.strip(_OWS).lower() != b"chunked":
+                    raise LocalProtocolError(f"Unsupported Transfer-Encoding {value!r}")
+                if chunked:
+                    raise LocalProtocolError("Multiple Transfer-Encoding headers")
+                chunked = True
+            elif lname == b"connection" and not close:
+                close = _has_close_token(value)
+        parts += line
+    if host_line is None:
+        raise LocalProtocolError("Missing mandatory Host: header")
+    if chunked and content_length >= 0:
+        raise LocalProtocolError("Content-Length and Transfer-Encoding both set")
+    parts[4:4] = host_line
+    parts.append(b"\r\n")
+    body_length = -1 if chunked else (content_length if content_length >= 0 else 0)
+    return b"".join(parts), body_length, close
+
+
+# --------------------------------------------------------------------------------------
+# Response side
+
+
+def _check_section(section: bytes, what: str) -> list[bytes]:
+    """Reject bare CR and control bytes; return the lines (terminators removed).
+
+    ``section`` ends with its empty line; the returned list excludes it. ``what`` is
+    ``"response head"`` or ``"trailer section"``.
+    """
+    if b"\r" in section:
+        if section.count(b"\r") != section.count(b"\r\n"):
+            raise RemoteProtocolError(f"bare CR in {what}")
+        section = section.replace(b"\r\n", b"\n")
+    bad = _CTL_RE.search(section)
+    if bad is not None:
+        pos = bad.start()
+        where = "status line" if what == "response head" and b"\n" not in section[:pos] else "field line"
+        raise RemoteProtocolError(f"invalid control byte 0x{section[pos]:02x} in {where}")
+    lines = section.split(b"\n")
+    del lines[-2:]
+    return lines
+
+
+class ResponseParser:
+    """Parses the responses of one connection; see docs/kernel.md."""
+
+    __slots__ = (
+        "_buf", "_mv", "_start", "_end", "_view_size", "_eof", "_error", "_state",
+        "_scan", "_informational", "_head_request", "_connect_request", "_framing",
+        "_remaining", "_received", "_chunk_state", "keep_alive", "trailers",
+        "_max_status_line", "_max_field_line", "_max_head", "_max_field_count",
+        "_max_chunk_line", "_max_trailer", "_max_informational",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        *,
+        max_status_line_size: int = MAX_STATUS_LINE_SIZE,
+        max_field_line_size: int = MAX_FIELD_LINE_SIZE,
+        max_head_size: int = MAX_HEAD_SIZE,
+        max_field_count: int = MAX_FIELD_COUNT,
+        max_chunk_size_line: int = MAX_CHUNK_SIZE_LINE,
+        max_trailer_size: int = MAX_TRAILER_SIZE,
+        max_informational: int = MAX_INFORMATIONAL,
+    ) -> None:
+        limits = (
+            max_status_line_size, max_field_line_size, max_head_size, max_field_count,
+            max_chunk_size_line, max_trailer_size, max_informational,
+        )  # fmt: skip
+        for value in limits:
+            if _index(value) < 0:
+                raise ValueError("parser limits must be >= 0")
+        (
+            self._max_status_line, self._max_field_line, self._max_head,
+            self._max_field_count, self._max_chunk_line, self._max_trailer,
+            self._max_informational,
+        ) = (_index(value) for value in limits)  # fmt: skip
+        self._buf = bytearray()
+        self._mv = memoryview(self._buf)
+        self._start = 0
+        self._end = 0
+        self._view_size = 0
+        self._eof = False
+        self._error: RemoteProtocolError | None = None
+        self._state = _IDLE
+        self._scan = 0
+        self._informational = 0
+        self._head_request = False
+        self._connect_request = False
+        self._framing = _NONE
+        self._remaining = 0
+        self._received = 0
+        self._chunk_state = _CH_SIZE
+        self.keep_alive = True
+        self.trailers: list[tuple[bytes, bytes]] = []
+
+    # ---------------------------------------------------------------- receive buffer
+
+    def _check_error(self) -> None:
+        if self._error is not None:
+            raise RemoteProtocolError(str(self._error))
+
+    def _reserve(self, size: int) -> None:
+        """Make room for ``size`` more bytes after ``_end`` (amortised O(1) per byte)."""
+        capacity = len(self._buf)
+        if capacity - self._end >= size:
+            return
+        start = self._start
+        used = self._end - start
+        if start >= used and used + size <= capacity:
+            # Compact in place (same-size slice assignment: no resize). The copy costs
+            # at most the bytes consumed since the last compaction.
+            self._buf[:used] = self._mv[start : self._end]
+        else:
+            new = bytearray(max(2 * capacity, used + size, _MIN_CAPACITY))
+            new[:used] = self._mv[start : self._end]
+            self._buf = new
+            self._mv = memoryview(new)
+        self._start = 0
+        self._end = used
+
+    def _consume(self, size: int) -> None:
+        self._start += size
+        if self._start == self._end:
+            self._start = self._end = 0
+
+    def get_buffer(self, size_hint: int = 65536) -> memoryview:
+        """A writable view of ``size_hint`` (at least 1) free bytes at the buffer's end."""
+        self._check_error()
+        if self._eof:
+            raise RuntimeError("get_buffer() called after EOF")
+        size = _index(size_hint)
+        if size < 1:
+            size = 1
+        self._reserve(size)
+        self._view_size = size
+        return self._mv[self._end : self._end + size]
+
+    def buffer_updated(self, nbytes: int) -> None:
+        """``nbytes`` were written at the start of the last view; 0 means EOF."""
+        self._check_error()
+        nbytes = _index(nbytes)
+        if nbytes == 0:
+            self._eof = True
+            self._view_size = 0
+            return
+        if self._eof:
+            raise RuntimeError("buffer_updated() called after EOF")
+        if not 0 < nbytes <= self._view_size:
+            raise ValueError("buffer_updated(): nbytes is larger than the last get_buffer() view")
+        self._end += nbytes
+        self._view_size = 0
+
+    def feed(self, data: bytes) -> None:
+        """Append ``data`` to the receive buffer; ``b""`` means EOF."""
+        self._check_error()
+        size = len(data)
+        if size == 0:
+            self._eof = True
+            return
+        if self._eof:
+            raise RuntimeError("feed() called after EOF")
+        self._reserve(size)
+        end = self._end
+        self._buf[end : end + size] = data
+        self._end = end + size
+        self._view_size = 0
+
+    def pending(self) -> int:
+        """Bytes buffered and not yet consumed."""
+        return self._end - self._start
+
+    def take_pending(self) -> bytes:
+        """Remove and return the buffered bytes (for 101 / CONNECT tunnels)."""
+        data = bytes(self._mv[self._start : self._end])
+        self._start = self._end = 0
+        self._scan = 0
+        return data
+
+    # ---------------------------------------------------------------- message cycle
+
+    def start_response(self, head_request: bool, connect_request: bool) -> None:
+        """The request has been sent: the next bytes are its response."""
+        self._check_error()
+        if self._state != _IDLE and self._state != _DONE:
+            raise RuntimeError(
+                "start_response() called before the previous response was completely received"
+            )
+        self._state = _HEAD
+        self._head_request = bool(head_request)
+        self._connect_request = bool(connect_request)
+        self._informational = 0
+        self._scan = 0
+        self.keep_alive = True
+        self.trailers = []
+
+    def _fail(self, exc: RemoteProtocolError) -> None:
+        self._error = exc
+        self.keep_alive = False
+
+    def _section_end(self, limit: int) -> int:
+        """Absolute end of the section (head or trailers) that starts at ``_start``: the
+        index after its empty line, searching at most ``limit`` bytes; -1 if not found."""
+        buf = self._buf
+        start = self._start
+        stop = min(self._end, start + limit)
+        scan = start + self._scan
+        crlf = buf.find(b"\n\r\n", scan, stop)
+        if crlf >= 0:
+            lf = buf.find(b"\n\n", scan, crlf + 1)
+            return lf + 2 if lf >= 0 else crlf + 3
+        lf = buf.find(b"\n\n", scan, stop)
+        if lf >= 0:
+            return lf + 2
+        self._scan = max(stop - start - 2, 0)
+        return -1
+
+    def _fields(self, lines: list[bytes], first: int, fields: list[tuple[bytes, bytes]]) -> None:
+        """Parse ``lines[first:]`` as field lines, appending to ``fields``."""
+        max_line = self._max_field_line
+        max_count = self._max_field_count
+        for i in range(first, len(lines)):
+            line = lines[i]
+            if len(line) > max_line:
+                raise RemoteProtocolError(
+                    f"field line exceeds max_field_line_size ({max_line} bytes)"
+                )
+            if line[0] == 32 or line[0] == 9:  # obs-fold (lines are never empty here)
+                if not fields:
+                    raise RemoteProtocolError("obs-fold at the start of the field section")
+                more = line.strip(_OWS)
+                if more:
+                    name, value = fields[-1]
+                    fields[-1] = (name, value + b" " + more if value else more)
+                continue
+            if len(fields) >= max_count:
+                raise RemoteProtocolError(
+                    f"too many field lines (exceeds max_field_count {max_count})"
+                )
+            colon = line.find(b":")
+            if colon < 0:
+                raise RemoteProtocolError(f"field line without colon {line[:_EXCERPT]!r}")
+            name = line[:colon]
+            if not name:
+                raise RemoteProtocolError("empty field name")
+            if name.translate(None, _TCHAR):
+                raise RemoteProtocolError(f"invalid field name {name[:_EXCERPT]!r}")
+            fields.append((name, line[colon + 1 :].strip(_OWS)))
+
+    def _parse_head(self, end: int) -> tuple[bytes, int, bytes, list[tuple[bytes, bytes]]]:
+        start = self._start
+        section = bytes(self._mv[start:end])
+        self._consume(end - start)
+        self._scan = 0
+        lines = _check_section(section, "response head")
+        line = lines[0]
+        if len(line) > self._max_status_line:
+            raise RemoteProtocolError(
+                f"status line exceeds max_status_line_size ({self._max_status_line} bytes)"
+            )
+        version = line[:8]
+        if line[8:9] != b" " or (version != _HTTP11 and version != _HTTP10):
+            sp = line.find(b" ")
+            token = line if sp < 0 else line[:sp]
+            if token[:5] == b"HTTP/" and token != _HTTP11 and token != _HTTP10:
+                raise RemoteProtocolError(f"unsupported HTTP version {token[:32]!r}")
+            raise RemoteProtocolError(f"malformed status line {line[:_EXCERPT]!r}")
+        code = line[9:12]
+        if len(code) != 3 or not code.isdigit() or code[0] == 48 or line[12:13] not in (b"", b" "):
+            raise RemoteProtocolError(f"malformed status line {line[:_EXCERPT]!r}")
+        status = code[0] * 100 + code[1] * 10 + code[2] - 5328  # 48 * 111
+        headers: list[tuple[bytes, bytes]] = []
+        self._fields(lines, 1, headers)
+        return version, status, line[13:], headers
+
+    def _framing_of(self, version: bytes, status: int, headers: list[tuple[bytes, bytes]]) -> None:
+        """Validate the framing fields of a head and set up the body state."""
+        content_length = -1
+        chunked = False
+        close = False
+        for name, value in headers:
+            size = len(name)
+            if size != 10 and size != 14 and size != 17:
+                continue
+            lname = name.lower()
+            if lname == b"content-length":
+                for item in value.split(b","):
+                    length = _decimal(item.strip(_OWS))
+                    if length < 0:
+                        raise RemoteProtocolError(
+                            f"invalid Content-Length {value[:_EXCERPT]!r}"
+                        )
+                    if content_length >= 0 and length != content_length:
+                        raise RemoteProtocolError("conflicting Content-Length values")
+                    content_length = length
+            elif lname == b"transfer-encoding":
+                if value.lower() != b"chunked":
+                    raise RemoteProtocolError(
+                        f"unsupported Transfer-Encoding {value[:_EXCERPT]!r}"
+                    )
+                if chunked:
+                    raise RemoteProtocolError("multiple Transfer-Encoding fields")
+                chunked = True
+            elif lname == b"connection" and not close:
+                close = _has_close_token(value)
+        if chunked:
+            if version == _HTTP10:
+                raise RemoteProtocolError("Transfer-Encoding in an HTTP/1.0 response")
+            if content_length >= 0:
+                raise RemoteProtocolError("both Transfer-Encoding and Content-Length")
+        keep_alive = version == _HTTP11 and not close
+        if (
+            self._head_request
+            or status < 200
+            or status == 204
+            or status == 304
+            or (self._connect_request and status < 300)
+        ):
+            framing = _NONE
+            if status == 101 or (self._connect_request and 200 <= status < 300):
+                keep_alive = False  # the stream is handed over
+        elif chunked:
+            framing = _CHUNKED
+            self._chunk_state = _CH_SIZE
+        elif content_length >= 0:
+            framing = _LENGTH
+            self._remaining = content_length
+            self._received = 0
+        else:
+            framing = _CLOSE
+            keep_alive = False
+        self._framing = framing
+        self.keep_alive = keep_alive
+
+    def receive_head(self) -> tuple[bytes, int, bytes, list[tuple[bytes, bytes]]] | None:
+        """The final response head, or None if more bytes are needed."""
+        self._check_error()
+        if self._state != _HEAD:
+            raise RuntimeError("receive_head() called when no response head is expected")
+        try:
+            while True:
+                avail = self._end - self._start
+                if avail == 0:
+                    if self._eof:
+                        raise RemoteProtocolError("Server disconnected without sending a response.")
+                    return None
+                if self._scan == 0:
+                    first = self._buf[self._start]
+                    if first == 10 or first == 13:
+                        if first == 13:
+                            if avail == 1:
+                                if self._eof:
+                                    raise RemoteProtocolError(
+                                        "peer closed connection without sending complete response head"
+                                    )
+                                return None
+                            if self._buf[self._start + 1] != 10:
+                                raise RemoteProtocolError("bare CR in response head")
+                        raise RemoteProtocolError("response head starts with an empty line")
+                end = self._section_end(self._max_head)
+                if end < 0:
+                    if avail >= self._max_head:
+                        raise RemoteProtocolError(
+                            f"response head exceeds max_head_size ({self._max_head} bytes)"
+                        )
+                    if self._eof:
+                        raise RemoteProtocolError(
+                            "peer closed connection without sending complete response head"
+                        )
+                    return None
+                version, status, reason, headers = self._parse_head(end)
+                self._framing_of(version, status, headers)
+                if 100 <= status < 200 and status != 101:
+                    self._informational += 1
+                    if self._informational > self._max_informational:
+                        raise RemoteProtocolError(
+                            "too many informational responses "
+                            f"(exceeds max_informational {self._max_informational})"
+                        )
+                    continue
+                self._state = _BODY
+                return version, status, reason, headers
+        except RemoteProtocolError as exc:
+            self._fail(exc)
+            raise
+
+    def receive_body(self) -> bytes | None:
+        """The next body bytes, ``b""`` at end of message, or None if more are needed."""
+        self._check_error()
+        if self._state != _BODY:
+            if self._state == _DONE:
+                return b""
+            raise RuntimeError("receive_body() called before receive_head() returned a response")
+        try:
+            framing = self._framing
+            if framing == _LENGTH:
+                return self._length_body()
+            if framing == _CHUNKED:
+                return self._chunked_body()
+            if framing == _CLOSE:
+                avail = self._end - self._start
+                if avail:
+                    return self._take(avail)
+                if self._eof:
+                    self._state = _DONE
+                    return b""
+                return None
+            self._state = _DONE
+            return b""
+        except RemoteProtocolError as exc:
+            self._fail(exc)
+            raise
+
+    def _take(self, size: int) -> bytes:
+        start = self._start
+        data = bytes(self._mv[start : start + size])
+        self._consume(size)
+        return data
+
+    def _length_body(self) -> bytes | None:
+        remaining = self._remaining
+        if remaining == 0:
+            self._state = _DONE
+            return b""
+        avail = self._end - self._start
+        if avail == 0:
+            if self._eof:
+                raise RemoteProtocolError(
+                    "peer closed connection without sending complete message body: "
+                    f"received {self._received} bytes, expected {self._received + remaining}"
+                )
+            return None
+        size = avail if avail < remaining else remaining
+        self._remaining = remaining - size
+        self._received += size
+        return self._take(size)
+
+    def _incomplete_chunked(self) -> None:
+        if self._eof:
+            raise RemoteProtocolError(
+                "peer closed connection without sending complete message body: "
+                "incomplete chunked read"
+            )
+
+    def _chunked_body(self) -> bytes | None:
+        buf = self._buf
+        while True:
+            state = self._chunk_state
+            avail = self._end - self._start
+            if state == _CH_DATA:
+                if avail == 0:
+                    self._incomplete_chunked()
+                    return None
+                remaining = self._remaining
+                size = avail if avail < remaining else remaining
+                self._remaining = remaining - size
+                if self._remaining == 0:
+                    self._chunk_state = _CH_CRLF
+                return self._take(size)
+            if state == _CH_SIZE:
+                start = self._start
+                limit = self._max_chunk_line + 2
+                stop = self._end if avail < limit else start + limit
+                lf = buf.find(b"\n", start + self._scan, stop)
+                if lf < 0:
+                    if avail >= limit:
+                        raise RemoteProtocolError(
+                            "chunk-size line exceeds max_chunk_size_line "
+                            f"({self._max_chunk_line} bytes)"
+                        )
+                    self._incomplete_chunked()
+                    self._scan = stop - start
+                    return None
+                self._scan = 0
+                line_end = lf - 1 if lf > start and buf[lf - 1] == 13 else lf
+                line = bytes(self._mv[start:line_end])
+                self._consume(lf + 1 - start)
+                size = self._chunk_size(line)
+                if size == 0:
+                    self._chunk_state = _CH_TRAILER
+                else:
+                    self._remaining = size
+                    self._chunk_state = _CH_DATA
+            elif state == _CH_CRLF:
+                if avail == 0:
+                    self._incomplete_chunked()
+                    return None
+                first = buf[self._start]
+                if first == 13:
+                    if avail == 1:
+                        self._incomplete_chunked()
+                        return None
+                    if buf[self._start + 1] != 10:
+                        raise RemoteProtocolError("chunk data not followed by CRLF")
+                    self._consume(2)
+                elif first == 10:
+                    self._consume(1)
+                else:
+                    raise RemoteProtocolError("chunk data not followed by CRLF")
+                self._chunk_state = _CH_SIZE
+            else:
+                return self._trailer_section(avail)
+
+    def _chunk_size(self, line: bytes) -> int:
+        if len(line) > self._max_chunk_line:
+            raise RemoteProtocolError(
+                f"chunk-size line exceeds max_chunk_size_line ({self._max_chunk_line} bytes)"
+            )
+        if b"\r" in line:
+            raise RemoteProtocolError("bare CR in chunk-size line")
+        digits = _HEXDIGITS_RE.match(line).end()  # type: ignore[union-attr]
+        if digits == 0:
+            raise RemoteProtocolError(f"invalid chunk-size line {line[:_EXCERPT]!r}")
+        if digits > 15:
+            raise RemoteProtocolError("chunk size has more than 15 hex digits")
+        size = 0
+        for c in line[:digits]:
+            size = size * 16 + _HEXVAL[c]
+        rest = line[digits:].lstrip(_OWS)
+        if rest:
+            if rest[0] != 59:  # ";"
+                raise RemoteProtocolError(f"invalid chunk-size line {line[:_EXCERPT]!r}")
+            bad = _CTL_RE.search(rest)
+            if bad is not None:
+                raise RemoteProtocolError(
+                    f"invalid control byte 0x{rest[bad.start()]:02x} in chunk extension"
+                )
+        return size
+
+    def _trailer_section(self, avail: int) -> bytes | None:
+        buf = self._buf
+        start = self._start
+        if avail == 0:
+            self._incomplete_chunked()
+            return None
+        if self._scan == 0:
+            first = buf[start]
+            if first == 10 or first == 13:
+                if first == 13:
+                    if avail == 1:
+                        self._incomplete_chunked()
+                        return None
+                    if buf[start + 1] != 10:
+                        raise RemoteProtocolError("bare CR in trailer section")
+                self._consume(1 if first == 10 else 2)
+                self._state = _DONE
+                return b""
+        end = self._section_end(self._max_trailer)
+        if end < 0:
+            if avail >= self._max_trailer:
+                raise RemoteProtocolError(
+                    f"trailer section exceeds max_trailer_size ({self._max_trailer} bytes)"
+                )
+            self._incomplete_chunked()
+            return None
+        section = bytes(self._mv[start:end])
+        self._consume(end - start)
+        self._scan = 0
+        lines = _check_section(section, "trailer section")
+        trailers: list[tuple[bytes, bytes]] = []
+        self._fields(lines, 0, trailers)
+        self.trailers = trailers
+        self._state = _DONE
+        return b""
