@@ -1,0 +1,369 @@
+"""Synchronisation primitives for the pool and connections, sync and async twins
+with httpcore's names (so that ``_sync`` is generated from ``_async`` by renaming).
+
+============================  ==================================  =====================
+async                         sync                                purpose
+============================  ==================================  =====================
+``AsyncThreadLock``           ``ThreadLock``                      short critical
+                                                                  sections without I/O
+``AsyncLock``                 ``Lock``                            a lock held across I/O
+``AsyncEvent``                ``Event``                           wake a waiting request
+``AsyncSemaphore``            ``Semaphore``                       bounded concurrency
+``AsyncShieldCancellation``   ``ShieldCancellation``              protect clean-up code
+============================  ==================================  =====================
+
+The async primitives work under asyncio and trio. The library is detected when a
+primitive is first used (an asyncio loop running in this thread means asyncio;
+otherwise trio if a trio run is active) and asyncio primitives are used directly:
+anyio is never involved, and trio is imported only when running under trio.
+
+Cancellation shielding: under trio, ``AsyncShieldCancellation`` is a shielded
+``trio.CancelScope``. Under asyncio it is a no-op: a task cannot shield part of itself
+(``asyncio.shield`` protects another awaitable, not the current task), so code that must
+not be interrupted by cancellation must not ``await`` inside the block, or must
+tolerate ``CancelledError`` there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import threading
+import types
+import typing
+
+from ._exceptions import PoolTimeout
+
+__all__ = [
+    "AsyncEvent",
+    "AsyncLock",
+    "AsyncSemaphore",
+    "AsyncShieldCancellation",
+    "AsyncThreadLock",
+    "Event",
+    "Lock",
+    "Semaphore",
+    "ShieldCancellation",
+    "ThreadLock",
+    "current_async_library",
+]
+
+_get_running_loop = asyncio._get_running_loop
+
+
+def _in_trio() -> bool:
+    trio = sys.modules.get("trio")
+    if trio is None:
+        return False
+    try:
+        trio.lowlevel.current_task()
+    except RuntimeError:
+        return False
+    return True
+
+
+def current_async_library() -> str:
+    """Return ``"asyncio"`` or ``"trio"``: the async library running in this thread.
+
+    Raises:
+        RuntimeError: if neither is running.
+    """
+    if _get_running_loop() is not None:
+        return "asyncio"
+    if _in_trio():
+        return "trio"
+    raise RuntimeError("Running under an unsupported async environment.")
+
+
+def _import_trio() -> typing.Any:
+    import trio
+
+    return trio
+
+
+# ---------------------------------------------------------------------------------
+# Sync (threads)
+# ---------------------------------------------------------------------------------
+
+ThreadLock = threading.Lock
+"""A ``threading.Lock`` (``with lock:``) for short critical sections without I/O.
+
+It *is* ``threading.Lock``: its C-level context manager is the cheapest available."""
+
+Lock = threading.Lock
+"""A ``threading.Lock``, for critical sections that perform I/O (sync twin of
+:class:`AsyncLock`)."""
+
+
+class Event:
+    """A ``threading.Event`` whose :meth:`wait` raises ``PoolTimeout`` on timeout."""
+
+    __slots__ = ("_event",)
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def set(self) -> None:
+        """Set the flag and wake every waiter."""
+        self._event.set()
+
+    def is_set(self) -> bool:
+        """Return True once :meth:`set` has been called."""
+        return self._event.is_set()
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until set. ``timeout`` in seconds (None or ``inf``: no limit).
+
+        Raises:
+            PoolTimeout: not set within ``timeout``.
+        """
+        if timeout == float("inf"):
+            timeout = None
+        if not self._event.wait(timeout):
+            raise PoolTimeout()
+
+
+class Semaphore:
+    """A bounded ``threading.Semaphore``: ``acquire()`` / ``release()`` or ``with``."""
+
+    __slots__ = ("_semaphore",)
+
+    def __init__(self, bound: int) -> None:
+        self._semaphore = threading.BoundedSemaphore(bound)
+
+    def acquire(self) -> None:
+        """Take one slot, blocking until one is free."""
+        self._semaphore.acquire()
+
+    def release(self) -> None:
+        """Give a slot back. Raises ``ValueError`` if released more than acquired."""
+        self._semaphore.release()
+
+    def __enter__(self) -> Semaphore:
+        self._semaphore.acquire()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc_value: BaseException | None = None,
+        traceback: types.TracebackType | None = None,
+    ) -> None:
+        self._semaphore.release()
+
+
+class ShieldCancellation:
+    """No-op: threads have no cancellation (sync twin of :class:`AsyncShieldCancellation`)."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> ShieldCancellation:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc_value: BaseException | None = None,
+        traceback: types.TracebackType | None = None,
+    ) -> None:
+        pass
+
+
+# ---------------------------------------------------------------------------------
+# Async (asyncio / trio)
+# ---------------------------------------------------------------------------------
+
+
+class AsyncThreadLock:
+    """No-op *sync* context manager (``with``, not ``async with``): asyncio and trio run
+    one task at a time per thread, so a critical section that never awaits needs no
+    lock."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> AsyncThreadLock:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc_value: BaseException | None = None,
+        traceback: types.TracebackType | None = None,
+    ) -> None:
+        pass
+
+
+class AsyncLock:
+    """A task lock (``async with lock:``): ``asyncio.Lock`` or ``trio.Lock``, chosen on
+    first use."""
+
+    __slots__ = ("_lock",)
+
+    def __init__(self) -> None:
+        self._lock: typing.Any = None
+
+    def _setup(self) -> typing.Any:
+        if current_async_library() == "trio":
+            self._lock = _import_trio().Lock()
+        else:
+            self._lock = asyncio.Lock()
+        return self._lock
+
+    async def __aenter__(self) -> AsyncLock:
+        lock = self._lock or self._setup()
+        await lock.acquire()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc_value: BaseException | None = None,
+        traceback: types.TracebackType | None = None,
+    ) -> None:
+        self._lock.release()
+
+
+def _expire(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_exception(PoolTimeout())
+
+
+class AsyncEvent:
+    """An event for asyncio or trio: :meth:`set` is a plain (sync) method, :meth:`wait`
+    a coroutine raising ``PoolTimeout`` on timeout.
+
+    Under asyncio, waiters are bare loop futures (no task and no ``wait_for``); under
+    trio, a ``trio.Event`` created on first wait.
+    """
+
+    __slots__ = ("_flag", "_waiters", "_trio_event")
+
+    def __init__(self) -> None:
+        self._flag = False
+        self._waiters: list[asyncio.Future[None]] | None = None
+        self._trio_event: typing.Any = None
+
+    def is_set(self) -> bool:
+        """Return True once :meth:`set` has been called."""
+        return self._flag
+
+    def set(self) -> None:
+        """Set the flag and wake every waiter (call from the event loop's thread)."""
+        if self._flag:
+            return
+        self._flag = True
+        if self._waiters:
+            for future in self._waiters:
+                if not future.done():
+                    future.set_result(None)
+        if self._trio_event is not None:
+            self._trio_event.set()
+
+    async def wait(self, timeout: float | None = None) -> None:
+        """Wait until set. ``timeout`` in seconds (None or ``inf``: no limit).
+
+        Raises:
+            PoolTimeout: not set within ``timeout``.
+        """
+        if self._flag:
+            return
+        loop = _get_running_loop()
+        if loop is None:
+            await self._trio_wait(timeout)
+            return
+        future: asyncio.Future[None] = loop.create_future()
+        if self._waiters is None:
+            self._waiters = []
+        self._waiters.append(future)
+        handle = None
+        if timeout is not None and timeout != float("inf"):
+            handle = loop.call_later(max(timeout, 0.0), _expire, future)
+        try:
+            await future
+        finally:
+            if handle is not None:
+                handle.cancel()
+            self._waiters.remove(future)
+
+    async def _trio_wait(self, timeout: float | None) -> None:
+        if current_async_library() != "trio":  # pragma: no cover - defensive
+            raise RuntimeError("Running under an unsupported async environment.")
+        trio = _import_trio()
+        if self._trio_event is None:
+            self._trio_event = trio.Event()
+        deadline = float("inf") if timeout is None else timeout
+        try:
+            with trio.fail_after(deadline):
+                await self._trio_event.wait()
+        except trio.TooSlowError as exc:
+            raise PoolTimeout(exc) from exc
+
+
+class AsyncSemaphore:
+    """A bounded semaphore for asyncio or trio (chosen on first use):
+    ``await acquire()`` / ``await release()``, or ``async with``."""
+
+    __slots__ = ("_bound", "_semaphore")
+
+    def __init__(self, bound: int) -> None:
+        self._bound = bound
+        self._semaphore: typing.Any = None
+
+    def _setup(self) -> typing.Any:
+        if current_async_library() == "trio":
+            self._semaphore = _import_trio().Semaphore(self._bound, max_value=self._bound)
+        else:
+            self._semaphore = asyncio.BoundedSemaphore(self._bound)
+        return self._semaphore
+
+    async def acquire(self) -> None:
+        """Take one slot, waiting until one is free."""
+        await (self._semaphore or self._setup()).acquire()
+
+    async def release(self) -> None:
+        """Give a slot back. Raises ``ValueError`` if released more than acquired."""
+        (self._semaphore or self._setup()).release()
+
+    async def __aenter__(self) -> AsyncSemaphore:
+        await (self._semaphore or self._setup()).acquire()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc_value: BaseException | None = None,
+        traceback: types.TracebackType | None = None,
+    ) -> None:
+        self._semaphore.release()
+
+
+class AsyncShieldCancellation:
+    """Shield the block from cancellation (sync ``with``).
+
+    trio: a ``trio.CancelScope(shield=True)``. asyncio: a no-op -- an asyncio task
+    cannot be shielded from within, so code inside must not await, or must tolerate
+    ``CancelledError`` (see the module docstring).
+    """
+
+    __slots__ = ("_scope",)
+
+    def __init__(self) -> None:
+        self._scope: typing.Any = None
+
+    def __enter__(self) -> AsyncShieldCancellation:
+        if _get_running_loop() is None and _in_trio():
+            self._scope = _import_trio().CancelScope(shield=True)
+            self._scope.__enter__()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc_value: BaseException | None = None,
+        traceback: types.TracebackType | None = None,
+    ) -> bool | None:
+        scope = self._scope
+        if scope is not None:
+            self._scope = None
+            return scope.__exit__(exc_type, exc_value, traceback)  # type: ignore[no-any-return]
+        return None
