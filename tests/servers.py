@@ -335,6 +335,17 @@ class ServerConnection:
         self.requests.append(request)
         return request
 
+    def read_until(self, marker: bytes, timeout: float = 5.0) -> bytes | None:
+        """Read until ``marker``; return everything up to and including it (None at EOF)."""
+        deadline = time.monotonic() + timeout
+        while marker not in self._buffer:
+            if not self._recv_more(deadline):
+                return None
+        end = self._buffer.index(marker) + len(marker)
+        data = bytes(self._buffer[:end])
+        del self._buffer[:end]
+        return data
+
     def send(self, data: bytes) -> None:
         self.sock.sendall(data)
 

@@ -1,0 +1,348 @@
+"""Sync client against scripted raw-socket servers: closed idle connections, leftover bytes,
+malformed responses, disconnects and servers that never answer."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+
+import httpcore_fast
+from tests.servers import ServerConnection, http_response, keepalive_script
+
+pytest_plugins = ["tests.conftest_servers"]
+pytestmark = pytest.mark.network
+
+IDLE_POOL = "<ConnectionPool [Requests: 0 active, 0 queued | Connections: 0 active, {} idle]>"
+
+
+def first_connection_then(first: Any, then: Any = None) -> Any:
+    """A script running ``first`` on the first connection and ``then`` on later ones."""
+    then = then or keepalive_script(b"fresh")
+
+    def script(conn: ServerConnection) -> None:
+        (first if conn.index == 0 else then)(conn)
+
+    return script
+
+
+# --- the server closes connections ------------------------------------------------------
+
+
+def test_server_closes_idle_keepalive_connection(scripted_server: Any) -> None:
+    idle = threading.Event()  # set by the test once the first response is done
+    closed = threading.Event()
+
+    def answer_once_then_close_when_idle(conn: ServerConnection) -> None:
+        assert conn.read_request() is not None
+        conn.send(http_response(b"first"))  # no "Connection: close": looks reusable
+        idle.wait(5)
+        conn.close()
+        closed.set()
+
+    server = scripted_server(first_connection_then(answer_once_then_close_when_idle))
+    with httpcore_fast.ConnectionPool() as pool:
+        assert pool.request("GET", server.url("/1")).content == b"first"
+        old = pool.connections[0]
+        assert old.is_idle()
+        idle.set()
+        assert closed.wait(5)
+        time.sleep(0.02)  # let the FIN reach the client socket
+        response = pool.request("GET", server.url("/2"))
+        assert response.status == 200
+        assert response.content == b"fresh"
+        assert old.is_closed()
+        assert len(pool.connections) == 1 and pool.connections[0] is not old
+    assert server.connection_count == 2
+    assert len(server.connections[0].requests) == 1
+    assert len(server.connections[1].requests) == 1
+
+
+def test_connection_close_header_is_honoured(scripted_server: Any) -> None:
+    def answer_with_close(conn: ServerConnection) -> None:
+        while conn.read_request() is not None:
+            conn.send(http_response(b"bye", headers=[(b"Connection", b"close")]))
+
+    server = scripted_server(answer_with_close)
+    with httpcore_fast.ConnectionPool() as pool:
+        for _ in range(3):
+            response = pool.request("GET", server.url("/"))
+            assert response.content == b"bye"
+            assert pool.connections == []
+    assert server.connection_count == 3
+    for conn in server.connections:
+        assert conn.eof.wait(5)  # the client closed each connection
+        assert len(conn.requests) == 1
+
+
+def test_http10_response_with_close_delimited_body(scripted_server: Any) -> None:
+    def close_delimited(conn: ServerConnection) -> None:
+        assert conn.read_request() is not None
+        conn.send(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n")
+        conn.send(b"close-")
+        conn.send(b"delimited")
+        conn.close()
+
+    server = scripted_server(first_connection_then(close_delimited))
+    with httpcore_fast.ConnectionPool() as pool:
+        response = pool.request("GET", server.url("/"))
+        assert response.status == 200
+        assert response.content == b"close-delimited"
+        assert response.extensions["http_version"] == b"HTTP/1.0"
+        assert response.extensions["reason_phrase"] == b"OK"
+        assert pool.connections == []
+        assert pool.request("GET", server.url("/")).content == b"fresh"
+    assert server.connection_count == 2
+
+
+# --- leftover bytes after a complete response ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        pytest.param(http_response(b"stale"), id="a-whole-second-response"),
+        pytest.param(b"junk\r\n", id="junk"),
+        pytest.param(b"H", id="one-byte"),
+    ],
+)
+def test_leftover_bytes_mean_the_connection_is_not_reused(
+    scripted_server: Any, extra: bytes
+) -> None:
+    def answer_with_leftovers(conn: ServerConnection) -> None:
+        assert conn.read_request() is not None
+        conn.send(http_response(b"first") + extra)  # one write: the client reads both at once
+        while conn.read_request() is not None:  # should the client (wrongly) come back
+            conn.send(http_response(b"reused"))
+
+    server = scripted_server(first_connection_then(answer_with_leftovers))
+    with httpcore_fast.ConnectionPool() as pool:
+        first = pool.request("GET", server.url("/1"))
+        assert first.content == b"first"
+        second = pool.request("GET", server.url("/2"))
+        assert second.status == 200
+        assert second.content == b"fresh"
+        assert len(pool.connections) == 1
+    assert server.connection_count == 2
+    assert server.connections[0].eof.wait(5)
+    assert len(server.connections[0].requests) == 1
+
+
+# --- malformed responses --------------------------------------------------------------------
+
+MALFORMED = {
+    "not-http": b"NOT HTTP AT ALL\r\n\r\n",
+    "bad-status-code": b"HTTP/1.1 2x0 OK\r\nContent-Length: 2\r\n\r\nok",
+    "bad-version": b"HTTP/9 200 OK\r\nContent-Length: 2\r\n\r\nok",
+    "header-without-colon": b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nBroken Header\r\n\r\nok",
+    "space-before-colon": b"HTTP/1.1 200 OK\r\nContent-Length : 2\r\n\r\nok",
+    "bad-content-length": b"HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\nok",
+    "signed-content-length": b"HTTP/1.1 200 OK\r\nContent-Length: +2\r\n\r\nok",
+    "conflicting-content-length": (
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok"
+    ),
+    "bad-chunk-size": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nok\r\n0\r\n\r\n",
+    "hex-prefix-chunk-size": (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0x2\r\nok\r\n0\r\n\r\n"
+    ),
+    "chunk-without-crlf": (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nokXX0\r\n\r\n"
+    ),
+    "unsupported-transfer-encoding": (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nok"
+    ),
+    "content-length-and-chunked": (
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"2\r\nok\r\n0\r\n\r\n"
+    ),
+    "oversized-head": (
+        b"HTTP/1.1 200 OK\r\nX-Big: " + b"a" * 300_000 + b"\r\nContent-Length: 2\r\n\r\nok"
+    ),
+}
+
+
+@pytest.mark.parametrize("raw", list(MALFORMED.values()), ids=list(MALFORMED))
+def test_malformed_response_is_remote_protocol_error(scripted_server: Any, raw: bytes) -> None:
+    def malformed(conn: ServerConnection) -> None:
+        assert conn.read_request() is not None
+        conn.send(raw)
+        conn.wait_for_eof(5)
+
+    server = scripted_server(first_connection_then(malformed))
+    with httpcore_fast.ConnectionPool() as pool:
+        with pytest.raises(httpcore_fast.RemoteProtocolError) as info:
+            pool.request("GET", server.url("/bad"), extensions={"timeout": {"read": 5}})
+        assert type(info.value) is httpcore_fast.RemoteProtocolError
+        assert isinstance(info.value, httpcore_fast.ProtocolError)
+        # the connection that failed is closed and forgotten, never reused
+        assert pool.connections == []
+        assert repr(pool) == IDLE_POOL.format(0)
+        assert server.connections[0].eof.wait(5)
+        response = pool.request("GET", server.url("/good"))
+        assert response.content == b"fresh"
+    assert server.connection_count == 2
+
+
+def test_malformed_response_in_stream(scripted_server: Any) -> None:
+    def bad_chunk_later(conn: ServerConnection) -> None:
+        assert conn.read_request() is not None
+        conn.send(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n")
+        time.sleep(0.05)
+        conn.send(b"nothex\r\n")
+        conn.wait_for_eof(5)
+
+    server = scripted_server(bad_chunk_later)
+    with httpcore_fast.ConnectionPool() as pool:
+        with pool.stream("GET", server.url("/")) as response:
+            assert response.status == 200
+            received = []
+            with pytest.raises(httpcore_fast.RemoteProtocolError):
+                for part in response.iter_stream():
+                    received.append(part)
+            assert b"".join(received) == b"abc"
+        assert pool.connections == []
+
+
+def test_informational_response_is_skipped(scripted_server: Any) -> None:
+    def continue_then_ok(conn: ServerConnection) -> None:
+        while conn.read_request() is not None:
+            conn.send(b"HTTP/1.1 100 Continue\r\n\r\n" + http_response(b"final"))
+
+    server = scripted_server(continue_then_ok)
+    with httpcore_fast.ConnectionPool() as pool:
+        for _ in range(2):
+            response = pool.request("POST", server.url("/"), content=b"data")
+            assert response.status == 200
+            assert response.content == b"final"
+        assert len(pool.connections) == 1
+    assert server.connection_count == 1
+
+
+def test_switching_protocols_hands_over_the_stream(scripted_server: Any) -> None:
+    def upgrade(conn: ServerConnection) -> None:
+        assert conn.read_request() is not None
+        conn.send(
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: custom\r\nConnection: Upgrade\r\n\r\n"
+            b"early bytes"
+        )
+        assert conn.read_until(b"ping") == b"ping"  # the client now speaks the new protocol
+        conn.send(b"pong")
+        conn.wait_for_eof(5)
+
+    server = scripted_server(upgrade)
+    with httpcore_fast.ConnectionPool() as pool:
+        with pool.stream(
+            "GET", server.url("/"), headers=[(b"Upgrade", b"custom"), (b"Connection", b"Upgrade")]
+        ) as response:
+            assert response.status == 101
+            assert response.extensions["reason_phrase"] == b"Switching Protocols"
+            stream = response.extensions["network_stream"]
+            received = b""
+            while len(received) < len(b"early bytes"):
+                chunk = stream.read(1024, timeout=5)
+                assert chunk
+                received += chunk
+            assert received == b"early bytes"
+            stream.write(b"ping", timeout=5)
+            assert stream.read(1024, timeout=5) == b"pong"
+        assert pool.connections == []
+
+
+# --- disconnects ----------------------------------------------------------------------------
+
+
+def test_server_disconnects_without_response(scripted_server: Any) -> None:
+    def read_and_hang_up(conn: ServerConnection) -> None:
+        assert conn.read_request() is not None
+        conn.close()
+
+    server = scripted_server(first_connection_then(read_and_hang_up))
+    with httpcore_fast.ConnectionPool() as pool:
+        with pytest.raises(httpcore_fast.RemoteProtocolError) as info:
+            pool.request("GET", server.url("/"))
+        assert type(info.value) is httpcore_fast.RemoteProtocolError
+        assert str(info.value) == "Server disconnected without sending a response."
+        assert pool.connections == []
+        assert pool.request("GET", server.url("/")).content == b"fresh"
+
+
+@pytest.mark.parametrize(
+    "partial",
+    [
+        pytest.param(b"HTTP/1.1 200 OK\r\nContent-Le", id="inside-head"),
+        pytest.param(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", id="short-body"),
+        pytest.param(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab", id="inside-chunk"
+        ),
+        pytest.param(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n", id="no-last-chunk"
+        ),
+    ],
+)
+def test_server_disconnects_mid_response(scripted_server: Any, partial: bytes) -> None:
+    def partial_then_hang_up(conn: ServerConnection) -> None:
+        assert conn.read_request() is not None
+        conn.send(partial)
+        conn.close()
+
+    server = scripted_server(first_connection_then(partial_then_hang_up))
+    with httpcore_fast.ConnectionPool() as pool:
+        with pytest.raises(httpcore_fast.RemoteProtocolError):
+            pool.request("GET", server.url("/"))
+        assert pool.connections == []
+        assert pool.request("GET", server.url("/")).content == b"fresh"
+    assert server.connection_count == 2
+
+
+# --- servers that never answer ----------------------------------------------------------------
+
+
+def test_read_timeout_when_the_server_never_responds(scripted_server: Any) -> None:
+    def never_respond(conn: ServerConnection) -> None:
+        assert conn.read_request() is not None
+        conn.hold(10)
+
+    server = scripted_server(first_connection_then(never_respond))
+    with httpcore_fast.ConnectionPool() as pool:
+        started = time.monotonic()
+        with pytest.raises(httpcore_fast.ReadTimeout) as info:
+            pool.request("GET", server.url("/"), extensions={"timeout": {"read": 0.2}})
+        elapsed = time.monotonic() - started
+        assert type(info.value) is httpcore_fast.ReadTimeout
+        assert isinstance(info.value, httpcore_fast.TimeoutException)
+        assert 0.15 <= elapsed < 3
+        assert pool.connections == []
+        assert pool.request("GET", server.url("/")).content == b"fresh"
+
+
+def test_read_timeout_in_the_middle_of_the_body(scripted_server: Any) -> None:
+    def stall_mid_body(conn: ServerConnection) -> None:
+        assert conn.read_request() is not None
+        conn.send(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial")
+        conn.hold(10)
+
+    server = scripted_server(stall_mid_body)
+    with httpcore_fast.ConnectionPool() as pool:
+        with pool.stream("GET", server.url("/"), extensions={"timeout": {"read": 0.2}}) as r:
+            assert r.status == 200
+            with pytest.raises(httpcore_fast.ReadTimeout):
+                r.read()
+        assert pool.connections == []
+
+
+def test_read_timeout_is_per_read_not_per_response(scripted_server: Any) -> None:
+    def trickle(conn: ServerConnection) -> None:
+        assert conn.read_request() is not None
+        conn.send(b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n")
+        for byte in b"abcdef":
+            time.sleep(0.06)
+            conn.send(bytes([byte]))
+        conn.wait_for_eof(5)
+
+    server = scripted_server(trickle)
+    with httpcore_fast.ConnectionPool() as pool:
+        # the whole body takes ~0.36 s, but no single read waits longer than 0.2 s
+        response = pool.request("GET", server.url("/"), extensions={"timeout": {"read": 0.2}})
+        assert response.content == b"abcdef"
