@@ -79,10 +79,10 @@ class SyncStream(NetworkStream):
             ReadTimeout: nothing arrived within ``timeout`` seconds.
             ReadError: any other socket error.
         """
-        if timeout != self._timeout:
-            self._sock.settimeout(timeout)
-            self._timeout = timeout
         try:
+            if timeout != self._timeout:
+                self._sock.settimeout(timeout)
+                self._timeout = timeout
             return self._sock.recv(max_bytes)
         except socket.timeout as exc:
             raise ReadTimeout(exc) from exc
@@ -95,10 +95,10 @@ class SyncStream(NetworkStream):
 
         Raises ``ReadTimeout`` / ``ReadError`` like :meth:`read`.
         """
-        if timeout != self._timeout:
-            self._sock.settimeout(timeout)
-            self._timeout = timeout
         try:
+            if timeout != self._timeout:
+                self._sock.settimeout(timeout)
+                self._timeout = timeout
             return self._sock.recv_into(buffer)
         except socket.timeout as exc:
             raise ReadTimeout(exc) from exc
@@ -115,11 +115,11 @@ class SyncStream(NetworkStream):
         """
         if not buffer:
             return
-        if timeout != self._timeout:
-            self._sock.settimeout(timeout)
-            self._timeout = timeout
         sock = self._sock
         try:
+            if timeout != self._timeout:
+                sock.settimeout(timeout)
+                self._timeout = timeout
             sent = sock.send(buffer)
             if sent < len(buffer):
                 view = memoryview(buffer)
@@ -252,8 +252,8 @@ class TLSinTLSStream(NetworkStream):
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         """Return up to ``max_bytes`` decrypted bytes; ``b""`` at end of stream.
         Raises ``ReadTimeout`` / ``ReadError``."""
-        self._set_timeout(timeout)
         try:
+            self._set_timeout(timeout)
             return typing.cast(bytes, self._run(self._ssl_object.read, max_bytes))
         except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
             return b""
@@ -265,8 +265,8 @@ class TLSinTLSStream(NetworkStream):
     def _recv_into(self, buffer: memoryview, timeout: float | None = None) -> int:
         """Like :meth:`SyncStream._recv_into`: decrypted bytes into ``buffer``; 0 at
         end of stream."""
-        self._set_timeout(timeout)
         try:
+            self._set_timeout(timeout)
             return typing.cast(int, self._run(self._ssl_object.read, len(buffer), buffer))
         except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
             return 0
@@ -279,9 +279,9 @@ class TLSinTLSStream(NetworkStream):
         """Encrypt and send all of ``buffer``. Raises ``WriteTimeout`` / ``WriteError``."""
         if not buffer:
             return
-        self._set_timeout(timeout)
         view = memoryview(buffer)
         try:
+            self._set_timeout(timeout)
             while view:
                 sent = self._run(self._ssl_object.write, view)
                 view = view[sent:]
