@@ -1,0 +1,179 @@
+"""The anyio network backend: the same interface over anyio 4 (asyncio or trio below).
+
+The default on asyncio is the native backend (:mod:`.asyncio`), which avoids anyio's
+per-operation cost; this one is kept for users who pass ``AnyIOBackend()`` explicitly
+(it is public API) or run anyio on a loop the native backend does not cover. anyio is
+imported here only, when this module is imported.
+
+Socket options are applied right after connecting (anyio opens the socket itself).
+"""
+
+from __future__ import annotations
+
+import ssl
+import typing
+
+import anyio
+import anyio.abc
+from anyio.streams.tls import TLSAttribute, TLSStream
+
+from .._exceptions import (
+    ConnectError,
+    ConnectTimeout,
+    ReadError,
+    ReadTimeout,
+    WriteError,
+    WriteTimeout,
+)
+from .asyncio import socket_is_readable
+from .base import SOCKET_OPTION, AsyncNetworkBackend, AsyncNetworkStream
+
+__all__ = ["AnyIOBackend", "AnyIOStream"]
+
+# anyio reports socket failures as BrokenResourceError, use after close as
+# ClosedResourceError; OSError (ssl.SSLError included) covers what slips through.
+_FAILURES = (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError)
+
+_T = typing.TypeVar("_T")
+
+
+async def _guarded(
+    operation: typing.Awaitable[_T],
+    timeout: float | None,
+    on_timeout: type[Exception],
+    on_failure: type[Exception],
+) -> _T:
+    """Await ``operation`` within ``timeout`` seconds (None: no limit), mapping anyio's
+    timeout to ``on_timeout`` and stream failures to ``on_failure``."""
+    try:
+        if timeout is None:
+            return await operation
+        with anyio.fail_after(timeout):
+            return await operation
+    except TimeoutError as exc:
+        raise on_timeout(exc) from exc
+    except _FAILURES as exc:
+        raise on_failure(exc) from exc
+
+
+class AnyIOStream(AsyncNetworkStream):
+    """A connected anyio byte stream (socket or TLS)."""
+
+    def __init__(self, stream: anyio.abc.ByteStream) -> None:
+        self._stream = stream
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        """Return up to ``max_bytes`` bytes, ``b""`` at end of stream. ``timeout`` in
+        seconds (None: no limit). Raises ``ReadTimeout`` or ``ReadError``."""
+        try:
+            return await _guarded(self._stream.receive(max_bytes), timeout, ReadTimeout, ReadError)
+        except anyio.EndOfStream:
+            return b""
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        """Send all of ``buffer``. ``timeout`` in seconds (None: no limit). Raises
+        ``WriteTimeout`` or ``WriteError``."""
+        if buffer:
+            await _guarded(self._stream.send(buffer), timeout, WriteTimeout, WriteError)
+
+    async def aclose(self) -> None:
+        """Close the stream (and any stream below it)."""
+        await self._stream.aclose()
+
+    async def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> AsyncNetworkStream:
+        """Handshake TLS over this stream and return the TLS stream. ``timeout`` in
+        seconds (None: no limit). Raises ``ConnectTimeout`` or ``ConnectError``; this
+        stream is closed on failure."""
+        handshake = TLSStream.wrap(
+            self._stream,
+            ssl_context=ssl_context,
+            hostname=server_hostname,
+            server_side=False,
+            standard_compatible=False,  # HTTP peers often skip close_notify
+        )
+        try:
+            try:
+                tls_stream = await _guarded(handshake, timeout, ConnectTimeout, ConnectError)
+            except anyio.EndOfStream as exc:  # the peer hung up mid-handshake
+                raise ConnectError(exc) from exc
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await self._stream.aclose()
+            raise
+        return AnyIOStream(tls_stream)
+
+    def get_extra_info(self, info: str) -> typing.Any:
+        """``"ssl_object"``, ``"client_addr"``, ``"server_addr"``, ``"socket"``,
+        ``"is_readable"`` (bool, checked without blocking); None for anything else."""
+        extra = self._stream.extra
+        if info == "ssl_object":
+            return extra(TLSAttribute.ssl_object, None)
+        if info == "client_addr":
+            return extra(anyio.abc.SocketAttribute.local_address, None)
+        if info == "server_addr":
+            return extra(anyio.abc.SocketAttribute.remote_address, None)
+        if info == "socket":
+            return extra(anyio.abc.SocketAttribute.raw_socket, None)
+        if info == "is_readable":
+            ssl_object = extra(TLSAttribute.ssl_object, None)
+            if ssl_object is not None and ssl_object.pending():
+                return True
+            return socket_is_readable(extra(anyio.abc.SocketAttribute.raw_socket, None))
+        return None
+
+
+async def _with_options(
+    connect: typing.Awaitable[anyio.abc.SocketStream],
+    timeout: float | None,
+    socket_options: typing.Iterable[SOCKET_OPTION] | None,
+) -> AnyIOStream:
+    stream = await _guarded(connect, timeout, ConnectTimeout, ConnectError)
+    if socket_options is not None:
+        sock = stream.extra(anyio.abc.SocketAttribute.raw_socket)
+        try:
+            for option in socket_options:
+                sock.setsockopt(*option)
+        except OSError as exc:
+            await stream.aclose()
+            raise ConnectError(exc) from exc
+    return AnyIOStream(stream)
+
+
+class AnyIOBackend(AsyncNetworkBackend):
+    """Network backend over anyio (works on asyncio and on trio)."""
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: typing.Iterable[SOCKET_OPTION] | None = None,
+    ) -> AsyncNetworkStream:
+        """Open a TCP connection (happy eyeballs across resolved addresses).
+
+        ``timeout`` in seconds (None: no limit); ``local_address`` is a host to bind
+        to; ``socket_options`` are ``setsockopt`` tuples applied once connected. Raises
+        ``ConnectTimeout`` or ``ConnectError``.
+        """
+        connect = anyio.connect_tcp(host, port, local_host=local_address)
+        return await _with_options(connect, timeout, socket_options)
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: typing.Iterable[SOCKET_OPTION] | None = None,
+    ) -> AsyncNetworkStream:
+        """Open a connection to the Unix socket at ``path``; ``timeout`` in seconds.
+        Raises ``ConnectTimeout`` or ``ConnectError``."""
+        return await _with_options(anyio.connect_unix(path), timeout, socket_options)
+
+    async def sleep(self, seconds: float) -> None:
+        """Suspend for ``seconds`` seconds."""
+        await anyio.sleep(seconds)

@@ -1,0 +1,553 @@
+"""The native asyncio network backend (the default when running on asyncio).
+
+It talks to the event loop directly, without anyio or asyncio streams in between:
+
+* each connection is an ``asyncio.BufferedProtocol`` that receives straight into a
+  bytearray it owns; ``read`` hands out what is buffered without creating a future, and
+  only when the buffer is empty does it park on one (plus a ``call_later`` timer, and only
+  if a timeout was given);
+* ``write`` hands the bytes to ``transport.write`` (which sends at once when the socket
+  has room) and only waits when the transport has paused us (flow control);
+* ``aclose`` aborts the transport synchronously, so it never suspends and is safe to call
+  from cancellation cleanup, any number of times.
+
+Sockets are created here: socket options are set and ``local_address`` is bound *before*
+connecting, ``TCP_NODELAY`` is on. Errors are mapped to httpcore's exceptions: connecting
+(TCP, Unix, TLS handshake) raises ``ConnectTimeout`` / ``ConnectError``, reading
+``ReadTimeout`` / ``ReadError``, writing ``WriteTimeout`` / ``WriteError``.
+
+Connections may use the optional fast path :meth:`AsyncIOStream._recv_into`, which copies
+received bytes into a caller-owned buffer instead of allocating a ``bytes`` per read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import select
+import socket
+import ssl
+import sys
+import typing
+
+from .._exceptions import (
+    ConnectError,
+    ConnectTimeout,
+    ReadError,
+    ReadTimeout,
+    WriteError,
+    WriteTimeout,
+)
+from .base import SOCKET_OPTION, AsyncNetworkBackend, AsyncNetworkStream
+
+__all__ = ["AsyncIOBackend", "AsyncIOStream"]
+
+# The receive buffer starts at this size (allocated on the first receive) and doubles
+# only when a reader leaves more than half of it unread.
+_INITIAL_BUFFER_SIZE = 65536
+# Unread bytes above this pause the transport's reading until the reader catches up.
+_MAX_BUFFERED = 262144
+# loop.start_tls() aborts handshakes after 60 s by default; ``timeout=None`` means no
+# limit in httpcore, so the handshake timer is pushed out of reach and ours applies.
+_NO_HANDSHAKE_LIMIT = 1e9
+
+_TIMEOUT_ERRORS = (asyncio.TimeoutError, TimeoutError)  # distinct classes on 3.10
+
+if sys.version_info >= (3, 11):
+
+    async def _with_timeout(awaitable: typing.Awaitable[typing.Any], timeout: float) -> typing.Any:
+        async with asyncio.timeout(timeout):
+            return await awaitable
+
+else:  # pragma: no cover - Python 3.10
+
+    async def _with_timeout(awaitable: typing.Awaitable[typing.Any], timeout: float) -> typing.Any:
+        return await asyncio.wait_for(awaitable, timeout)
+
+
+def _settle(waiter: asyncio.Future[None]) -> None:
+    """Wake ``waiter`` (timer callback): the woken side re-checks the state."""
+    if not waiter.done():
+        waiter.set_result(None)
+
+
+def socket_is_readable(sock: typing.Any) -> bool:
+    """Return True if ``sock`` has data or EOF pending (or is closed / missing).
+
+    Polls without blocking and without consuming anything. ``sock`` is a socket-like
+    object with ``fileno()`` (a ``socket.socket`` or asyncio's ``TransportSocket``).
+    """
+    if sock is None:
+        return True
+    fd = sock.fileno()
+    if fd < 0:
+        return True
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        return bool(poller.poll(0))
+    readable, _, _ = select.select([fd], [], [], 0)  # pragma: no cover - Windows
+    return bool(readable)
+
+
+class _StreamProtocol(asyncio.BufferedProtocol):
+    """Receives into an owned bytearray; keeps at most one read and one drain waiter.
+
+    Unread bytes are ``_view[_start:_end]``; ``_start == _end`` means empty (both are
+    then reset to 0 so the next receive starts at the front).
+    """
+
+    __slots__ = (
+        "_loop",
+        "_transport",
+        "_buf",
+        "_view",
+        "_start",
+        "_end",
+        "_eof",
+        "_lost",
+        "_exc",
+        "_closed",
+        "_tls",
+        "_read_waiter",
+        "_drain_waiter",
+        "_write_paused",
+        "_reading_paused",
+    )
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, tls: bool = False) -> None:
+        self._loop = loop
+        self._transport: typing.Any = None
+        self._buf = bytearray()
+        self._view = memoryview(self._buf)
+        self._start = 0
+        self._end = 0
+        self._eof = False  # the peer sent EOF (FIN or TLS close_notify)
+        self._lost = False  # connection_lost() was called
+        self._exc: BaseException | None = None  # ... with this error
+        self._closed = False  # we closed (or upgraded) the stream
+        self._tls = tls
+        self._read_waiter: asyncio.Future[None] | None = None
+        self._drain_waiter: asyncio.Future[None] | None = None
+        self._write_paused = False
+        self._reading_paused = False
+
+    # -- asyncio protocol callbacks ------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = transport
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        if self._end == len(self._buf):
+            self._make_room()
+        return self._view[self._end :]
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self._end += nbytes
+        waiter = self._read_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+        if self._end - self._start >= _MAX_BUFFERED and not self._reading_paused:
+            self._reading_paused = True
+            self._transport.pause_reading()
+
+    def eof_received(self) -> bool:
+        self._eof = True
+        self._wake(self._read_waiter)
+        # Keep a plain TCP transport open after the peer's FIN, as a socket would (we may
+        # still write); asyncio's TLS layer ignores the answer and warns about True.
+        return not self._tls
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._lost = True
+        self._exc = exc
+        self._wake(self._read_waiter)
+        self._wake(self._drain_waiter)
+
+    def pause_writing(self) -> None:
+        self._write_paused = True
+
+    def resume_writing(self) -> None:
+        self._write_paused = False
+        self._wake(self._drain_waiter)
+
+    # -- helpers for the stream ----------------------------------------------------------
+
+    @staticmethod
+    def _wake(waiter: asyncio.Future[None] | None) -> None:
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def _make_room(self) -> None:
+        """The tail is full: move unread bytes to the front, or grow if over half full."""
+        start, end = self._start, self._end
+        unread = end - start
+        size = len(self._buf)
+        if start and unread <= size // 2:
+            self._buf[:unread] = self._buf[start:end]  # same size: allowed while exported
+        else:
+            buf = bytearray(max(size * 2, _INITIAL_BUFFER_SIZE))
+            buf[:unread] = self._view[start:end]
+            self._buf = buf
+            self._view = memoryview(buf)
+        self._start = 0
+        self._end = unread
+
+    def _take(self, max_bytes: int) -> tuple[int, int]:
+        """Mark up to ``max_bytes`` unread bytes as consumed; return their span in
+        ``_view``. The caller copies them out at once (before yielding to the loop)."""
+        start = self._start
+        stop = start + max_bytes
+        if stop >= self._end:
+            stop = self._end
+            self._start = self._end = 0
+        else:
+            self._start = stop
+        return start, stop
+
+    def _maybe_resume_reading(self) -> None:
+        """Called after consuming while reading is paused: resume once half drained."""
+        if self._end - self._start < _MAX_BUFFERED // 2:
+            self._reading_paused = False
+            if not self._lost:
+                self._transport.resume_reading()
+
+    async def _wait(self, waiter: asyncio.Future[None], timeout: float | None) -> None:
+        if timeout is None:
+            await waiter
+            return
+        timer = self._loop.call_later(timeout, _settle, waiter)
+        try:
+            await waiter
+        finally:
+            timer.cancel()
+
+    async def _wait_data(self, timeout: float | None) -> bool:
+        """Called with an empty buffer: wait until bytes, EOF or an error arrive.
+
+        Returns True if bytes are buffered, False at EOF. Raises ``ReadTimeout`` after
+        ``timeout`` seconds without any, ``ReadError`` if the stream is closed or broke.
+        A cancelled wait leaves the protocol as it was (the waiter is cleared).
+        """
+        if not (self._eof or self._lost or self._closed):
+            if self._read_waiter is not None:
+                raise RuntimeError("another coroutine is already reading from this stream")
+            waiter = self._loop.create_future()
+            self._read_waiter = waiter
+            try:
+                await self._wait(waiter, timeout)
+            finally:
+                self._read_waiter = None
+            if self._end != self._start:
+                return True
+            if not (self._eof or self._lost or self._closed):
+                raise ReadTimeout(f"no data received within {timeout} seconds")
+        if self._closed:
+            raise ReadError("the stream is closed")
+        if self._exc is not None:
+            raise ReadError(self._exc) from self._exc
+        return False
+
+    async def _drain(self, timeout: float | None) -> None:
+        """Wait until the transport resumes writing; WriteTimeout / WriteError."""
+        if self._drain_waiter is not None:
+            raise RuntimeError("another coroutine is already writing to this stream")
+        waiter = self._loop.create_future()
+        self._drain_waiter = waiter
+        try:
+            await self._wait(waiter, timeout)
+        finally:
+            self._drain_waiter = None
+        if self._closed or self._lost:
+            self._raise_write_error()
+        if self._write_paused:
+            raise WriteTimeout(f"could not send within {timeout} seconds")
+
+    def _raise_write_error(self) -> typing.NoReturn:
+        if self._closed:
+            raise WriteError("the stream is closed")
+        exc = self._exc
+        if exc is None:
+            raise WriteError("the connection was closed")
+        raise WriteError(exc) from exc
+
+
+class AsyncIOStream(AsyncNetworkStream):
+    """A connected stream on an asyncio transport (plain TCP, Unix or TLS).
+
+    Made by :class:`AsyncIOBackend` (or by :meth:`start_tls`); not constructed by users.
+    """
+
+    __slots__ = ("_transport", "_protocol")
+
+    def __init__(self, transport: asyncio.Transport, protocol: _StreamProtocol) -> None:
+        self._transport = transport
+        self._protocol = protocol
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._transport!r}>"
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        """Return up to ``max_bytes`` bytes (at least one), or ``b""`` at end of stream.
+
+        ``timeout`` is in seconds (None: wait forever) and only matters when nothing is
+        buffered. Raises ``ReadTimeout``, or ``ReadError`` if the connection broke or the
+        stream was closed.
+        """
+        p = self._protocol
+        if p._end == p._start and not await p._wait_data(timeout):
+            return b""
+        start, stop = p._take(max_bytes)
+        data = p._view[start:stop].tobytes()
+        if p._reading_paused:
+            p._maybe_resume_reading()
+        return data
+
+    async def _recv_into(self, buffer: memoryview, timeout: float | None = None) -> int:
+        """Fast path for connections: copy received bytes into ``buffer``.
+
+        ``buffer`` is a writable byte memoryview (e.g. over the connection's own
+        bytearray); up to ``len(buffer)`` bytes are written at its start. Returns how many
+        (at least 1), or 0 at end of stream. Same waiting, timeout (seconds) and
+        exceptions as :meth:`read` (``ReadTimeout``, ``ReadError``), without allocating a
+        ``bytes`` object.
+        """
+        p = self._protocol
+        if p._end == p._start and not await p._wait_data(timeout):
+            return 0
+        start, stop = p._take(len(buffer))
+        n = stop - start
+        buffer[:n] = p._view[start:stop]
+        if p._reading_paused:
+            p._maybe_resume_reading()
+        return n
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        """Send all of ``buffer`` (bytes-like).
+
+        Returns once the transport has taken the bytes; waits (up to ``timeout`` seconds,
+        None: no limit) only while flow control has paused writing. Raises
+        ``WriteTimeout``, or ``WriteError`` if the connection broke or the stream was
+        closed.
+        """
+        if not buffer:
+            return
+        p = self._protocol
+        if p._closed or p._lost:
+            p._raise_write_error()
+        if type(buffer) is not bytes:
+            # The transport may keep a view of what it could not send yet: never let it
+            # hold on to (and pin) a mutable buffer the caller will reuse.
+            buffer = bytes(buffer)
+        self._transport.write(buffer)
+        if p._write_paused:
+            await p._drain(timeout)
+
+    async def aclose(self) -> None:
+        """Close the connection at once (unsent bytes are dropped). Never suspends, so it
+        is safe in cancellation cleanup; idempotent; raises nothing."""
+        self._close()
+
+    def _close(self) -> None:
+        p = self._protocol
+        p._closed = True
+        p._start = p._end = 0
+        self._transport.abort()
+
+    async def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> AsyncNetworkStream:
+        """Run a TLS handshake over this connection and return the TLS stream.
+
+        ``ssl_context`` carries verification and ALPN settings; ``server_hostname`` is
+        used for SNI and certificate matching; ``timeout`` in seconds (None: no limit).
+        Raises ``ConnectTimeout`` or ``ConnectError`` (handshake or certificate failure);
+        the connection is closed then. This stream must not be used afterwards.
+        """
+        p = self._protocol
+        loop = p._loop
+        tls_protocol = _StreamProtocol(loop, tls=True)
+        try:
+            handshake = loop.start_tls(
+                self._transport,
+                tls_protocol,
+                ssl_context,
+                server_side=False,
+                server_hostname=server_hostname,
+                ssl_handshake_timeout=_NO_HANDSHAKE_LIMIT,
+            )
+            if timeout is None:
+                transport = await handshake
+            else:
+                transport = await _with_timeout(handshake, timeout)
+        except BaseException as exc:
+            self._close()
+            if isinstance(exc, _TIMEOUT_ERRORS):
+                raise ConnectTimeout(exc) from exc
+            if isinstance(exc, OSError):  # ssl.SSLError and CertificateError included
+                raise ConnectError(exc) from exc
+            raise
+        # Upgraded: the plain protocol no longer receives anything.
+        p._closed = True
+        tls_protocol._transport = transport  # start_tls does not call connection_made
+        return AsyncIOStream(transport, tls_protocol)
+
+    def get_extra_info(self, info: str) -> typing.Any:
+        """``"ssl_object"`` (``ssl.SSLObject`` or None), ``"client_addr"``,
+        ``"server_addr"`` (socket addresses), ``"socket"`` (asyncio's transport socket),
+        ``"is_readable"`` (bool: bytes or EOF pending, checked without blocking); None
+        for anything else."""
+        if info == "is_readable":
+            p = self._protocol
+            if p._end != p._start or p._eof or p._lost or p._closed:
+                return True
+            return socket_is_readable(self._transport.get_extra_info("socket"))
+        if info == "ssl_object":
+            return self._transport.get_extra_info("ssl_object")
+        if info == "client_addr":
+            return self._transport.get_extra_info("sockname")
+        if info == "server_addr":
+            return self._transport.get_extra_info("peername")
+        if info == "socket":
+            return self._transport.get_extra_info("socket")
+        return None
+
+
+def _numeric_addresses(host: str, port: int) -> list[typing.Any] | None:
+    """getaddrinfo() for IP literals only: no resolver round trip, no thread."""
+    try:
+        return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
+    except (socket.gaierror, UnicodeError):
+        return None
+
+
+async def _open_stream(loop: asyncio.AbstractEventLoop, sock: socket.socket) -> AsyncIOStream:
+    """Wrap a connected socket in a transport + protocol; closes ``sock`` on failure."""
+    protocol = _StreamProtocol(loop)
+    try:
+        transport, _ = await loop.create_connection(lambda: protocol, sock=sock)
+    except BaseException:
+        sock.close()
+        raise
+    return AsyncIOStream(transport, protocol)
+
+
+async def _connect_sock(
+    loop: asyncio.AbstractEventLoop,
+    family: int,
+    type_: int,
+    proto: int,
+    address: typing.Any,
+    options: list[SOCKET_OPTION],
+    local_address: str | None,
+) -> AsyncIOStream:
+    sock = socket.socket(family, type_, proto)
+    try:
+        sock.setblocking(False)
+        if family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for option in options:
+            sock.setsockopt(*option)
+        if local_address is not None:
+            sock.bind((local_address, 0))
+        await loop.sock_connect(sock, address)
+    except BaseException:
+        sock.close()
+        raise
+    stream = await _open_stream(loop, sock)
+    # asyncio turns TCP_NODELAY on in its transports: an explicit choice wins.
+    for option in options:
+        if option[0] == socket.IPPROTO_TCP and option[1] == socket.TCP_NODELAY:
+            sock.setsockopt(*option)
+    return stream
+
+
+async def _connect_tcp(
+    host: str,
+    port: int,
+    local_address: str | None,
+    options: list[SOCKET_OPTION],
+) -> AsyncIOStream:
+    loop = asyncio.get_running_loop()
+    infos = _numeric_addresses(host, port)
+    if infos is None:
+        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    error: OSError | None = None
+    for family, type_, proto, _, address in infos:
+        try:
+            return await _connect_sock(loop, family, type_, proto, address, options, local_address)
+        except OSError as exc:  # try the next address, as socket.create_connection does
+            error = exc
+    if error is None:  # pragma: no cover - getaddrinfo never answers with nothing
+        error = OSError(f"no address found for {host!r}")
+    raise error
+
+
+async def _connect_unix(path: str, options: list[SOCKET_OPTION]) -> AsyncIOStream:
+    loop = asyncio.get_running_loop()
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.setblocking(False)
+        for option in options:
+            sock.setsockopt(*option)
+        await loop.sock_connect(sock, path)
+    except BaseException:
+        sock.close()
+        raise
+    return await _open_stream(loop, sock)
+
+
+async def _connecting(connect: typing.Awaitable[AsyncIOStream], timeout: float | None) -> AsyncIOStream:
+    """Await a connect step, mapping timeouts to ConnectTimeout and OS errors to ConnectError."""
+    try:
+        if timeout is None:
+            return await connect
+        return typing.cast(AsyncIOStream, await _with_timeout(connect, timeout))
+    except _TIMEOUT_ERRORS as exc:
+        raise ConnectTimeout(exc) from exc
+    except OSError as exc:
+        raise ConnectError(exc) from exc
+
+
+class AsyncIOBackend(AsyncNetworkBackend):
+    """Network backend on the running asyncio event loop (no anyio needed)."""
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: typing.Iterable[SOCKET_OPTION] | None = None,
+    ) -> AsyncNetworkStream:
+        """Open a TCP connection to ``host`` (name or IP literal) on ``port``.
+
+        ``timeout`` in seconds covers resolving and connecting (None: no limit);
+        ``local_address`` is a host to bind to (port 0) before connecting;
+        ``socket_options`` are ``setsockopt`` argument tuples applied before connecting.
+        Each resolved address is tried in turn. Returns an :class:`AsyncIOStream`.
+        Raises ``ConnectTimeout`` or ``ConnectError``.
+        """
+        options = list(socket_options) if socket_options is not None else []
+        return await _connecting(_connect_tcp(host, port, local_address, options), timeout)
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: typing.Iterable[SOCKET_OPTION] | None = None,
+    ) -> AsyncNetworkStream:
+        """Open a connection to the Unix domain socket at ``path``.
+
+        ``timeout`` in seconds (None: no limit); ``socket_options`` are applied before
+        connecting. Returns an :class:`AsyncIOStream`. Raises ``ConnectTimeout`` or
+        ``ConnectError``.
+        """
+        options = list(socket_options) if socket_options is not None else []
+        return await _connecting(_connect_unix(path, options), timeout)
+
+    async def sleep(self, seconds: float) -> None:
+        """Suspend for ``seconds`` seconds."""
+        await asyncio.sleep(seconds)

@@ -1,0 +1,623 @@
+"""The async network backends against real sockets on 127.0.0.1 (and Unix sockets).
+
+Every test runs on asyncio and on trio (anyio's pytest plugin) and, through the
+``network_backend`` fixture, on the native backend of that library (``AsyncIOBackend`` /
+``TrioBackend``), on ``AnyIOBackend`` and on ``AutoBackend``.
+
+The peer side is a plain blocking socket driven synchronously from the test: the kernel
+completes TCP handshakes on the listener's backlog, so ``accept()`` right after
+``connect_tcp`` returns at once, and small sends/receives on loopback never block. TLS
+needs a concurrent handshake, so its peer is an echo server in a thread.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import ssl
+import struct
+import sys
+import tempfile
+import threading
+import time
+import typing
+
+import anyio
+import pytest
+import trustme
+
+from httpcore_fast._backends.anyio import AnyIOBackend
+from httpcore_fast._backends.asyncio import AsyncIOBackend, AsyncIOStream
+from httpcore_fast._backends.auto import AutoBackend, current_async_library
+from httpcore_fast._backends.base import AsyncNetworkBackend, AsyncNetworkStream
+from httpcore_fast._backends.trio import TrioBackend
+from httpcore_fast._exceptions import (
+    ConnectError,
+    ConnectTimeout,
+    ReadError,
+    ReadTimeout,
+    WriteError,
+    WriteTimeout,
+)
+
+pytestmark = pytest.mark.network
+
+
+@pytest.fixture(params=["asyncio", "trio"])
+def anyio_backend(request: pytest.FixtureRequest) -> str:
+    return typing.cast(str, request.param)
+
+
+@pytest.fixture(params=["native", "anyio", "auto"])
+def network_backend(request: pytest.FixtureRequest, anyio_backend: str) -> AsyncNetworkBackend:
+    if request.param == "anyio":
+        return AnyIOBackend()
+    if request.param == "auto":
+        return AutoBackend()
+    return AsyncIOBackend() if anyio_backend == "asyncio" else TrioBackend()
+
+
+class Peer:
+    """A listening socket plus the server ends it accepted (all closed at teardown)."""
+
+    def __init__(self, family: int = socket.AF_INET, path: str | None = None) -> None:
+        self.listener = socket.socket(family, socket.SOCK_STREAM)
+        self.listener.settimeout(5)
+        self.listener.bind(path if path is not None else ("127.0.0.1", 0))
+        self.listener.listen(8)
+        self.address = self.listener.getsockname()
+        self.accepted: list[socket.socket] = []
+
+    @property
+    def port(self) -> int:
+        return typing.cast(int, self.address[1])
+
+    def accept(self) -> socket.socket:
+        conn, _ = self.listener.accept()
+        conn.settimeout(5)
+        self.accepted.append(conn)
+        return conn
+
+    def close(self) -> None:
+        for conn in self.accepted:
+            conn.close()
+        self.listener.close()
+
+
+@pytest.fixture
+def peer() -> typing.Iterator[Peer]:
+    p = Peer()
+    yield p
+    p.close()
+
+
+def recv_exactly(conn: socket.socket, n: int) -> bytes:
+    data = b""
+    while len(data) < n:
+        chunk = conn.recv(n - len(data))
+        assert chunk, "peer saw EOF early"
+        data += chunk
+    return data
+
+
+async def read_exactly(stream: AsyncNetworkStream, n: int) -> bytes:
+    data = b""
+    for _ in range(1000):
+        if len(data) >= n:
+            break
+        chunk = await stream.read(n - len(data), timeout=5)
+        assert chunk, "stream saw EOF early"
+        data += chunk
+    assert len(data) == n
+    return data
+
+
+def wait_is_readable(stream: AsyncNetworkStream, expected: bool = True) -> None:
+    """Poll ``is_readable`` for up to 2 s *without* yielding to the event loop (so the
+    transport cannot consume what the peer sent before we look)."""
+    deadline = time.monotonic() + 2.0
+    while stream.get_extra_info("is_readable") is not expected:
+        assert time.monotonic() < deadline, f"is_readable never became {expected}"
+        time.sleep(0.001)
+
+
+def reset(conn: socket.socket) -> None:
+    """Close ``conn`` with an RST instead of a FIN."""
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    conn.close()
+
+
+# -- plain TCP ---------------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_write_read_eof(network_backend: AsyncNetworkBackend, peer: Peer) -> None:
+    stream = await network_backend.connect_tcp("127.0.0.1", peer.port)
+    conn = peer.accept()
+    try:
+        await stream.write(b"hello", timeout=5)
+        await stream.write(b"")
+        await stream.write(bytearray(b" world"))
+        assert recv_exactly(conn, 11) == b"hello world"
+        conn.sendall(b"response")
+        assert await read_exactly(stream, 8) == b"response"
+        conn.sendall(b"abcdef")
+        assert await read_exactly(stream, 2) == b"ab"
+        assert await read_exactly(stream, 4) == b"cdef"
+        conn.shutdown(socket.SHUT_WR)
+        assert await stream.read(100, timeout=5) == b""
+        assert await stream.read(100, timeout=5) == b""
+    finally:
+        await stream.aclose()
+    await stream.aclose()  # idempotent
+
+
+@pytest.mark.anyio
+async def test_extra_info(network_backend: AsyncNetworkBackend, peer: Peer) -> None:
+    stream = await network_backend.connect_tcp("127.0.0.1", peer.port)
+    conn = peer.accept()
+    try:
+        assert stream.get_extra_info("server_addr") == peer.address
+        assert stream.get_extra_info("client_addr") == conn.getpeername()
+        sock = stream.get_extra_info("socket")
+        assert sock.fileno() >= 0
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        assert stream.get_extra_info("ssl_object") is None
+        assert stream.get_extra_info("no such thing") is None
+    finally:
+        await stream.aclose()
+
+
+@pytest.mark.anyio
+async def test_read_timeout_then_reuse(network_backend: AsyncNetworkBackend, peer: Peer) -> None:
+    stream = await network_backend.connect_tcp("127.0.0.1", peer.port, timeout=5)
+    conn = peer.accept()
+    try:
+        started = time.monotonic()
+        with pytest.raises(ReadTimeout):
+            await stream.read(10, timeout=0.05)
+        assert time.monotonic() - started < 2
+        conn.sendall(b"late")
+        assert await read_exactly(stream, 4) == b"late"
+    finally:
+        await stream.aclose()
+
+
+@pytest.mark.anyio
+async def test_cancelled_read_then_reuse(network_backend: AsyncNetworkBackend, peer: Peer) -> None:
+    stream = await network_backend.connect_tcp("127.0.0.1", peer.port)
+    conn = peer.accept()
+    try:
+        with anyio.move_on_after(0.05) as scope:
+            await stream.read(10)
+        assert scope.cancelled_caught
+        # cancelled from another task this time
+        async with anyio.create_task_group() as tg:
+
+            async def reader() -> None:
+                await stream.read(10)
+
+            tg.start_soon(reader)
+            await anyio.sleep(0.02)
+            tg.cancel_scope.cancel()
+        conn.sendall(b"still here")
+        assert await read_exactly(stream, 10) == b"still here"
+        await stream.write(b"ok")
+        assert recv_exactly(conn, 2) == b"ok"
+    finally:
+        await stream.aclose()
+
+
+@pytest.mark.anyio
+async def test_aclose_while_cancelled(network_backend: AsyncNetworkBackend, peer: Peer) -> None:
+    stream = await network_backend.connect_tcp("127.0.0.1", peer.port)
+    peer.accept()
+    with anyio.CancelScope() as scope:
+        scope.cancel()
+        try:
+            await stream.read(10)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await stream.aclose()
+    assert scope.cancelled_caught
+
+
+@pytest.mark.anyio
+async def test_use_after_close(network_backend: AsyncNetworkBackend, peer: Peer) -> None:
+    stream = await network_backend.connect_tcp("127.0.0.1", peer.port)
+    peer.accept()
+    await stream.aclose()
+    with pytest.raises(ReadError):
+        await stream.read(10)
+    with pytest.raises(WriteError):
+        await stream.write(b"x")
+    await stream.aclose()
+
+
+@pytest.mark.anyio
+async def test_peer_reset_is_read_error(network_backend: AsyncNetworkBackend, peer: Peer) -> None:
+    stream = await network_backend.connect_tcp("127.0.0.1", peer.port)
+    conn = peer.accept()
+    try:
+        reset(conn)
+        with pytest.raises(ReadError):
+            for _ in range(10):  # bounded: a reset must surface at once
+                await stream.read(10, timeout=5)
+    finally:
+        await stream.aclose()
+
+
+@pytest.mark.anyio
+async def test_write_timeout(network_backend: AsyncNetworkBackend, peer: Peer) -> None:
+    stream = await network_backend.connect_tcp("127.0.0.1", peer.port)
+    peer.accept()  # ... and never reads: the socket buffers fill up
+    try:
+        with pytest.raises(WriteTimeout):
+            await stream.write(b"x" * (64 * 1024 * 1024), timeout=0.2)
+    finally:
+        await stream.aclose()
+
+
+@pytest.mark.anyio
+async def test_is_readable(network_backend: AsyncNetworkBackend, peer: Peer) -> None:
+    stream = await network_backend.connect_tcp("127.0.0.1", peer.port)
+    conn = peer.accept()
+    try:
+        assert stream.get_extra_info("is_readable") is False
+        conn.sendall(b"data")
+        wait_is_readable(stream)
+        assert await read_exactly(stream, 4) == b"data"
+        assert stream.get_extra_info("is_readable") is False
+        conn.close()
+        wait_is_readable(stream)
+        assert await stream.read(10, timeout=5) == b""
+    finally:
+        await stream.aclose()
+    assert stream.get_extra_info("is_readable") is True
+
+
+@pytest.mark.anyio
+async def test_connect_refused(network_backend: AsyncNetworkBackend) -> None:
+    with socket.socket() as placeholder:  # bound, not listening: connecting is refused
+        placeholder.bind(("127.0.0.1", 0))
+        port = placeholder.getsockname()[1]
+        with pytest.raises(ConnectError):
+            await network_backend.connect_tcp("127.0.0.1", port, timeout=5)
+
+
+@pytest.mark.anyio
+async def test_connect_by_name(network_backend: AsyncNetworkBackend, peer: Peer) -> None:
+    stream = await network_backend.connect_tcp("localhost", peer.port, timeout=5)
+    try:
+        assert stream.get_extra_info("server_addr")[1] == peer.port
+    finally:
+        await stream.aclose()
+
+
+@pytest.mark.anyio
+async def test_socket_options(network_backend: AsyncNetworkBackend, peer: Peer) -> None:
+    options = [
+        (socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1),
+        (socket.IPPROTO_TCP, socket.TCP_NODELAY, 0),
+    ]
+    stream = await network_backend.connect_tcp(
+        "127.0.0.1", peer.port, socket_options=iter(options)
+    )
+    try:
+        sock = stream.get_extra_info("socket")
+        assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE)
+        assert not sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+    finally:
+        await stream.aclose()
+
+
+@pytest.mark.anyio
+async def test_bad_socket_option_is_connect_error(
+    network_backend: AsyncNetworkBackend, peer: Peer
+) -> None:
+    with pytest.raises(ConnectError):
+        await network_backend.connect_tcp(
+            "127.0.0.1", peer.port, socket_options=[(socket.SOL_SOCKET, 54321, 1)]
+        )
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="127.0.0.2 is Linux-only")
+@pytest.mark.anyio
+async def test_local_address(network_backend: AsyncNetworkBackend, peer: Peer) -> None:
+    stream = await network_backend.connect_tcp("127.0.0.1", peer.port, local_address="127.0.0.2")
+    conn = peer.accept()
+    try:
+        assert stream.get_extra_info("client_addr")[0] == "127.0.0.2"
+        assert conn.getpeername()[0] == "127.0.0.2"
+    finally:
+        await stream.aclose()
+
+
+@pytest.mark.anyio
+async def test_sleep(network_backend: AsyncNetworkBackend) -> None:
+    started = time.monotonic()
+    await network_backend.sleep(0.02)
+    assert time.monotonic() - started >= 0.015
+
+
+# -- Unix sockets ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def unix_peer() -> typing.Iterator[Peer]:
+    directory = tempfile.mkdtemp(prefix="hcf-")  # short: Unix socket paths are limited
+    path = os.path.join(directory, "s")
+    p = Peer(socket.AF_UNIX, path)
+    yield p
+    p.close()
+    os.unlink(path)
+    os.rmdir(directory)
+
+
+@pytest.mark.skipif(not hasattr(socket, "AF_UNIX"), reason="no Unix sockets")
+@pytest.mark.anyio
+async def test_unix_socket(network_backend: AsyncNetworkBackend, unix_peer: Peer) -> None:
+    stream = await network_backend.connect_unix_socket(
+        unix_peer.address, timeout=5, socket_options=[(socket.SOL_SOCKET, socket.SO_SNDBUF, 65536)]
+    )
+    conn = unix_peer.accept()
+    try:
+        await stream.write(b"over unix")
+        assert recv_exactly(conn, 9) == b"over unix"
+        conn.sendall(b"back")
+        assert await read_exactly(stream, 4) == b"back"
+        assert stream.get_extra_info("is_readable") is False
+        conn.close()
+        assert await stream.read(10, timeout=5) == b""
+    finally:
+        await stream.aclose()
+
+
+@pytest.mark.skipif(not hasattr(socket, "AF_UNIX"), reason="no Unix sockets")
+@pytest.mark.anyio
+async def test_unix_socket_missing(network_backend: AsyncNetworkBackend) -> None:
+    with pytest.raises(ConnectError):
+        await network_backend.connect_unix_socket("/nonexistent/httpcore-fast.sock")
+
+
+# -- TLS ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture
+def client_context(ca: trustme.CA) -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    ca.configure_trust(context)
+    return context
+
+
+class TLSEchoServer:
+    """Accepts connections one at a time in a thread; handshakes and echoes."""
+
+    def __init__(self, context: ssl.SSLContext) -> None:
+        self.context = context
+        self.peer = Peer()
+        self.peer.listener.settimeout(0.05)
+        self.stopping = threading.Event()
+        self.alpn: list[str | None] = []
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                conn, _ = self.peer.listener.accept()
+            except OSError:  # timeout: look at the stop flag again
+                continue
+            with conn:
+                conn.settimeout(5)
+                try:
+                    with self.context.wrap_socket(conn, server_side=True) as tls:
+                        self.alpn.append(tls.selected_alpn_protocol())
+                        for _ in range(1000):
+                            data = tls.recv(65536)
+                            if not data:
+                                break
+                            tls.sendall(data)
+                except OSError:  # failed handshakes, resets: the client's business
+                    pass
+
+    def close(self) -> None:
+        self.stopping.set()
+        self.thread.join(10)
+        self.peer.close()
+
+
+@pytest.fixture
+def tls_server(ca: trustme.CA) -> typing.Iterator[TLSEchoServer]:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("localhost", "127.0.0.1").configure_cert(context)
+    context.set_alpn_protocols(["h2", "http/1.1"])
+    server = TLSEchoServer(context)
+    yield server
+    server.close()
+
+
+@pytest.mark.parametrize("alpn", ["http/1.1", "h2"])
+@pytest.mark.anyio
+async def test_tls(
+    network_backend: AsyncNetworkBackend,
+    tls_server: TLSEchoServer,
+    client_context: ssl.SSLContext,
+    alpn: str,
+) -> None:
+    client_context.set_alpn_protocols([alpn])
+    stream = await network_backend.connect_tcp("127.0.0.1", tls_server.peer.port)
+    try:
+        tls = await stream.start_tls(client_context, server_hostname="localhost", timeout=5)
+    except BaseException:
+        await stream.aclose()
+        raise
+    try:
+        ssl_object = tls.get_extra_info("ssl_object")
+        assert ssl_object.selected_alpn_protocol() == alpn
+        assert ssl_object.server_hostname == "localhost"
+        assert tls.get_extra_info("server_addr") == tls_server.peer.address
+        assert tls.get_extra_info("client_addr")[0] == "127.0.0.1"
+        assert tls.get_extra_info("socket").fileno() >= 0
+        await tls.write(b"ping " * 1000, timeout=5)
+        assert await read_exactly(tls, 5000) == b"ping " * 1000
+        assert tls.get_extra_info("is_readable") is False
+    finally:
+        await tls.aclose()
+    await tls.aclose()
+    assert tls_server.alpn[-1:] == [alpn] or tls_server.alpn == []  # server may lag
+
+
+@pytest.mark.anyio
+async def test_tls_wrong_hostname(
+    network_backend: AsyncNetworkBackend,
+    tls_server: TLSEchoServer,
+    client_context: ssl.SSLContext,
+) -> None:
+    stream = await network_backend.connect_tcp("127.0.0.1", tls_server.peer.port)
+    try:
+        with pytest.raises(ConnectError):
+            await stream.start_tls(client_context, server_hostname="example.org", timeout=5)
+    finally:
+        await stream.aclose()
+
+
+@pytest.mark.anyio
+async def test_tls_untrusted(network_backend: AsyncNetworkBackend, tls_server: TLSEchoServer) -> None:
+    stream = await network_backend.connect_tcp("127.0.0.1", tls_server.peer.port)
+    try:
+        with pytest.raises(ConnectError):
+            await stream.start_tls(ssl.create_default_context(), server_hostname="localhost")
+    finally:
+        await stream.aclose()
+
+
+@pytest.mark.anyio
+async def test_tls_handshake_timeout(
+    network_backend: AsyncNetworkBackend, peer: Peer, client_context: ssl.SSLContext
+) -> None:
+    stream = await network_backend.connect_tcp("127.0.0.1", peer.port)
+    peer.accept()  # ... and never answers the ClientHello
+    try:
+        with pytest.raises(ConnectTimeout):
+            await stream.start_tls(client_context, server_hostname="localhost", timeout=0.1)
+    finally:
+        await stream.aclose()
+
+
+# -- AutoBackend -------------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_auto_backend_picks_native(anyio_backend: str, peer: Peer) -> None:
+    backend = AutoBackend()
+    assert current_async_library() == anyio_backend
+    stream = await backend.connect_tcp("127.0.0.1", peer.port)
+    await stream.aclose()
+    expected = AsyncIOBackend if anyio_backend == "asyncio" else TrioBackend
+    assert type(backend._backend) is expected
+    stream = await backend.connect_tcp("127.0.0.1", peer.port)  # cached choice
+    await stream.aclose()
+    assert type(backend._backend) is expected
+
+
+def test_auto_backend_outside_async() -> None:
+    with pytest.raises(RuntimeError):
+        current_async_library()
+
+
+# -- native asyncio specifics ------------------------------------------------------------
+
+
+@pytest.fixture
+def asyncio_only(anyio_backend: str) -> None:
+    if anyio_backend != "asyncio":
+        pytest.skip("AsyncIOBackend specifics")
+
+
+@pytest.mark.anyio
+async def test_asyncio_recv_into(asyncio_only: None, peer: Peer) -> None:
+    stream = await AsyncIOBackend().connect_tcp("127.0.0.1", peer.port)
+    assert isinstance(stream, AsyncIOStream)
+    conn = peer.accept()
+    buffer = memoryview(bytearray(4))
+    try:
+        with pytest.raises(ReadTimeout):
+            await stream._recv_into(buffer, timeout=0.01)
+        conn.sendall(b"abcdef")
+        received = b""
+        while len(received) < 6:
+            n = await stream._recv_into(buffer, timeout=5)
+            assert 0 < n <= 4
+            received += buffer[:n].tobytes()
+        assert received == b"abcdef"
+        conn.close()
+        assert await stream._recv_into(buffer, timeout=5) == 0
+    finally:
+        await stream.aclose()
+    with pytest.raises(ReadError):
+        await stream._recv_into(buffer)
+
+
+@pytest.mark.anyio
+async def test_asyncio_buffered_data_is_readable(asyncio_only: None, peer: Peer) -> None:
+    stream = await AsyncIOBackend().connect_tcp("127.0.0.1", peer.port)
+    conn = peer.accept()
+    try:
+        conn.sendall(b"xy")
+        await anyio.sleep(0.05)  # the transport has moved the bytes into our buffer
+        assert stream.get_extra_info("is_readable") is True
+        assert await stream.read(1) == b"x"
+        assert stream.get_extra_info("is_readable") is True
+        assert await stream.read(1) == b"y"
+        assert stream.get_extra_info("is_readable") is False
+    finally:
+        await stream.aclose()
+
+
+@pytest.mark.anyio
+async def test_asyncio_large_transfer_with_backpressure(asyncio_only: None, peer: Peer) -> None:
+    """Several MiB arrive while nobody reads (the receive buffer grows, then reading is
+    paused); small reads then drain it all, in order."""
+    payload = bytes(range(256)) * (4 * 4096)  # 4 MiB
+    stream = await AsyncIOBackend().connect_tcp("127.0.0.1", peer.port)
+    conn = peer.accept()
+    sender = threading.Thread(target=conn.sendall, args=(payload,), daemon=True)
+    sender.start()
+    try:
+        await anyio.sleep(0.2)
+        received = bytearray()
+        buffer = memoryview(bytearray(70000))
+        for i in range(100000):
+            if len(received) >= len(payload):
+                break
+            if i % 2:
+                received += await stream.read(50000, timeout=5)
+            else:
+                n = await stream._recv_into(buffer, timeout=5)
+                received += buffer[:n]
+        assert received == payload
+    finally:
+        sender.join(10)
+        await stream.aclose()
+
+
+@pytest.mark.anyio
+async def test_asyncio_concurrent_reads_refused(asyncio_only: None, peer: Peer) -> None:
+    stream = await AsyncIOBackend().connect_tcp("127.0.0.1", peer.port)
+    conn = peer.accept()
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(stream.read, 10)
+            await anyio.sleep(0.02)
+            with pytest.raises(RuntimeError):
+                await stream.read(10)
+            conn.sendall(b"z")
+        assert stream.get_extra_info("is_readable") is False
+    finally:
+        await stream.aclose()
