@@ -346,3 +346,162 @@ def test_read_timeout_is_per_read_not_per_response(scripted_server: Any) -> None
         # the whole body takes ~0.36 s, but no single read waits longer than 0.2 s
         response = pool.request("GET", server.url("/"), extensions={"timeout": {"read": 0.2}})
         assert response.content == b"abcdef"
+
+
+# --- well-formed but unusual responses ----------------------------------------------------------
+
+
+def reply_in_turn(*responses: bytes) -> Any:
+    """A keep-alive script answering the n-th request on a connection with ``responses[n]``."""
+
+    def script(conn: ServerConnection) -> None:
+        for raw in responses:
+            if conn.read_request() is None:
+                return
+            conn.send(raw)
+        conn.wait_for_eof(5)
+
+    return script
+
+
+def test_header_fields_come_back_as_sent(scripted_server: Any) -> None:
+    raw = (
+        b"HTTP/1.1 200 OK\r\n"
+        b"Set-Cookie: a=1\r\n"
+        b"X-MiXeD-CaSe:   spaced value \t\r\n"
+        b"set-cookie: b=2\r\n"
+        b"X-Empty:\r\n"
+        b"Content-Length: 2\r\n"
+        b"\r\nok"
+    )
+    server = scripted_server(reply_in_turn(raw))
+    with httpcore_fast.ConnectionPool() as pool:
+        response = pool.request("GET", server.url("/"))
+    assert response.headers == [
+        (b"Set-Cookie", b"a=1"),
+        (b"X-MiXeD-CaSe", b"spaced value"),
+        (b"set-cookie", b"b=2"),
+        (b"X-Empty", b""),
+        (b"Content-Length", b"2"),
+    ]
+    assert response.content == b"ok"
+
+
+@pytest.mark.parametrize(
+    ("status_line", "status", "reason"),
+    [
+        (b"HTTP/1.1 200 OK", 200, b"OK"),
+        (b"HTTP/1.1 201 Created And More Words", 201, b"Created And More Words"),
+        (b"HTTP/1.1 299 ", 299, b""),
+        (b"HTTP/1.1 418 I'm a teapot", 418, b"I'm a teapot"),
+    ],
+)
+def test_status_line_forms(
+    scripted_server: Any, status_line: bytes, status: int, reason: bytes
+) -> None:
+    server = scripted_server(reply_in_turn(status_line + b"\r\nContent-Length: 1\r\n\r\nx"))
+    with httpcore_fast.ConnectionPool() as pool:
+        response = pool.request("GET", server.url("/"))
+    assert response.status == status
+    assert response.extensions["reason_phrase"] == reason
+    assert response.content == b"x"
+
+
+def test_chunked_body_with_extensions_and_trailers_keeps_the_connection(
+    scripted_server: Any,
+) -> None:
+    chunked = (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"3;name=value\r\nabc\r\n"
+        b"A\r\n0123456789\r\n"
+        b"0\r\nX-Trailer: yes\r\n\r\n"
+    )
+    server = scripted_server(reply_in_turn(chunked, http_response(b"next")))
+    with httpcore_fast.ConnectionPool() as pool:
+        assert pool.request("GET", server.url("/1")).content == b"abc0123456789"
+        assert pool.request("GET", server.url("/2")).content == b"next"
+        assert len(pool.connections) == 1
+    assert server.connection_count == 1
+
+
+def test_chunked_body_trickling_byte_by_byte(scripted_server: Any) -> None:
+    body = b"".join(b"%x\r\n%s\r\n" % (n, b"z" * n) for n in (1, 5, 16, 2)) + b"0\r\n\r\n"
+
+    def trickle(conn: ServerConnection) -> None:
+        assert conn.read_request() is not None
+        conn.send(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+        for i in range(len(body)):
+            conn.send(body[i : i + 1])
+            time.sleep(0.001)
+        assert conn.read_request() is not None  # the connection is reused
+        conn.send(http_response(b"again"))
+        conn.wait_for_eof(5)
+
+    server = scripted_server(trickle)
+    with httpcore_fast.ConnectionPool() as pool:
+        assert pool.request("GET", server.url("/")).content == b"z" * 24
+        assert pool.request("GET", server.url("/")).content == b"again"
+    assert server.connection_count == 1
+
+
+def test_no_body_for_head_and_304_despite_content_length(scripted_server: Any) -> None:
+    server = scripted_server(
+        reply_in_turn(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n",  # answer to HEAD
+            b"HTTP/1.1 304 Not Modified\r\nContent-Length: 1000\r\n\r\n",
+            b"HTTP/1.1 204 No Content\r\n\r\n",
+            http_response(b"after"),
+        )
+    )
+    with httpcore_fast.ConnectionPool() as pool:
+        head = pool.request("HEAD", server.url("/"), extensions={"timeout": {"read": 2}})
+        assert (head.status, head.content) == (200, b"")
+        cached = pool.request("GET", server.url("/"), extensions={"timeout": {"read": 2}})
+        assert (cached.status, cached.content) == (304, b"")
+        empty = pool.request("DELETE", server.url("/"), extensions={"timeout": {"read": 2}})
+        assert (empty.status, empty.content) == (204, b"")
+        assert pool.request("GET", server.url("/")).content == b"after"
+        assert len(pool.connections) == 1
+    assert server.connection_count == 1
+
+
+def test_http10_response_is_not_reused(scripted_server: Any) -> None:
+    server = scripted_server(
+        first_connection_then(reply_in_turn(http_response(b"old", version=b"HTTP/1.0")))
+    )
+    with httpcore_fast.ConnectionPool() as pool:
+        response = pool.request("GET", server.url("/"))
+        assert response.extensions["http_version"] == b"HTTP/1.0"
+        assert response.content == b"old"
+        assert pool.connections == []
+        assert pool.request("GET", server.url("/")).content == b"fresh"
+    assert server.connection_count == 2
+
+
+def test_timeouts_never_leak_a_pool_slot(scripted_server: Any) -> None:
+    def never_respond(conn: ServerConnection) -> None:
+        while conn.read_request() is not None:
+            conn.hold(10)
+
+    server = scripted_server(never_respond)
+    with httpcore_fast.ConnectionPool(max_connections=1) as pool:
+        for _ in range(5):
+            with pytest.raises(httpcore_fast.ReadTimeout):
+                pool.request(
+                    "GET", server.url("/"), extensions={"timeout": {"read": 0.02, "pool": 1}}
+                )
+            assert repr(pool) == IDLE_POOL.format(0)
+    assert server.connection_count == 5
+
+
+def test_exception_in_user_code_inside_stream_releases_the_connection(
+    scripted_server: Any,
+) -> None:
+    server = scripted_server(keepalive_script(b"ok"))
+    with httpcore_fast.ConnectionPool(max_connections=1) as pool:
+        with pytest.raises(ZeroDivisionError):
+            with pool.stream("GET", server.url("/")):
+                1 / 0  # noqa: B018
+        assert repr(pool).startswith("<ConnectionPool [Requests: 0 active, 0 queued")
+        response = pool.request("GET", server.url("/"), extensions={"timeout": {"pool": 1}})
+        assert response.content == b"ok"

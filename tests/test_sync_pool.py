@@ -455,3 +455,19 @@ def test_socket_option_with_bytes_value(http_server: UvicornServer) -> None:
         response = pool.request("GET", http_server.url("/"))
         sock = response.extensions["network_stream"].get_extra_info("socket")
         assert struct.unpack("ii", sock.getsockopt(socket.SOL_SOCKET, socket.SO_LINGER, 8)) == (1, 5)
+
+
+def test_idle_connection_is_closed_to_make_room_for_another_origin(
+    http_server: UvicornServer, scripted_server: Any
+) -> None:
+    other = scripted_server(keepalive_script(b"other"))
+    with httpcore_fast.ConnectionPool(max_connections=1) as pool:
+        assert pool.request("GET", http_server.url("/")).content == HELLO
+        first = pool.connections[0]
+        response = pool.request("GET", other.url("/"), extensions={"timeout": {"pool": 2}})
+        assert response.content == b"other"
+        assert first.is_closed()
+        assert len(pool.connections) == 1
+        assert pool.connections[0].can_handle_request(
+            httpcore_fast.Origin(b"http", b"127.0.0.1", other.port)
+        )
