@@ -34,6 +34,8 @@ import typing
 
 from ._exceptions import PoolTimeout
 
+_T = typing.TypeVar("_T")
+
 __all__ = [
     "AsyncEvent",
     "AsyncLock",
@@ -152,12 +154,12 @@ class Semaphore:
         self._semaphore.release()
 
 
-class ShieldCancellation:
-    """No-op: threads have no cancellation (sync twin of :class:`AsyncShieldCancellation`)."""
+class _NoOp:
+    """A context manager that does nothing (``with``)."""
 
     __slots__ = ()
 
-    def __enter__(self) -> ShieldCancellation:
+    def __enter__(self: _T) -> _T:
         return self
 
     def __exit__(
@@ -167,6 +169,12 @@ class ShieldCancellation:
         traceback: types.TracebackType | None = None,
     ) -> None:
         pass
+
+
+class ShieldCancellation(_NoOp):
+    """No-op: threads have no cancellation (sync twin of :class:`AsyncShieldCancellation`)."""
+
+    __slots__ = ()
 
 
 # ---------------------------------------------------------------------------------
@@ -174,23 +182,12 @@ class ShieldCancellation:
 # ---------------------------------------------------------------------------------
 
 
-class AsyncThreadLock:
+class AsyncThreadLock(_NoOp):
     """No-op *sync* context manager (``with``, not ``async with``): asyncio and trio run
     one task at a time per thread, so a critical section that never awaits needs no
     lock."""
 
     __slots__ = ()
-
-    def __enter__(self) -> AsyncThreadLock:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None = None,
-        exc_value: BaseException | None = None,
-        traceback: types.TracebackType | None = None,
-    ) -> None:
-        pass
 
 
 class AsyncLock:
