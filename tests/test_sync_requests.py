@@ -501,3 +501,42 @@ def test_unix_domain_socket(scripted_server: Any, uds_path: str) -> None:
     assert "connection.connect_tcp.started" not in names
     info = dict(events)["connection.connect_unix_socket.started"]
     assert info["path"] == uds_path
+
+
+# --- TLS failures and negotiation -----------------------------------------------------------
+
+
+def test_http2_enabled_falls_back_to_http11_without_alpn(
+    https_server: UvicornServer, client_ssl_context: ssl.SSLContext
+) -> None:
+    with httpcore_fast.ConnectionPool(ssl_context=client_ssl_context, http2=True) as pool:
+        response = pool.request("GET", https_server.url("/"))
+        assert response.extensions["http_version"] == b"HTTP/1.1"
+        assert response.content == HELLO
+        assert repr(pool.connections[0]).startswith(
+            f"<HTTPConnection ['{https_server.origin}', HTTP/1.1, IDLE"
+        )
+
+
+def test_tls_to_a_plain_http_server_is_connect_error(
+    http_server: UvicornServer, client_ssl_context: ssl.SSLContext
+) -> None:
+    url = f"https://127.0.0.1:{http_server.port}/"
+    with httpcore_fast.ConnectionPool(ssl_context=client_ssl_context) as pool:
+        with pytest.raises(httpcore_fast.ConnectError):
+            pool.request("GET", url, extensions={"timeout": {"connect": 5}})
+        assert pool.connections == []
+
+
+def test_tls_handshake_timeout_is_connect_timeout(
+    scripted_server: Any, client_ssl_context: ssl.SSLContext
+) -> None:
+    server = scripted_server(lambda conn: conn.hold(10))  # accepts TCP, never speaks TLS
+    url = f"https://127.0.0.1:{server.port}/"
+    with httpcore_fast.ConnectionPool(ssl_context=client_ssl_context) as pool:
+        started = time.monotonic()
+        with pytest.raises(httpcore_fast.ConnectTimeout) as info:
+            pool.request("GET", url, extensions={"timeout": {"connect": 0.2}})
+        assert type(info.value) is httpcore_fast.ConnectTimeout
+        assert time.monotonic() - started < 3
+        assert pool.connections == []
