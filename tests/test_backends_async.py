@@ -26,6 +26,7 @@ import anyio
 import pytest
 import trustme
 
+from httpcore_fast._backends import asyncio as asyncio_backend
 from httpcore_fast._backends.anyio import AnyIOBackend
 from httpcore_fast._backends.asyncio import AsyncIOBackend, AsyncIOStream
 from httpcore_fast._backends.auto import AutoBackend, current_async_library
@@ -395,11 +396,40 @@ def client_context(ca: trustme.CA) -> ssl.SSLContext:
     return context
 
 
-class TLSEchoServer:
-    """Accepts connections one at a time in a thread; handshakes and echoes."""
+def echo_inner_tls(outer: ssl.SSLSocket, context: ssl.SSLContext, alpn: list[str | None]) -> None:
+    """Server side of TLS inside TLS: a memory-BIO session over ``outer``, echoing."""
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    inner = context.wrap_bio(incoming, outgoing, server_side=True)
 
-    def __init__(self, context: ssl.SSLContext) -> None:
+    def pump(operation: typing.Callable[..., typing.Any], *args: typing.Any) -> typing.Any:
+        for _ in range(1000):
+            try:
+                return operation(*args)
+            except ssl.SSLWantReadError:
+                pass
+            finally:
+                records = outgoing.read()
+                if records:
+                    outer.sendall(records)
+            data = outer.recv(65536)
+            if not data:
+                raise ConnectionResetError("EOF inside the inner TLS session")
+            incoming.write(data)
+        raise RuntimeError("inner TLS session made no progress")
+
+    pump(inner.do_handshake)
+    alpn.append(inner.selected_alpn_protocol())
+    for _ in range(1000):
+        pump(inner.write, pump(inner.read, 65536))  # SSLZeroReturnError ends it
+
+
+class TLSEchoServer:
+    """Accepts connections one at a time in a thread; handshakes and echoes (inside a
+    second, nested TLS session if ``inner_context`` is given)."""
+
+    def __init__(self, context: ssl.SSLContext, inner_context: ssl.SSLContext | None = None) -> None:
         self.context = context
+        self.inner_context = inner_context
         self.peer = Peer()
         self.peer.listener.settimeout(0.05)
         self.stopping = threading.Event()
@@ -418,6 +448,9 @@ class TLSEchoServer:
                 try:
                     with self.context.wrap_socket(conn, server_side=True) as tls:
                         self.alpn.append(tls.selected_alpn_protocol())
+                        if self.inner_context is not None:
+                            echo_inner_tls(tls, self.inner_context, self.alpn)
+                            continue
                         for _ in range(1000):
                             data = tls.recv(65536)
                             if not data:
@@ -432,12 +465,24 @@ class TLSEchoServer:
         self.peer.close()
 
 
+def server_context(ca: trustme.CA, *names: str) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert(*names).configure_cert(context)
+    context.set_alpn_protocols(["h2", "http/1.1"])
+    return context
+
+
 @pytest.fixture
 def tls_server(ca: trustme.CA) -> typing.Iterator[TLSEchoServer]:
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("localhost", "127.0.0.1").configure_cert(context)
-    context.set_alpn_protocols(["h2", "http/1.1"])
-    server = TLSEchoServer(context)
+    server = TLSEchoServer(server_context(ca, "localhost", "127.0.0.1"))
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def tls_in_tls_server(ca: trustme.CA) -> typing.Iterator[TLSEchoServer]:
+    outer = server_context(ca, "proxy.example")
+    server = TLSEchoServer(outer, inner_context=server_context(ca, "target.example"))
     yield server
     server.close()
 
@@ -508,6 +553,68 @@ async def test_tls_handshake_timeout(
             await stream.start_tls(client_context, server_hostname="localhost", timeout=0.1)
     finally:
         await stream.aclose()
+
+
+@pytest.mark.parametrize("layering", ["native", "memory-bio"])
+@pytest.mark.anyio
+async def test_tls_in_tls(
+    network_backend: AsyncNetworkBackend,
+    anyio_backend: str,
+    tls_in_tls_server: TLSEchoServer,
+    client_context: ssl.SSLContext,
+    ca: trustme.CA,
+    layering: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """TLS to a proxy, then TLS to the target through it (an HTTPS proxy tunnel)."""
+    if layering == "memory-bio":
+        if anyio_backend != "asyncio" or isinstance(network_backend, AnyIOBackend):
+            pytest.skip("the memory-BIO fallback belongs to AsyncIOBackend")
+        monkeypatch.setattr(asyncio_backend, "_can_layer_tls", lambda transport: False)
+    inner_context = ssl.create_default_context()
+    ca.configure_trust(inner_context)
+    inner_context.set_alpn_protocols(["h2"])
+    stream = await network_backend.connect_tcp("127.0.0.1", tls_in_tls_server.peer.port)
+    try:
+        outer = await stream.start_tls(client_context, "proxy.example", timeout=5)
+    except BaseException:
+        await stream.aclose()
+        raise
+    try:
+        inner = await outer.start_tls(inner_context, "target.example", timeout=5)
+    except BaseException:
+        await outer.aclose()
+        raise
+    try:
+        ssl_object = inner.get_extra_info("ssl_object")
+        assert ssl_object.server_hostname == "target.example"
+        assert ssl_object.selected_alpn_protocol() == "h2"
+        assert outer.get_extra_info("ssl_object").server_hostname == "proxy.example"
+        assert inner.get_extra_info("server_addr") == tls_in_tls_server.peer.address
+        await inner.write(b"nested " * 3000, timeout=5)
+        assert await read_exactly(inner, 21000) == b"nested " * 3000
+        assert inner.get_extra_info("is_readable") is False
+    finally:
+        await inner.aclose()
+    with pytest.raises(ReadError):
+        await inner.read(10)
+
+
+@pytest.mark.anyio
+async def test_tls_in_tls_handshake_failure(
+    asyncio_only: None,
+    tls_in_tls_server: TLSEchoServer,
+    client_context: ssl.SSLContext,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(asyncio_backend, "_can_layer_tls", lambda transport: False)
+    stream = await AsyncIOBackend().connect_tcp("127.0.0.1", tls_in_tls_server.peer.port)
+    outer = await stream.start_tls(client_context, "proxy.example", timeout=5)
+    try:
+        with pytest.raises(ConnectError):
+            await outer.start_tls(client_context, "wrong.example", timeout=5)
+    finally:
+        await outer.aclose()
 
 
 # -- AutoBackend -------------------------------------------------------------------------

@@ -366,31 +366,30 @@ class AsyncIOStream(AsyncNetworkStream):
         Raises ``ConnectTimeout`` or ``ConnectError`` (handshake or certificate failure);
         the connection is closed then. This stream must not be used afterwards.
         """
-        p = self._protocol
-        loop = p._loop
-        tls_protocol = _StreamProtocol(loop, tls=True)
+        if self._protocol._tls and not _can_layer_tls(self._transport):
+            handshake = _memory_bio_tls(self, ssl_context, server_hostname)
+        else:
+            handshake = self._upgrade(ssl_context, server_hostname)
         try:
-            handshake = loop.start_tls(
-                self._transport,
-                tls_protocol,
-                ssl_context,
-                server_side=False,
-                server_hostname=server_hostname,
-                ssl_handshake_timeout=_NO_HANDSHAKE_LIMIT,
-            )
-            if timeout is None:
-                transport = await handshake
-            else:
-                transport = await _with_timeout(handshake, timeout)
-        except BaseException as exc:
+            return await _connecting(handshake, timeout)
+        except BaseException:
             self._close()
-            if isinstance(exc, _TIMEOUT_ERRORS):
-                raise ConnectTimeout(exc) from exc
-            if isinstance(exc, OSError):  # ssl.SSLError and CertificateError included
-                raise ConnectError(exc) from exc
             raise
-        # Upgraded: the plain protocol no longer receives anything.
-        p._closed = True
+
+    async def _upgrade(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None
+    ) -> AsyncNetworkStream:
+        p = self._protocol
+        tls_protocol = _StreamProtocol(p._loop, tls=True)
+        transport = await p._loop.start_tls(
+            self._transport,
+            tls_protocol,
+            ssl_context,
+            server_side=False,
+            server_hostname=server_hostname,
+            ssl_handshake_timeout=_NO_HANDSHAKE_LIMIT,
+        )
+        p._closed = True  # upgraded: the plain protocol receives nothing any more
         tls_protocol._transport = transport  # start_tls does not call connection_made
         return AsyncIOStream(transport, tls_protocol)
 
@@ -413,6 +412,114 @@ class AsyncIOStream(AsyncNetworkStream):
         if info == "socket":
             return self._transport.get_extra_info("socket")
         return None
+
+
+def _can_layer_tls(transport: asyncio.BaseTransport) -> bool:
+    """Whether loop.start_tls() accepts this (TLS) transport: asyncio does since 3.11."""
+    return bool(getattr(transport, "_start_tls_compatible", False))
+
+
+class _MemoryBIOTLSStream(AsyncNetworkStream):
+    """TLS run with memory BIOs over another stream.
+
+    Used for TLS inside TLS (an HTTPS proxy tunnel) where ``loop.start_tls()`` cannot
+    layer on a TLS transport (Python 3.10, some third-party loops). Like trio's
+    ``https_compatible`` mode, a missing close_notify reads as end of stream and closing
+    sends none.
+    """
+
+    def __init__(
+        self,
+        stream: AsyncNetworkStream,
+        ssl_object: ssl.SSLObject,
+        incoming: ssl.MemoryBIO,
+        outgoing: ssl.MemoryBIO,
+    ) -> None:
+        self._stream = stream
+        self._ssl_object = ssl_object
+        self._incoming = incoming
+        self._outgoing = outgoing
+
+    async def _run(
+        self, operation: typing.Callable[..., typing.Any], argument: typing.Any, timeout: float | None
+    ) -> typing.Any:
+        """Call an SSLObject method, moving records through the stream until it is done;
+        ``timeout`` (seconds) bounds each read and write of the stream below."""
+        while True:
+            try:
+                result = operation(argument) if argument is not None else operation()
+                wants_more = False
+            except ssl.SSLWantReadError:
+                wants_more = True
+            records = self._outgoing.read()
+            if records:
+                await self._stream.write(records, timeout)
+            if not wants_more:
+                return result
+            data = await self._stream.read(65536, timeout)
+            if data:
+                self._incoming.write(data)
+            else:
+                self._incoming.write_eof()
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        """Up to ``max_bytes`` decrypted bytes, ``b""`` at end of stream; ``timeout`` in
+        seconds. Raises ``ReadTimeout`` or ``ReadError``."""
+        try:
+            return typing.cast(bytes, await self._run(self._ssl_object.read, max_bytes, timeout))
+        except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
+            return b""
+        except ssl.SSLError as exc:
+            raise ReadError(exc) from exc
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        """Encrypt and send all of ``buffer``; ``timeout`` in seconds. Raises
+        ``WriteTimeout`` or ``WriteError``."""
+        if buffer:
+            try:
+                await self._run(self._ssl_object.write, buffer, timeout)
+            except ssl.SSLError as exc:
+                raise WriteError(exc) from exc
+
+    async def aclose(self) -> None:
+        """Close the stream below (without close_notify). Never suspends on asyncio."""
+        await self._stream.aclose()
+
+    async def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> AsyncNetworkStream:
+        """One more TLS layer; see :meth:`AsyncIOStream.start_tls`."""
+        try:
+            return await _connecting(_memory_bio_tls(self, ssl_context, server_hostname), timeout)
+        except BaseException:
+            await self.aclose()
+            raise
+
+    def get_extra_info(self, info: str) -> typing.Any:
+        """As :meth:`AsyncIOStream.get_extra_info`, ``"ssl_object"`` being this layer's."""
+        if info == "ssl_object":
+            return self._ssl_object
+        if info == "is_readable" and self._ssl_object.pending():
+            return True
+        return self._stream.get_extra_info(info)
+
+
+async def _memory_bio_tls(
+    stream: AsyncNetworkStream, ssl_context: ssl.SSLContext, server_hostname: str | None
+) -> _MemoryBIOTLSStream:
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    ssl_object = ssl_context.wrap_bio(
+        incoming, outgoing, server_side=False, server_hostname=server_hostname
+    )
+    tls_stream = _MemoryBIOTLSStream(stream, ssl_object, incoming, outgoing)
+    try:
+        await tls_stream._run(ssl_object.do_handshake, None, None)
+    except (ReadError, WriteError) as exc:
+        raise ConnectError(exc) from exc
+    return tls_stream
 
 
 def _numeric_addresses(host: str, port: int) -> list[typing.Any] | None:
@@ -499,12 +606,17 @@ async def _connect_unix(path: str, options: list[SOCKET_OPTION]) -> AsyncIOStrea
     return await _open_stream(loop, sock)
 
 
-async def _connecting(connect: typing.Awaitable[AsyncIOStream], timeout: float | None) -> AsyncIOStream:
-    """Await a connect step, mapping timeouts to ConnectTimeout and OS errors to ConnectError."""
+_S = typing.TypeVar("_S", bound=AsyncNetworkStream)
+
+
+async def _connecting(connect: typing.Awaitable[_S], timeout: float | None) -> _S:
+    """Await a connect step (TCP, Unix, TLS handshake) within ``timeout`` seconds,
+    mapping timeouts to ConnectTimeout and OS errors (ssl.SSLError included) to
+    ConnectError."""
     try:
         if timeout is None:
             return await connect
-        return typing.cast(AsyncIOStream, await _with_timeout(connect, timeout))
+        return typing.cast(_S, await _with_timeout(connect, timeout))
     except _TIMEOUT_ERRORS as exc:
         raise ConnectTimeout(exc) from exc
     except OSError as exc:
