@@ -5,7 +5,7 @@ Starts nginx on 127.0.0.1 (a generated config in a temp dir, one worker, keep-al
 pins it and this process to different CPUs where possible, then measures sequential
 keep-alive GETs for every client, interleaved round by round, and reports the median
 requests/s per client with ratios to httpcore 1.0.9 and to a raw-socket loop (the ceiling
-for any Python client). Results also go to benchmarks/results/<timestamp>.json.
+for any Python client). Results also go to benchmarks/results/<timestamp>-<pid>.json.
 
     python benchmarks/compare.py            # full run (a few minutes)
     python benchmarks/compare.py --quick    # under a minute
@@ -688,6 +688,19 @@ def _describe_fast() -> str:
     )
 
 
+def peer_versions() -> dict[str, str]:
+    """Installed versions of the peers (importlib.metadata; nothing is imported)."""
+    from importlib import metadata
+
+    out = {}
+    for dist in ("httpcore", "urllib3", "pycurl", "h11", "httpcore-fast"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = "not installed"
+    return out
+
+
 def _git_commit() -> str:
     try:
         out = subprocess.run(
@@ -717,6 +730,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"python      {sys.version.split()[0]} ({platform.python_implementation()}) on "
           f"{platform.machine()}, {os.cpu_count()} CPUs; {pin_note}")
     print(f"httpcore_fast {_describe_fast()}")
+    print("peers       " + ", ".join(f"{k} {v}" for k, v in peer_versions().items()))
     print(f"repo        {_git_commit() or '?'}; load average {os.getloadavg()[0]:.2f}")
     print(f"plan        {len(scenarios)} scenario(s) x {args.rounds} rounds x "
           f"{args.requests} requests (+{args.warmup} warm-up), clients interleaved per round")
@@ -832,6 +846,8 @@ def report_tables(
     print()
     print("req/s: higher is better; x httpcore / x raw: median req/s divided by that "
           "client's median; CPU µs: this process's user+sys CPU per request (median).")
+    print(f"load average at the end: {os.getloadavg()[0]:.2f} (other load moves wall-clock "
+          "numbers; CPU µs and the ratios are steadier)")
     return report
 
 
@@ -847,7 +863,7 @@ def write_json(
     if args.no_json:
         return
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    path = Path(args.json) if args.json else RESULTS_DIR / f"{stamp}.json"
+    path = Path(args.json) if args.json else RESULTS_DIR / f"{stamp}-{os.getpid()}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     doc = {
         "timestamp": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
@@ -859,6 +875,7 @@ def write_json(
         "load_average_end": os.getloadavg(),
         "server": {"version": server.version, "port": server.port, "workers": 1},
         "httpcore_fast": _describe_fast(),
+        "versions": peer_versions(),
         "settings": {
             "requests": args.requests,
             "warmup": args.warmup,
