@@ -329,7 +329,7 @@ cdef class ResponseParser:
             self._http10 = p[7] == b'0'
             version = _B_HTTP10 if self._http10 else _B_HTTP11
         else:
-            sp = <const char*>memchr(p, b' ', size)
+            sp = <const char*>memchr(p, b' ', size) if size > 0 else NULL
             token = (sp - p) if sp != NULL else size
             if token >= 5 and memcmp(p, b"HTTP/", 5) == 0 and not (
                 token == 8 and (memcmp(p, b"HTTP/1.1", 8) == 0 or memcmp(p, b"HTTP/1.0", 8) == 0)
