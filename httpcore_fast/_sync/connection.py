@@ -191,6 +191,15 @@ class HTTPConnection(ConnectionInterface):
             )
         return self._connection.is_available()
 
+    def _multiplexed(self) -> bool:
+        """True if this connection can carry concurrent requests (HTTP/2), or may once
+        connected; the pool keeps such a connection listed while it has room."""
+        connection = self._connection
+        if connection is None:
+            return self.is_available()
+        multiplexed = getattr(connection, "_multiplexed", None)
+        return multiplexed is not None and bool(multiplexed())
+
     def has_expired(self) -> bool:
         if self._connection is None:
             return self._connect_failed

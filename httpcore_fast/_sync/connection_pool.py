@@ -37,6 +37,27 @@ from .interfaces import ConnectionInterface, RequestInterface
 
 OriginKey = typing.Tuple[bytes, bytes, int]
 
+# Proxy support plugs in here rather than being imported by the pool (dependencies point
+# down): ``http_proxy`` and ``socks_proxy`` register a factory per proxy URL scheme, called
+# as ``factory(pool, origin) -> connection`` by ``create_connection`` when the pool was
+# given ``proxy=Proxy(...)``.
+ProxyConnectionFactory = typing.Callable[["ConnectionPool", Origin], "ConnectionInterface"]
+_proxy_factories: dict[bytes, ProxyConnectionFactory] = {}
+
+
+def register_proxy_factory(schemes: typing.Iterable[bytes], factory: ProxyConnectionFactory) -> None:
+    """Route pools whose ``proxy`` URL has one of ``schemes`` through ``factory``."""
+    for scheme in schemes:
+        _proxy_factories[scheme] = factory
+
+
+def _is_multiplexed(connection: ConnectionInterface) -> bool:
+    """True if ``connection`` can carry several requests at once (HTTP/2, or still
+    connecting with HTTP/2 possible); such a connection stays listed as available while
+    it has room. Connection classes opt in with a ``_multiplexed()`` method."""
+    multiplexed = getattr(connection, "_multiplexed", None)
+    return multiplexed is not None and bool(multiplexed())
+
 
 class _Waiter:
     """A request waiting for a connection (or for permission to open one)."""
@@ -80,10 +101,14 @@ class ConnectionPool(RequestInterface):
     ) -> None:
         self._ssl_context = ssl_context
         self._proxy = proxy
+        self._proxy_factory: ProxyConnectionFactory | None = None
         if proxy is not None:
-            raise NotImplementedError(
-                "ConnectionPool(proxy=...) is not supported yet: use HTTPProxy / SOCKSProxy"
-            )
+            factory = _proxy_factories.get(proxy.url.scheme)
+            if factory is None:
+                raise UnsupportedProtocol(
+                    f"Proxy URL has an unsupported protocol '{proxy.url.scheme.decode()}://'."
+                )
+            self._proxy_factory = factory
         self._max_connections = sys.maxsize if max_connections is None else max_connections
         self._max_keepalive_connections = min(
             self._max_connections,
@@ -107,6 +132,8 @@ class ConnectionPool(RequestInterface):
 
     def create_connection(self, origin: Origin) -> ConnectionInterface:
         """Build (not yet connect) a connection to ``origin``; proxies override this."""
+        if self._proxy_factory is not None:
+            return self._proxy_factory(self, origin)
         return HTTPConnection(
             origin=origin,
             ssl_context=self._ssl_context,
@@ -218,14 +245,19 @@ class ConnectionPool(RequestInterface):
             connection = stack[-1]
             if connection.has_expired():
                 stack.pop()
-                del self._idle_since[connection]
+                self._idle_since.pop(connection, None)
                 self._forget(connection)
                 closing.append(connection)
                 continue
-            if connection.is_idle() or not connection.is_available():
-                # HTTP/1.1 (one request at a time): it leaves the available set.
+            if not connection.is_available():
+                # Out of room (an HTTP/2 connection at its stream limit): it is listed
+                # again when a request on it ends.
                 stack.pop()
-                del self._idle_since[connection]
+                self._idle_since.pop(connection, None)
+                continue
+            self._idle_since.pop(connection, None)
+            if not _is_multiplexed(connection):
+                stack.pop()  # one request at a time (HTTP/1.1)
             self._active_requests += 1
             return connection
 
@@ -237,6 +269,10 @@ class ConnectionPool(RequestInterface):
             closing.append(oldest)
         connection = self.create_connection(request.url.origin)
         self._pool[connection] = key
+        if _is_multiplexed(connection):
+            # It may turn out HTTP/2: let further requests share it (they wait for the
+            # connect) instead of opening one connection each.
+            self._available.setdefault(key, []).append(connection)
         self._active_requests += 1
         return connection
 
@@ -266,8 +302,9 @@ class ConnectionPool(RequestInterface):
             return
         if not connection.is_available():
             return
-        if connection in self._idle_since:
-            return  # still listed as available (HTTP/2 with free streams)
+        if _is_multiplexed(connection):
+            self._hand_on_multiplexed(connection, key, closing)
+            return
 
         waiters = self._waiters
         if waiters:
@@ -284,16 +321,55 @@ class ConnectionPool(RequestInterface):
             self._grant_slot(closing)
             return
 
-        now = time.monotonic()
         self._available.setdefault(key, []).append(connection)
-        self._idle_since[connection] = now
+        self._idle_since[connection] = time.monotonic()
+        self._trim_idle(closing)
+
+    def _hand_on_multiplexed(
+        self,
+        connection: ConnectionInterface,
+        key: OriginKey,
+        closing: list[ConnectionInterface],
+    ) -> None:
+        """Under the lock: an HTTP/2 connection with room takes every request waiting
+        for its origin (it queues them on its own stream limit)."""
+        stack = self._available.setdefault(key, [])
+        if connection not in stack:
+            stack.append(connection)
+        waiters = self._waiters
+        if waiters:
+            served = [waiter for waiter in waiters if waiter.key == key]
+            for waiter in served:
+                waiters.remove(waiter)
+                waiter.connection = connection
+                self._active_requests += 1
+                waiter.event.set()
+            if served:
+                self._idle_since.pop(connection, None)
+                return
+            if connection.is_idle():
+                # Only other origins wait: an idle connection makes room.
+                stack.remove(connection)
+                self._idle_since.pop(connection, None)
+                self._forget(connection)
+                closing.append(connection)
+                self._grant_slot(closing)
+                return
+        if connection.is_idle() and connection not in self._idle_since:
+            self._idle_since[connection] = time.monotonic()
+            self._trim_idle(closing)
+
+    def _trim_idle(self, closing: list[ConnectionInterface]) -> None:
+        """Under the lock: close the longest-idle connections beyond
+        ``max_keepalive_connections`` or idle for longer than ``keepalive_expiry``."""
         idle_since = self._idle_since
         while len(idle_since) > self._max_keepalive_connections:
             oldest = next(iter(idle_since))
             self._evict_idle(oldest)
             closing.append(oldest)
         expiry = self._keepalive_expiry
-        if expiry is not None:
+        if expiry is not None and idle_since:
+            now = time.monotonic()
             while idle_since:
                 oldest = next(iter(idle_since))
                 if now - idle_since[oldest] <= expiry:
@@ -315,16 +391,20 @@ class ConnectionPool(RequestInterface):
             waiter.event.set()
 
     def _evict_idle(self, connection: ConnectionInterface) -> None:
-        del self._idle_since[connection]
-        self._available[self._pool[connection]].remove(connection)
         self._forget(connection)
 
     def _forget(self, connection: ConnectionInterface) -> None:
+        """Under the lock: drop ``connection`` from every index (it no longer counts
+        against ``max_connections``); the caller closes it."""
         key = self._pool.pop(connection, None)
+        self._idle_since.pop(connection, None)
         if key is not None:
             stack = self._available.get(key)
-            if stack is not None and not stack:
-                del self._available[key]
+            if stack is not None:
+                if connection in stack:
+                    stack.remove(connection)
+                if not stack:
+                    del self._available[key]
 
     def _close_connections(self, closing: list[ConnectionInterface]) -> None:
         with ShieldCancellation():
