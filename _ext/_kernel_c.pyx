@@ -22,28 +22,19 @@ from libc.string cimport memchr, memcmp, memcpy, memmove
 
 from httpcore_fast._exceptions import LocalProtocolError, RemoteProtocolError
 
-__all__ = [
-    "KERNEL_NAME",
-    "MAX_CHUNK_SIZE_LINE",
-    "MAX_FIELD_COUNT",
-    "MAX_FIELD_LINE_SIZE",
-    "MAX_HEAD_SIZE",
-    "MAX_INFORMATIONAL",
-    "MAX_STATUS_LINE_SIZE",
-    "MAX_TRAILER_SIZE",
-    "ResponseParser",
-    "serialize_request_head",
-]
+# The limits' defaults and the public names are defined once, in the reference kernel.
+from httpcore_fast._kernel_py import (
+    MAX_CHUNK_SIZE_LINE,
+    MAX_FIELD_COUNT,
+    MAX_FIELD_LINE_SIZE,
+    MAX_HEAD_SIZE,
+    MAX_INFORMATIONAL,
+    MAX_STATUS_LINE_SIZE,
+    MAX_TRAILER_SIZE,
+    __all__,
+)
 
 KERNEL_NAME = "cython"
-
-MAX_STATUS_LINE_SIZE = 102400
-MAX_FIELD_LINE_SIZE = 102400
-MAX_HEAD_SIZE = 102400
-MAX_FIELD_COUNT = 10000
-MAX_CHUNK_SIZE_LINE = 102400
-MAX_TRAILER_SIZE = 102400
-MAX_INFORMATIONAL = 100
 
 include "_kernel_c_tables.pxi"
 
