@@ -427,7 +427,9 @@ class TLSEchoServer:
     """Accepts connections one at a time in a thread; handshakes and echoes (inside a
     second, nested TLS session if ``inner_context`` is given)."""
 
-    def __init__(self, context: ssl.SSLContext, inner_context: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self, context: ssl.SSLContext, inner_context: ssl.SSLContext | None = None
+    ) -> None:
         self.context = context
         self.inner_context = inner_context
         self.peer = Peer()
@@ -533,7 +535,9 @@ async def test_tls_wrong_hostname(
 
 
 @pytest.mark.anyio
-async def test_tls_untrusted(network_backend: AsyncNetworkBackend, tls_server: TLSEchoServer) -> None:
+async def test_tls_untrusted(
+    network_backend: AsyncNetworkBackend, tls_server: TLSEchoServer
+) -> None:
     stream = await network_backend.connect_tcp("127.0.0.1", tls_server.peer.port)
     try:
         with pytest.raises(ConnectError):

@@ -441,7 +441,10 @@ class _MemoryBIOTLSStream(AsyncNetworkStream):
         self._outgoing = outgoing
 
     async def _run(
-        self, operation: typing.Callable[..., typing.Any], argument: typing.Any, timeout: float | None
+        self,
+        operation: typing.Callable[..., typing.Any],
+        argument: typing.Any,
+        timeout: float | None,
     ) -> typing.Any:
         """Call an SSLObject method, moving records through the stream until it is done;
         ``timeout`` (seconds) bounds each read and write of the stream below."""
