@@ -46,6 +46,8 @@ _TARGET_BYTES = bytes(range(0x21, 0x7F))
 # (CTL other than HTAB, and DEL; CR appears here only as a bare CR).
 _CTL_RE = re.compile(rb"[\x00-\x08\x0b-\x1f\x7f]")
 _HEXDIGITS_RE = re.compile(rb"[0-9A-Fa-f]*")
+# The common chunk-size line (digits only), matched in place in the receive buffer.
+_PLAIN_CHUNK_LINE_RE = re.compile(rb"([0-9A-Fa-f]{1,15})\r?\n")
 _HEXVAL = {c: int(chr(c), 16) for c in b"0123456789abcdefABCDEF"}
 _OWS = b" \t"
 
@@ -592,6 +594,20 @@ class ResponseParser:
                 return self._take(size)
             if state == _CH_SIZE:
                 start = self._start
+                plain = _PLAIN_CHUNK_LINE_RE.match(buf, start, self._end)
+                if plain is not None and plain.end(1) - start <= self._max_chunk_line:
+                    # fast path, same result as the general one below
+                    self._scan = 0
+                    self._consume(plain.end() - start)
+                    size = 0
+                    for c in plain.group(1):
+                        size = size * 16 + _HEXVAL[c]
+                    if size == 0:
+                        self._chunk_state = _CH_TRAILER
+                    else:
+                        self._remaining = size
+                        self._chunk_state = _CH_DATA
+                    continue
                 limit = self._max_chunk_line + 2
                 stop = self._end if avail < limit else start + limit
                 lf = buf.find(b"\n", start + self._scan, stop)
