@@ -171,6 +171,19 @@ def _pid_alive(pid: int) -> bool:
         return False
 
 
+def _die_with_parent() -> None:
+    """Linux: have the kernel send nginx's master SIGTERM if this process dies, even by
+    SIGKILL, so no nginx outlives the runner (the master then stops its worker)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+    except (OSError, AttributeError):
+        pass  # not Linux: the finally-blocks in run() are the only guard
+
+
 class NginxServer:
     """One nginx master (+1 worker) that this process starts and stops by PID."""
 
@@ -234,6 +247,7 @@ class NginxServer:
         def pin() -> None:  # runs in the child before exec; the worker inherits it
             if cpu is not None:
                 os.sched_setaffinity(0, {cpu})
+            _die_with_parent()
 
         self.proc = subprocess.Popen(
             self._argv(conf) + ["-g", "daemon off; master_process on;"],
