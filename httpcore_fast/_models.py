@@ -449,6 +449,35 @@ class Request:
                 scheme=u.scheme, host=u.host, port=u.port, target=self.extensions["target"]
             )
 
+    @classmethod
+    def _from_checked(
+        cls,
+        method: bytes,
+        url: URL,
+        headers: list[tuple[bytes, bytes]],
+        content: typing.Any,
+        extensions: Extensions | None,
+    ) -> Request:
+        """Build a request from arguments already checked by ``enforce_*`` (the request
+        interface's hot path), skipping the second round of checks."""
+        request = cls.__new__(cls)
+        request.method = method
+        request.url = url
+        request.headers = headers
+        if content is None:
+            request.stream = ByteStream(b"")
+        elif content.__class__ is bytes:
+            request.stream = ByteStream(content)
+        else:
+            request.stream = enforce_stream(content, name="content")
+        request.extensions = {} if extensions is None else extensions
+        if "target" in request.extensions:
+            request.url = URL(
+                scheme=url.scheme, host=url.host, port=url.port,
+                target=request.extensions["target"],
+            )
+        return request
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} [{self.method!r}]>"
 
@@ -485,6 +514,24 @@ class Response:
         self.extensions: Extensions = {} if extensions is None else extensions
         self._stream_consumed = False
 
+    @classmethod
+    def _from_parser(
+        cls,
+        status: int,
+        headers: list[tuple[bytes, bytes]],
+        stream: typing.Any,
+        extensions: Extensions,
+    ) -> Response:
+        """Build a response from a fresh header list the parser made (no copy, no
+        checks): the connections' hot path."""
+        response = cls.__new__(cls)
+        response.status = status
+        response.headers = headers
+        response.stream = stream
+        response.extensions = extensions
+        response._stream_consumed = False
+        return response
+
     @property
     def content(self) -> bytes:
         """The body, once read.
@@ -510,7 +557,9 @@ class Response:
     # -- sync -----------------------------------------------------------------------
 
     def _check_sync(self, action: str) -> None:
-        if not isinstance(self.stream, Iterable):
+        if not hasattr(self.stream.__class__, "__iter__") and not isinstance(
+            self.stream, Iterable
+        ):
             raise RuntimeError(_SYNC_ON_ASYNC[action])
 
     def _consume(self, name: str) -> None:
@@ -524,13 +573,18 @@ class Response:
         Raises:
             RuntimeError: on an async-only stream, or if the body was already streamed.
         """
-        self._check_sync("read")
         try:
             return self._content
         except AttributeError:
             pass
+        # Our own body streams read the whole body in one call, without generators.
+        read_all = getattr(self.stream, "_read_all", None)
+        if read_all is None:
+            self._check_sync("read")
         self._consume("'for ... in response.iter_stream()'")
-        self._content: bytes = b"".join(self.stream)  # type: ignore[arg-type]
+        self._content: bytes = (
+            read_all() if read_all is not None else b"".join(self.stream)  # type: ignore[arg-type]
+        )
         return self._content
 
     def iter_stream(self) -> typing.Iterator[bytes]:
@@ -558,7 +612,9 @@ class Response:
     # -- async ----------------------------------------------------------------------
 
     def _check_async(self, action: str) -> None:
-        if not isinstance(self.stream, AsyncIterable):
+        if not hasattr(self.stream.__class__, "__aiter__") and not isinstance(
+            self.stream, AsyncIterable
+        ):
             raise RuntimeError(_ASYNC_ON_SYNC[action])
 
     async def aread(self) -> bytes:
@@ -567,13 +623,18 @@ class Response:
         Raises:
             RuntimeError: on a sync-only stream, or if the body was already streamed.
         """
-        self._check_async("read")
         try:
             return self._content
         except AttributeError:
             pass
+        read_all = getattr(self.stream, "_aread_all", None)
+        if read_all is None:
+            self._check_async("read")
         self._consume("'async for ... in response.aiter_stream()'")
-        self._content = b"".join([part async for part in self.stream])  # type: ignore[union-attr]
+        if read_all is not None:
+            self._content = await read_all()
+        else:
+            self._content = b"".join([part async for part in self.stream])  # type: ignore[union-attr]
         return self._content
 
     async def aiter_stream(self) -> typing.AsyncIterator[bytes]:

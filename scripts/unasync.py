@@ -35,6 +35,7 @@ SUBS = [
     (r"\b__anext__\b", "__next__"),
     (r"\baclose\b", "close"),
     (r"\baread\b", "read"),
+    (r"\b_aread_all\b", "_read_all"),
     (r"\baiter_stream\b", "iter_stream"),
     (r"\bhandle_async_request\b", "handle_request"),
     (r"\basynccontextmanager\b", "contextmanager"),

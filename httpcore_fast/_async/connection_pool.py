@@ -469,6 +469,17 @@ class PoolByteStream:
             await self.aclose()
             raise exc from None
 
+    async def _aread_all(self) -> bytes:
+        """The whole body (bytes) in one call when the connection's stream can do it."""
+        try:
+            read_all = getattr(self._stream, "_aread_all", None)
+            if read_all is not None:
+                return await read_all()  # type: ignore[no-any-return]
+            return b"".join([part async for part in self._stream])
+        except BaseException as exc:
+            await self.aclose()
+            raise exc from None
+
     async def aclose(self) -> None:
         if not self._closed:
             self._closed = True

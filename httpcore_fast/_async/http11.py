@@ -125,8 +125,9 @@ class AsyncHTTP11Connection(AsyncConnectionInterface):
         else:
             read_timeout = write_timeout = None
 
+        tracing = extensions.get("trace") is not None or logger.isEnabledFor(_DEBUG)
         try:
-            if extensions.get("trace") is None and not logger.isEnabledFor(_DEBUG):
+            if not tracing:
                 try:
                     body = await self._send_request_headers(request, write_timeout)
                     if body is not None:
@@ -158,11 +159,11 @@ class AsyncHTTP11Connection(AsyncConnectionInterface):
                 network_stream = AsyncHTTP11UpgradeStream(
                     network_stream, self._parser.take_pending()
                 )
-            return Response(
-                status=status,
-                headers=head[3],
-                content=HTTP11ConnectionByteStream(self, request),
-                extensions={
+            return Response._from_parser(
+                status,
+                head[3],
+                HTTP11ConnectionByteStream(self, request, read_timeout, tracing),
+                {
                     "http_version": head[0],
                     "reason_phrase": head[2],
                     "network_stream": network_stream,
@@ -170,7 +171,7 @@ class AsyncHTTP11Connection(AsyncConnectionInterface):
             )
         except BaseException as exc:
             with AsyncShieldCancellation():
-                if extensions.get("trace") is None and not logger.isEnabledFor(_DEBUG):
+                if not tracing:
                     await self._response_closed()
                 else:
                     async with Trace("response_closed", logger, request):
@@ -263,6 +264,20 @@ class AsyncHTTP11Connection(AsyncConnectionInterface):
                 self._response_complete = True
                 return
 
+    async def _receive_whole_body(self, timeout: float | None) -> bytes:
+        """The rest of the body in one call (``Response.read`` without generators)."""
+        parser = self._parser
+        chunks = []
+        while True:
+            data = parser.receive_body()
+            if data is None:
+                await self._receive_more(timeout)
+            elif data:
+                chunks.append(data)
+            else:
+                self._response_complete = True
+                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
     async def _response_closed(self) -> None:
         """Return to IDLE if the exchange ended cleanly and may be reused, else close.
 
@@ -348,25 +363,33 @@ class AsyncHTTP11Connection(AsyncConnectionInterface):
 
 
 class HTTP11ConnectionByteStream:
-    """The response body of one HTTP/1.1 exchange; closing it ends the exchange."""
+    """The response body of one HTTP/1.1 exchange; closing it ends the exchange.
 
-    def __init__(self, connection: AsyncHTTP11Connection, request: Request) -> None:
+    ``timeout``: the read timeout in seconds (None: no limit); ``tracing``: whether
+    trace events / DEBUG logs are wanted (decided once per request)."""
+
+    def __init__(
+        self,
+        connection: AsyncHTTP11Connection,
+        request: Request,
+        timeout: float | None,
+        tracing: bool,
+    ) -> None:
         self._connection = connection
         self._request = request
+        self._timeout = timeout
+        self._tracing = tracing
         self._closed = False
 
     async def __aiter__(self) -> typing.AsyncIterator[bytes]:
-        request = self._request
-        timeouts = request.extensions.get("timeout")
-        timeout = timeouts.get("read", None) if timeouts else None
         try:
-            if request.extensions.get("trace") is None and not logger.isEnabledFor(_DEBUG):
-                async for chunk in self._connection._receive_response_body(timeout):
+            if not self._tracing:
+                async for chunk in self._connection._receive_response_body(self._timeout):
                     yield chunk
             else:
-                kwargs = {"request": request}
-                async with Trace("receive_response_body", logger, request, kwargs):
-                    async for chunk in self._connection._receive_response_body(timeout):
+                request = self._request
+                async with Trace("receive_response_body", logger, request, {"request": request}):
+                    async for chunk in self._connection._receive_response_body(self._timeout):
                         yield chunk
         except BaseException as exc:
             # Any failure mid-body leaves the connection unusable: close it.
@@ -374,14 +397,26 @@ class HTTP11ConnectionByteStream:
                 await self.aclose()
             raise exc
 
+    async def _aread_all(self) -> bytes:
+        """The whole body (bytes): what ``Response.aread`` uses, without generators."""
+        try:
+            if not self._tracing:
+                return await self._connection._receive_whole_body(self._timeout)
+            request = self._request
+            async with Trace("receive_response_body", logger, request, {"request": request}):
+                return await self._connection._receive_whole_body(self._timeout)
+        except BaseException as exc:
+            with AsyncShieldCancellation():
+                await self.aclose()
+            raise exc
+
     async def aclose(self) -> None:
         if not self._closed:
             self._closed = True
-            request = self._request
-            if request.extensions.get("trace") is None and not logger.isEnabledFor(_DEBUG):
+            if not self._tracing:
                 await self._connection._response_closed()
             else:
-                async with Trace("response_closed", logger, request):
+                async with Trace("response_closed", logger, self._request):
                     await self._connection._response_closed()
 
 

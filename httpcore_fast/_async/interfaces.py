@@ -45,13 +45,7 @@ class AsyncRequestInterface:
         url = enforce_url(url, name="url")
         headers = enforce_headers(headers, name="headers")
         headers = include_request_headers(headers, url=url, content=content)
-        request = Request(
-            method=method,
-            url=url,
-            headers=headers,
-            content=content,
-            extensions=extensions,
-        )
+        request = Request._from_checked(method, url, headers, content, extensions)
         response = await self.handle_async_request(request)
         try:
             await response.aread()
@@ -77,13 +71,7 @@ class AsyncRequestInterface:
         url = enforce_url(url, name="url")
         headers = enforce_headers(headers, name="headers")
         headers = include_request_headers(headers, url=url, content=content)
-        request = Request(
-            method=method,
-            url=url,
-            headers=headers,
-            content=content,
-            extensions=extensions,
-        )
+        request = Request._from_checked(method, url, headers, content, extensions)
         response = await self.handle_async_request(request)
         try:
             yield response

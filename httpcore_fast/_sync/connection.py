@@ -72,6 +72,7 @@ class HTTPConnection(ConnectionInterface):
         self._connection: ConnectionInterface | None = None
         self._connect_failed = False
         self._connect_lock: Semaphore | None = None
+        self._is_multiplexed = False
 
     def handle_request(self, request: Request) -> Response:
         """Connect if needed, then send ``request`` on the protocol connection.
@@ -94,6 +95,8 @@ class HTTPConnection(ConnectionInterface):
                     if self._connection is None:
                         stream = self._connect(request)
                         self._connection = self._protocol_connection(stream)
+                        multiplexed = getattr(self._connection, "_multiplexed", None)
+                        self._is_multiplexed = multiplexed is not None and bool(multiplexed())
             except BaseException as exc:
                 self._connect_failed = True
                 raise exc
@@ -194,11 +197,9 @@ class HTTPConnection(ConnectionInterface):
     def _multiplexed(self) -> bool:
         """True if this connection can carry concurrent requests (HTTP/2), or may once
         connected; the pool keeps such a connection listed while it has room."""
-        connection = self._connection
-        if connection is None:
+        if self._connection is None:
             return self.is_available()
-        multiplexed = getattr(connection, "_multiplexed", None)
-        return multiplexed is not None and bool(multiplexed())
+        return self._is_multiplexed
 
     def has_expired(self) -> bool:
         if self._connection is None:

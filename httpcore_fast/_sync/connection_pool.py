@@ -469,6 +469,17 @@ class PoolByteStream:
             self.close()
             raise exc from None
 
+    def _read_all(self) -> bytes:
+        """The whole body (bytes) in one call when the connection's stream can do it."""
+        try:
+            read_all = getattr(self._stream, "_read_all", None)
+            if read_all is not None:
+                return read_all()  # type: ignore[no-any-return]
+            return b"".join([part for part in self._stream])
+        except BaseException as exc:
+            self.close()
+            raise exc from None
+
     def close(self) -> None:
         if not self._closed:
             self._closed = True

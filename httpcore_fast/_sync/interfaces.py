@@ -45,13 +45,7 @@ class RequestInterface:
         url = enforce_url(url, name="url")
         headers = enforce_headers(headers, name="headers")
         headers = include_request_headers(headers, url=url, content=content)
-        request = Request(
-            method=method,
-            url=url,
-            headers=headers,
-            content=content,
-            extensions=extensions,
-        )
+        request = Request._from_checked(method, url, headers, content, extensions)
         response = self.handle_request(request)
         try:
             response.read()
@@ -77,13 +71,7 @@ class RequestInterface:
         url = enforce_url(url, name="url")
         headers = enforce_headers(headers, name="headers")
         headers = include_request_headers(headers, url=url, content=content)
-        request = Request(
-            method=method,
-            url=url,
-            headers=headers,
-            content=content,
-            extensions=extensions,
-        )
+        request = Request._from_checked(method, url, headers, content, extensions)
         response = self.handle_request(request)
         try:
             yield response
