@@ -183,7 +183,10 @@ class UvicornServer:
     ) -> None:
         self.host = HOST
         self.scheme = "https" if certfile else "http"
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # proto=IPPROTO_TCP: asyncio only sets TCP_NODELAY on accepted sockets whose proto
+        # says TCP; with proto 0 uvicorn's separate head/body writes meet Nagle + delayed
+        # ACK and every response takes ~40 ms.
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind((HOST, 0))
         self.port: int = self._sock.getsockname()[1]
@@ -269,6 +272,8 @@ class ServerConnection:
         self._buffer = bytearray()
         self._closed = False
         sock.settimeout(self.POLL)
+        if sock.family == socket.AF_INET:  # every send() goes out at once (no Nagle delay)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def _recv_more(self, deadline: float) -> bool:
         """Read once into the buffer; False at EOF. Raises TimeoutError past ``deadline``."""

@@ -505,3 +505,43 @@ def test_exception_in_user_code_inside_stream_releases_the_connection(
         assert repr(pool).startswith("<ConnectionPool [Requests: 0 active, 0 queued")
         response = pool.request("GET", server.url("/"), extensions={"timeout": {"pool": 1}})
         assert response.content == b"ok"
+
+
+def test_server_closes_several_idle_connections(scripted_server: Any) -> None:
+    idle = threading.Event()
+    closed: list[int] = []
+
+    def answer_once_then_close_when_idle(conn: ServerConnection) -> None:
+        assert conn.read_request() is not None
+        conn.send(http_response(b"first"))
+        idle.wait(5)
+        conn.close()
+        closed.append(conn.index)
+
+    def script(conn: ServerConnection) -> None:
+        if conn.index < 3:
+            answer_once_then_close_when_idle(conn)
+        else:
+            keepalive_script(b"fresh")(conn)
+
+    server = scripted_server(script)
+    with httpcore_fast.ConnectionPool() as pool:
+        with pool.stream("GET", server.url("/a")) as a:
+            with pool.stream("GET", server.url("/b")) as b:
+                with pool.stream("GET", server.url("/c")) as c:
+                    for response in (a, b, c):
+                        assert response.read() == b"first"
+        assert repr(pool) == IDLE_POOL.format(3)
+        idle.set()
+        deadline = time.monotonic() + 5
+        while len(closed) < 3 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        time.sleep(0.02)  # let the FINs reach the client sockets
+        # every idle connection is dead; each request must find that out and go on
+        for _ in range(3):
+            response = pool.request("GET", server.url("/again"))
+            assert response.content == b"fresh"
+        assert len(pool.connections) == 1
+        assert repr(pool) == IDLE_POOL.format(1)
+    assert server.connection_count == 4
+    assert len(server.connections[3].requests) == 3
