@@ -559,22 +559,36 @@ async def test_tls_handshake_timeout(
         await stream.aclose()
 
 
-@pytest.mark.parametrize("layering", ["native", "memory-bio"])
 @pytest.mark.anyio
 async def test_tls_in_tls(
     network_backend: AsyncNetworkBackend,
-    anyio_backend: str,
     tls_in_tls_server: TLSEchoServer,
     client_context: ssl.SSLContext,
     ca: trustme.CA,
-    layering: str,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """TLS to a proxy, then TLS to the target through it (an HTTPS proxy tunnel)."""
-    if layering == "memory-bio":
-        if anyio_backend != "asyncio" or isinstance(network_backend, AnyIOBackend):
-            pytest.skip("the memory-BIO fallback belongs to AsyncIOBackend")
-        monkeypatch.setattr(asyncio_backend, "_can_layer_tls", lambda transport: False)
+    await check_tls_in_tls(network_backend, tls_in_tls_server, client_context, ca)
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+@pytest.mark.anyio
+async def test_tls_in_tls_memory_bio_fallback(
+    tls_in_tls_server: TLSEchoServer,
+    client_context: ssl.SSLContext,
+    ca: trustme.CA,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The same through AsyncIOBackend's memory-BIO layering (Python 3.10's path)."""
+    monkeypatch.setattr(asyncio_backend, "_can_layer_tls", lambda transport: False)
+    await check_tls_in_tls(AsyncIOBackend(), tls_in_tls_server, client_context, ca)
+
+
+async def check_tls_in_tls(
+    network_backend: AsyncNetworkBackend,
+    tls_in_tls_server: TLSEchoServer,
+    client_context: ssl.SSLContext,
+    ca: trustme.CA,
+) -> None:
     inner_context = ssl.create_default_context()
     ca.configure_trust(inner_context)
     inner_context.set_alpn_protocols(["h2"])
@@ -604,9 +618,9 @@ async def test_tls_in_tls(
         await inner.read(10)
 
 
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
 @pytest.mark.anyio
 async def test_tls_in_tls_handshake_failure(
-    asyncio_only: None,
     tls_in_tls_server: TLSEchoServer,
     client_context: ssl.SSLContext,
     monkeypatch: pytest.MonkeyPatch,
@@ -645,14 +659,9 @@ def test_auto_backend_outside_async() -> None:
 # -- native asyncio specifics ------------------------------------------------------------
 
 
-@pytest.fixture
-def asyncio_only(anyio_backend: str) -> None:
-    if anyio_backend != "asyncio":
-        pytest.skip("AsyncIOBackend specifics")
-
-
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
 @pytest.mark.anyio
-async def test_asyncio_recv_into(asyncio_only: None, peer: Peer) -> None:
+async def test_asyncio_recv_into(peer: Peer) -> None:
     stream = await AsyncIOBackend().connect_tcp("127.0.0.1", peer.port)
     assert isinstance(stream, AsyncIOStream)
     conn = peer.accept()
@@ -675,8 +684,9 @@ async def test_asyncio_recv_into(asyncio_only: None, peer: Peer) -> None:
         await stream._recv_into(buffer)
 
 
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
 @pytest.mark.anyio
-async def test_asyncio_buffered_data_is_readable(asyncio_only: None, peer: Peer) -> None:
+async def test_asyncio_buffered_data_is_readable(peer: Peer) -> None:
     stream = await AsyncIOBackend().connect_tcp("127.0.0.1", peer.port)
     conn = peer.accept()
     try:
@@ -691,8 +701,9 @@ async def test_asyncio_buffered_data_is_readable(asyncio_only: None, peer: Peer)
         await stream.aclose()
 
 
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
 @pytest.mark.anyio
-async def test_asyncio_large_transfer_with_backpressure(asyncio_only: None, peer: Peer) -> None:
+async def test_asyncio_large_transfer_with_backpressure(peer: Peer) -> None:
     """Several MiB arrive while nobody reads (the receive buffer grows, then reading is
     paused); small reads then drain it all, in order."""
     payload = bytes(range(256)) * (4 * 4096)  # 4 MiB
@@ -718,8 +729,9 @@ async def test_asyncio_large_transfer_with_backpressure(asyncio_only: None, peer
         await stream.aclose()
 
 
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
 @pytest.mark.anyio
-async def test_asyncio_concurrent_reads_refused(asyncio_only: None, peer: Peer) -> None:
+async def test_asyncio_concurrent_reads_refused(peer: Peer) -> None:
     stream = await AsyncIOBackend().connect_tcp("127.0.0.1", peer.port)
     conn = peer.accept()
     try:
