@@ -40,7 +40,6 @@ import contextlib
 import json
 import os
 import socket
-import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -64,6 +63,45 @@ def large_body(size: int) -> bytes:
 def stream_chunk(i: int, size: int) -> bytes:
     """Chunk ``i`` of ``GET /stream``: ``size`` bytes, all ``b"<i % 10>"``."""
     return str(i % 10).encode() * size
+
+
+# ---------------------------------------------------------------------------------------
+# Helpers for tests (shared by the sync and async client tests)
+
+IDLE_POOL = "<ConnectionPool [Requests: 0 active, 0 queued | Connections: 0 active, {} idle]>"
+
+
+def header(response: Any, name: bytes) -> bytes:
+    """The one value of header ``name`` (lower-case) in ``response.headers``."""
+    values = [v for k, v in response.headers if k.lower() == name]
+    assert len(values) == 1, (name, response.headers)
+    return values[0]
+
+
+def client_port(response: Any) -> int:
+    """The client port the server saw (``x-client-port``): which connection served it."""
+    return int(header(response, b"x-client-port"))
+
+
+def echo(response: Any) -> dict[str, Any]:
+    """The JSON document of a (read) ``/echo`` response."""
+    assert response.status == 200
+    data: dict[str, Any] = json.loads(response.content)
+    return data
+
+
+def echoed_header(data: dict[str, Any], name: str) -> list[str]:
+    """Every value of request header ``name`` (lower-case) that ``/echo`` received."""
+    return [v for k, v in data["headers"] if k == name]
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Poll ``predicate`` until true; AssertionError after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.002)
 
 
 # ---------------------------------------------------------------------------------------

@@ -10,13 +10,10 @@ from typing import Any
 import pytest
 
 import httpcore_fast
-from tests.servers import ServerConnection, http_response, keepalive_script
+from tests.servers import IDLE_POOL, ServerConnection, http_response, keepalive_script
 
 pytest_plugins = ["tests.conftest_servers"]
 pytestmark = pytest.mark.network
-
-IDLE_POOL = "<ConnectionPool [Requests: 0 active, 0 queued | Connections: 0 active, {} idle]>"
-
 
 def first_connection_then(first: Any, then: Any = None) -> Any:
     """A script running ``first`` on the first connection and ``then`` on later ones."""

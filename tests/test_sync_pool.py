@@ -13,26 +13,18 @@ from typing import Any
 import pytest
 
 import httpcore_fast
-from tests.servers import HELLO, ScriptedServer, UvicornServer, keepalive_script
+from tests.servers import (
+    HELLO,
+    IDLE_POOL,
+    ScriptedServer,
+    UvicornServer,
+    client_port,
+    keepalive_script,
+    wait_until,
+)
 
 pytest_plugins = ["tests.conftest_servers"]
 pytestmark = pytest.mark.network
-
-IDLE_POOL = "<ConnectionPool [Requests: 0 active, 0 queued | Connections: 0 active, {} idle]>"
-
-
-def client_port(response: httpcore_fast.Response) -> int:
-    values = [v for k, v in response.headers if k == b"x-client-port"]
-    assert len(values) == 1
-    return int(values[0])
-
-
-def wait_until(predicate: Any, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.002)
 
 
 # --- reuse, reprs and closing -------------------------------------------------------------

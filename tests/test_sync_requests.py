@@ -5,7 +5,6 @@ Issue: "HTTP/1.1 end to end ... sync ConnectionPool on a real server".
 
 from __future__ import annotations
 
-import json
 import socket
 import ssl
 import time
@@ -14,26 +13,19 @@ from typing import Any
 import pytest
 
 import httpcore_fast
-from tests.servers import HELLO, UvicornServer, keepalive_script, large_body, stream_chunk
+from tests.servers import (
+    HELLO,
+    UvicornServer,
+    echo,
+    echoed_header,
+    header,
+    keepalive_script,
+    large_body,
+    stream_chunk,
+)
 
 pytest_plugins = ["tests.conftest_servers"]
 pytestmark = pytest.mark.network
-
-
-def header(response: httpcore_fast.Response, name: bytes) -> bytes:
-    values = [v for k, v in response.headers if k.lower() == name]
-    assert len(values) == 1, (name, response.headers)
-    return values[0]
-
-
-def echo(response: httpcore_fast.Response) -> dict[str, Any]:
-    assert response.status == 200
-    data: dict[str, Any] = json.loads(response.content)
-    return data
-
-
-def echoed_header(data: dict[str, Any], name: str) -> list[str]:
-    return [v for k, v in data["headers"] if k == name]
 
 
 # --- GET over HTTP and HTTPS ----------------------------------------------------------
