@@ -25,6 +25,8 @@ SUBS = [
      r"Generated from ``httpcore_fast/_async/\1`` by"),
     (r"``scripts/unasync.py``; edit only the async side\)\.",
      r"``scripts/unasync.py``: do not edit, edit the async source."),
+    # ``await _to_thread(f, args)`` (run blocking ``f`` in a worker thread) -> ``f(args)``.
+    (r"\bawait _to_thread\(([\w.]+), ", r"\1("),
     (r"\basync def\b", "def"),
     (r"\basync with\b", "with"),
     (r"\basync for\b", "for"),

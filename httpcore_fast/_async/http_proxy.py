@@ -50,6 +50,7 @@ logger = logging.getLogger("httpcore.proxy")
 
 # Origins reached by forwarding; every other scheme (https, wss) is tunnelled + TLS.
 FORWARD_SCHEMES = (b"http", b"ws")
+TLS_SCHEMES = (b"https", b"wss")
 
 
 def merge_headers(
@@ -80,7 +81,7 @@ def load_http2_connection() -> typing.Any:
     and h2), else None: ``h2`` is then not offered in ALPN."""
     try:
         module = importlib.import_module(".http2", __package__)
-        return getattr(module, "AsyncHTTP2Connection")
+        return module.AsyncHTTP2Connection
     except ImportError:
         return None
 
@@ -324,7 +325,119 @@ class AsyncForwardHTTPConnection(AsyncConnectionInterface):
         await self.aclose()
 
 
-class AsyncTunnelHTTPConnection(AsyncConnectionInterface):
+class AsyncProxiedConnection(AsyncConnectionInterface):
+    """A connection to ``remote_origin`` through a proxy, set up on the first request by
+    ``_open(request)`` (a coroutine returning the HTTP/1.1 or HTTP/2 connection); until
+    then it reports CONNECTING, and CONNECTION FAILED (closed, expired) after a failed
+    attempt. While connecting it is already offered for further requests if it may turn
+    out HTTP/2 (they wait for the attempt, then share it or are retried by the pool)."""
+
+    _remote_origin: Origin
+    _http1: bool
+    _http2: bool
+
+    def _reset(self) -> None:
+        self._connection: AsyncConnectionInterface | None = None
+        self._connect_failed = False
+        self._connect_lock: AsyncSemaphore | None = None
+
+    async def _open(self, request: Request) -> AsyncConnectionInterface:
+        raise NotImplementedError()  # pragma: nocover
+
+    async def _open_failed(self) -> None:
+        """Clean up after ``_open`` raised (the exception propagates)."""
+
+    async def handle_async_request(self, request: Request) -> Response:
+        """Connect through the proxy if needed, then send ``request`` on the connection.
+
+        Raises ``RuntimeError`` for a request to another origin, ``ProxyError`` if the
+        proxy refuses, and the network, timeout and protocol exceptions.
+        """
+        connection = self._connection
+        if connection is None:
+            if not same_origin(request.url, self._remote_origin):
+                raise RuntimeError(
+                    f"Attempted to send request to {request.url.origin} on connection "
+                    f"to {self._remote_origin}"
+                )
+            if self._connect_lock is None:
+                self._connect_lock = AsyncSemaphore(1)
+            async with self._connect_lock:
+                if self._connection is None:
+                    if self._connect_failed:
+                        # Another request's attempt failed while this one waited.
+                        raise ConnectionNotAvailable()
+                    try:
+                        self._connection = await self._open(request)
+                    except BaseException as exc:
+                        self._connect_failed = True
+                        with AsyncShieldCancellation():
+                            await self._open_failed()
+                        raise exc
+            connection = self._connection
+        return await connection.handle_async_request(request)
+
+    def can_handle_request(self, origin: Origin) -> bool:
+        return origin == self._remote_origin
+
+    async def aclose(self) -> None:
+        if self._connection is not None:
+            await self._connection.aclose()
+
+    def is_available(self) -> bool:
+        if self._connection is None:
+            return (
+                self._http2
+                and (self._remote_origin.scheme in TLS_SCHEMES or not self._http1)
+                and not self._connect_failed
+            )
+        return self._connection.is_available()
+
+    def _multiplexed(self) -> bool:
+        """True if this connection can carry concurrent requests (HTTP/2), or may once
+        connected; the pool keeps such a connection listed while it has room."""
+        connection = self._connection
+        if connection is None:
+            return self.is_available()
+        multiplexed = getattr(connection, "_multiplexed", None)
+        return multiplexed is not None and bool(multiplexed())
+
+    def has_expired(self) -> bool:
+        if self._connection is None:
+            return self._connect_failed
+        return self._connection.has_expired()
+
+    def is_idle(self) -> bool:
+        if self._connection is None:
+            return self._connect_failed
+        return self._connection.is_idle()
+
+    def is_closed(self) -> bool:
+        if self._connection is None:
+            return self._connect_failed
+        return self._connection.is_closed()
+
+    def info(self) -> str:
+        if self._connection is None:
+            return "CONNECTION FAILED" if self._connect_failed else "CONNECTING"
+        return self._connection.info()
+
+    def __repr__(self) -> str:
+        return f"<{self.__class__.__name__} [{self.info()}]>"
+
+    async def __aenter__(self) -> AsyncProxiedConnection:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc_value: BaseException | None = None,
+        traceback: types.TracebackType | None = None,
+    ) -> None:
+        await self.aclose()
+
+
+class AsyncTunnelHTTPConnection(AsyncProxiedConnection):
     """A connection to ``remote_origin`` (``https://``) through a ``CONNECT`` tunnel
     opened on the first request (RFC 9110 §9.3.6), then TLS to the origin with
     ``ssl_context`` (ALPN ``h2`` offered when ``http2`` is true and HTTP/2 support is
@@ -370,37 +483,12 @@ class AsyncTunnelHTTPConnection(AsyncConnectionInterface):
         self._keepalive_expiry = keepalive_expiry
         self._http1 = http1
         self._http2 = http2
-        self._connection: AsyncConnectionInterface | None = None
-        self._connect_failed = False
-        self._connect_lock: AsyncSemaphore | None = None
+        self._reset()
 
-    async def handle_async_request(self, request: Request) -> Response:
-        """Open the tunnel if needed, then send ``request`` through it."""
-        connection = self._connection
-        if connection is None:
-            if not same_origin(request.url, self._remote_origin):
-                raise RuntimeError(
-                    f"Attempted to send request to {request.url.origin} on connection "
-                    f"to {self._remote_origin}"
-                )
-            if self._connect_lock is None:
-                self._connect_lock = AsyncSemaphore(1)
-            async with self._connect_lock:
-                if self._connection is None:
-                    if self._connect_failed:
-                        # Another request's attempt failed while this one waited.
-                        raise ConnectionNotAvailable()
-                    try:
-                        self._connection = await self._open_tunnel(request)
-                    except BaseException as exc:
-                        self._connect_failed = True
-                        with AsyncShieldCancellation():
-                            await self._proxy_connection.aclose()
-                        raise exc
-            connection = self._connection
-        return await connection.handle_async_request(request)
+    async def _open_failed(self) -> None:
+        await self._proxy_connection.aclose()
 
-    async def _open_tunnel(self, request: Request) -> AsyncConnectionInterface:
+    async def _open(self, request: Request) -> AsyncConnectionInterface:
         timeouts = request.extensions.get("timeout") or {}
         timeout = timeouts.get("connect", None)
         origin = self._remote_origin
@@ -418,17 +506,19 @@ class AsyncTunnelHTTPConnection(AsyncConnectionInterface):
                 port=proxy_origin.port,
                 target=authority,
             ),
-            headers=merge_headers([(b"Host", authority), (b"Accept", b"*/*")], self._proxy_headers),
+            headers=merge_headers(
+                [(b"Host", authority), (b"Accept", b"*/*")], self._proxy_headers
+            ),
             extensions=request.extensions,
         )
         response = await self._proxy_connection.handle_async_request(connect_request)
         status = response.status
         if not 200 <= status <= 299:
             reason = response.extensions.get("reason_phrase", b"")
-            raise ProxyError("%d %s" % (status, reason.decode("ascii", errors="ignore")))
+            raise ProxyError(f"{status} {reason.decode('ascii', errors='ignore')}")
 
         stream = response.extensions["network_stream"]
-        kwargs = {
+        kwargs: dict[str, typing.Any] = {
             "ssl_context": origin_ssl_context(self._ssl_context, self._http2),
             "server_hostname": request.extensions.get("sni_hostname", None)
             or host.decode("ascii"),
@@ -441,64 +531,10 @@ class AsyncTunnelHTTPConnection(AsyncConnectionInterface):
             origin, stream, self._keepalive_expiry, self._http1, self._http2
         )
 
-    def can_handle_request(self, origin: Origin) -> bool:
-        return origin == self._remote_origin
-
     async def aclose(self) -> None:
         """Close the connection to the origin and the one to the proxy below it."""
         try:
-            if self._connection is not None:
-                await self._connection.aclose()
+            await super().aclose()
         finally:
             with AsyncShieldCancellation():
                 await self._proxy_connection.aclose()
-
-    def is_available(self) -> bool:
-        if self._connection is None:
-            # It may turn out HTTP/2 once connected: further requests can be promised
-            # to it while the tunnel opens (they wait for it).
-            return self._http2 and not self._connect_failed
-        return self._connection.is_available()
-
-    def _multiplexed(self) -> bool:
-        """True if this connection can carry concurrent requests (HTTP/2), or may once
-        the tunnel is open; the pool keeps such a connection listed while it has room."""
-        connection = self._connection
-        if connection is None:
-            return self.is_available()
-        multiplexed = getattr(connection, "_multiplexed", None)
-        return multiplexed is not None and bool(multiplexed())
-
-    def has_expired(self) -> bool:
-        if self._connection is None:
-            return self._connect_failed
-        return self._connection.has_expired()
-
-    def is_idle(self) -> bool:
-        if self._connection is None:
-            return self._connect_failed
-        return self._connection.is_idle()
-
-    def is_closed(self) -> bool:
-        if self._connection is None:
-            return self._connect_failed
-        return self._connection.is_closed()
-
-    def info(self) -> str:
-        if self._connection is None:
-            return "CONNECTION FAILED" if self._connect_failed else "CONNECTING"
-        return self._connection.info()
-
-    def __repr__(self) -> str:
-        return f"<{self.__class__.__name__} [{self.info()}]>"
-
-    async def __aenter__(self) -> AsyncTunnelHTTPConnection:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None = None,
-        exc_value: BaseException | None = None,
-        traceback: types.TracebackType | None = None,
-    ) -> None:
-        await self.aclose()

@@ -1,0 +1,540 @@
+"""HTTP proxies: requests to ``http://`` origins are forwarded, ``https://`` ones tunnelled.
+
+Generated from ``httpcore_fast/_async/http_proxy.py`` by
+``scripts/unasync.py``: do not edit, edit the async source.
+
+* Forwarding (RFC 9112 §3.2.2): the request goes to the proxy with its absolute URL as
+  the request target, on an ``HTTPConnection`` to the proxy (one per target origin,
+  as httpcore pools them).
+* Tunnelling (RFC 9110 §9.3.6): a ``CONNECT host:port`` request opens a tunnel through
+  the proxy; a 2xx answer hands over the raw stream, on which TLS to the origin is
+  started (ALPN picks HTTP/1.1 or HTTP/2). Any other answer raises ``ProxyError``.
+* The proxy itself may be reached over TLS (an ``https://`` proxy URL): the tunnel is
+  then TLS inside TLS.
+
+Importing this module registers the ``http`` and ``https`` proxy schemes with the pool,
+so ``ConnectionPool(proxy=Proxy("http://..."))`` routes through it.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import logging
+import ssl
+import types
+import typing
+
+from .._backends.base import SOCKET_OPTION, NetworkBackend, NetworkStream
+from .._exceptions import ConnectionNotAvailable, ProxyError
+from .._models import (
+    URL,
+    HeadersAsMapping,
+    HeadersAsSequence,
+    Origin,
+    Request,
+    Response,
+    enforce_bytes,
+    enforce_headers,
+    enforce_url,
+)
+from .._ssl import shared_ssl_context
+from .._synchronization import Semaphore, ShieldCancellation
+from .._trace import Trace
+from .connection import HTTPConnection
+from .connection_pool import ConnectionPool, register_proxy_factory
+from .http11 import HTTP11Connection, same_origin
+from .interfaces import ConnectionInterface
+
+logger = logging.getLogger("httpcore.proxy")
+
+# Origins reached by forwarding; every other scheme (https, wss) is tunnelled + TLS.
+FORWARD_SCHEMES = (b"http", b"ws")
+TLS_SCHEMES = (b"https", b"wss")
+
+
+def merge_headers(
+    defaults: typing.Sequence[tuple[bytes, bytes]] | None,
+    overrides: typing.Sequence[tuple[bytes, bytes]] | None,
+) -> list[tuple[bytes, bytes]]:
+    """``defaults`` whose names (case-insensitively) are not in ``overrides``, followed by
+    every field of ``overrides``."""
+    overrides = list(overrides or ())
+    if not defaults:
+        return overrides
+    overridden = {name.lower() for name, _ in overrides}
+    return [field for field in defaults if field[0].lower() not in overridden] + overrides
+
+
+def basic_proxy_authorization(username: bytes | str, password: bytes | str) -> tuple[bytes, bytes]:
+    """The ``Proxy-Authorization`` field for Basic credentials (RFC 7617, RFC 9110 §11.7.2).
+
+    Raises ``TypeError`` if a credential is neither bytes nor str.
+    """
+    userpass = enforce_bytes(username, name="proxy_auth") + b":"
+    userpass += enforce_bytes(password, name="proxy_auth")
+    return (b"Proxy-Authorization", b"Basic " + base64.b64encode(userpass))
+
+
+def load_http2_connection() -> typing.Any:
+    """``HTTP2Connection`` if HTTP/2 support is available (the ``http2`` module
+    and h2), else None: ``h2`` is then not offered in ALPN."""
+    try:
+        module = importlib.import_module(".http2", __package__)
+        return module.HTTP2Connection
+    except ImportError:
+        return None
+
+
+def tls_protocol_connection(
+    origin: Origin,
+    stream: NetworkStream,
+    keepalive_expiry: float | None,
+    http1: bool,
+    http2: bool,
+) -> ConnectionInterface:
+    """The HTTP/1.1 or HTTP/2 connection for a stream on which TLS was started: HTTP/2 if
+    ALPN selected ``h2`` (or only HTTP/2 is enabled), HTTP/1.1 otherwise."""
+    ssl_object = stream.get_extra_info("ssl_object")
+    negotiated_h2 = ssl_object is not None and ssl_object.selected_alpn_protocol() == "h2"
+    if negotiated_h2 or (http2 and not http1):
+        http2_connection = load_http2_connection()
+        if http2_connection is None:
+            raise RuntimeError(
+                "HTTP/2 was requested, but HTTP/2 support is not available "
+                "(install httpcore-fast[http2])."
+            )
+        return http2_connection(  # type: ignore[no-any-return]
+            origin=origin, stream=stream, keepalive_expiry=keepalive_expiry
+        )
+    return HTTP11Connection(origin=origin, stream=stream, keepalive_expiry=keepalive_expiry)
+
+
+def origin_ssl_context(ssl_context: ssl.SSLContext | None, http2: bool) -> ssl.SSLContext:
+    """The context for TLS to the origin: ALPN ``http/1.1`` (plus ``h2`` when ``http2``
+    and HTTP/2 support is installed). As httpcore does, ALPN is set on a caller's context."""
+    offer_h2 = http2 and load_http2_connection() is not None
+    if ssl_context is None:
+        return shared_ssl_context(http2=offer_h2)
+    ssl_context.set_alpn_protocols(["http/1.1", "h2"] if offer_h2 else ["http/1.1"])
+    return ssl_context
+
+
+class HTTPProxy(ConnectionPool):
+    """A connection pool that sends every request through an HTTP proxy.
+
+    ``proxy_url``: ``http://`` or ``https://`` URL of the proxy (``URL``, bytes or str);
+    ``proxy_auth``: ``(username, password)`` sent as ``Proxy-Authorization: Basic``;
+    ``proxy_headers``: further fields sent to the proxy (with forwarded requests and with
+    ``CONNECT``); ``ssl_context``: TLS to the origins; ``proxy_ssl_context``: TLS to an
+    ``https://`` proxy. The other parameters are :class:`ConnectionPool`'s and apply
+    to the connections to the proxy (``keepalive_expiry`` in seconds).
+
+    Raises ``RuntimeError`` if ``proxy_ssl_context`` is given for an ``http://`` proxy,
+    ``TypeError`` for arguments of the wrong type. Requests raise ``ProxyError`` when the
+    proxy refuses a tunnel, and the pool's exceptions otherwise.
+    """
+
+    def __init__(
+        self,
+        proxy_url: URL | bytes | str,
+        proxy_auth: tuple[bytes | str, bytes | str] | None = None,
+        proxy_headers: HeadersAsMapping | HeadersAsSequence | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        proxy_ssl_context: ssl.SSLContext | None = None,
+        max_connections: int | None = 10,
+        max_keepalive_connections: int | None = None,
+        keepalive_expiry: float | None = None,
+        http1: bool = True,
+        http2: bool = False,
+        retries: int = 0,
+        local_address: str | None = None,
+        uds: str | None = None,
+        network_backend: NetworkBackend | None = None,
+        socket_options: typing.Iterable[SOCKET_OPTION] | None = None,
+    ) -> None:
+        super().__init__(
+            ssl_context=ssl_context,
+            max_connections=max_connections,
+            max_keepalive_connections=max_keepalive_connections,
+            keepalive_expiry=keepalive_expiry,
+            http1=http1,
+            http2=http2,
+            retries=retries,
+            local_address=local_address,
+            uds=uds,
+            network_backend=network_backend,
+            socket_options=socket_options,
+        )
+        self._proxy_url = enforce_url(proxy_url, name="proxy_url")
+        if self._proxy_url.scheme == b"http" and proxy_ssl_context is not None:
+            raise RuntimeError(
+                "The `proxy_ssl_context` argument is not allowed for the http scheme"
+            )
+        self._proxy_ssl_context = proxy_ssl_context
+        self._proxy_headers = enforce_headers(proxy_headers, name="proxy_headers")
+        if proxy_auth is not None:
+            authorization = basic_proxy_authorization(proxy_auth[0], proxy_auth[1])
+            self._proxy_headers = [authorization, *self._proxy_headers]
+
+    def create_connection(self, origin: Origin) -> ConnectionInterface:
+        """A forwarding connection for ``http://`` origins, a tunnel for the others."""
+        return proxy_connection(
+            self, origin, self._proxy_url.origin, self._proxy_headers, self._proxy_ssl_context
+        )
+
+
+def proxy_connection(
+    pool: ConnectionPool,
+    origin: Origin,
+    proxy_origin: Origin,
+    proxy_headers: list[tuple[bytes, bytes]],
+    proxy_ssl_context: ssl.SSLContext | None,
+) -> ConnectionInterface:
+    """A connection to ``origin`` through the HTTP proxy at ``proxy_origin``, configured
+    from ``pool``'s settings."""
+    if origin.scheme in FORWARD_SCHEMES:
+        return ForwardHTTPConnection(
+            proxy_origin=proxy_origin,
+            remote_origin=origin,
+            proxy_headers=proxy_headers,
+            keepalive_expiry=pool._keepalive_expiry,
+            network_backend=pool._network_backend,
+            socket_options=pool._socket_options,
+            proxy_ssl_context=proxy_ssl_context,
+            retries=pool._retries,
+            local_address=pool._local_address,
+            uds=pool._uds,
+        )
+    return TunnelHTTPConnection(
+        proxy_origin=proxy_origin,
+        remote_origin=origin,
+        ssl_context=pool._ssl_context,
+        proxy_ssl_context=proxy_ssl_context,
+        proxy_headers=proxy_headers,
+        keepalive_expiry=pool._keepalive_expiry,
+        http1=pool._http1,
+        http2=pool._http2,
+        network_backend=pool._network_backend,
+        socket_options=pool._socket_options,
+        retries=pool._retries,
+        local_address=pool._local_address,
+        uds=pool._uds,
+    )
+
+
+def _pool_proxy_factory(pool: ConnectionPool, origin: Origin) -> ConnectionInterface:
+    """``ConnectionPool(proxy=Proxy("http(s)://..."))``: route through that proxy."""
+    proxy = pool._proxy
+    assert proxy is not None
+    return proxy_connection(pool, origin, proxy.url.origin, proxy.headers, proxy.ssl_context)
+
+
+register_proxy_factory((b"http", b"https"), _pool_proxy_factory)
+
+
+class ForwardHTTPConnection(ConnectionInterface):
+    """Requests to ``remote_origin`` (``http://``) sent to the proxy at ``proxy_origin``
+    with their absolute URL as the request target (RFC 9112 §3.2.2), on one connection
+    to the proxy. ``proxy_headers`` are added to each request (the request's own fields
+    of the same name win)."""
+
+    def __init__(
+        self,
+        proxy_origin: Origin,
+        remote_origin: Origin,
+        proxy_headers: HeadersAsMapping | HeadersAsSequence | None = None,
+        keepalive_expiry: float | None = None,
+        network_backend: NetworkBackend | None = None,
+        socket_options: typing.Iterable[SOCKET_OPTION] | None = None,
+        proxy_ssl_context: ssl.SSLContext | None = None,
+        retries: int = 0,
+        local_address: str | None = None,
+        uds: str | None = None,
+    ) -> None:
+        self._connection = HTTPConnection(
+            origin=proxy_origin,
+            ssl_context=proxy_ssl_context,
+            keepalive_expiry=keepalive_expiry,
+            retries=retries,
+            local_address=local_address,
+            uds=uds,
+            network_backend=network_backend,
+            socket_options=socket_options,
+        )
+        self._proxy_origin = proxy_origin
+        self._proxy_headers = enforce_headers(proxy_headers, name="proxy_headers")
+        self._remote_origin = remote_origin
+
+    def handle_request(self, request: Request) -> Response:
+        """Forward ``request`` to the proxy; raises ``RuntimeError`` for a request to
+        another origin, and the exceptions of the connection to the proxy."""
+        if not same_origin(request.url, self._remote_origin):
+            raise RuntimeError(
+                f"Attempted to send request to {request.url.origin} on connection "
+                f"to {self._remote_origin}"
+            )
+        proxy_origin = self._proxy_origin
+        forwarded = Request(
+            method=request.method,
+            url=URL(
+                scheme=proxy_origin.scheme,
+                host=proxy_origin.host,
+                port=proxy_origin.port,
+                target=bytes(request.url),
+            ),
+            headers=merge_headers(self._proxy_headers, request.headers),
+            content=request.stream,
+            extensions=request.extensions,
+        )
+        return self._connection.handle_request(forwarded)
+
+    def can_handle_request(self, origin: Origin) -> bool:
+        return origin == self._remote_origin
+
+    def close(self) -> None:
+        self._connection.close()
+
+    def info(self) -> str:
+        return self._connection.info()
+
+    def is_available(self) -> bool:
+        return self._connection.is_available()
+
+    def has_expired(self) -> bool:
+        return self._connection.has_expired()
+
+    def is_idle(self) -> bool:
+        return self._connection.is_idle()
+
+    def is_closed(self) -> bool:
+        return self._connection.is_closed()
+
+    def __repr__(self) -> str:
+        return f"<{self.__class__.__name__} [{self.info()}]>"
+
+    def __enter__(self) -> ForwardHTTPConnection:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc_value: BaseException | None = None,
+        traceback: types.TracebackType | None = None,
+    ) -> None:
+        self.close()
+
+
+class ProxiedConnection(ConnectionInterface):
+    """A connection to ``remote_origin`` through a proxy, set up on the first request by
+    ``_open(request)`` (a coroutine returning the HTTP/1.1 or HTTP/2 connection); until
+    then it reports CONNECTING, and CONNECTION FAILED (closed, expired) after a failed
+    attempt. While connecting it is already offered for further requests if it may turn
+    out HTTP/2 (they wait for the attempt, then share it or are retried by the pool)."""
+
+    _remote_origin: Origin
+    _http1: bool
+    _http2: bool
+
+    def _reset(self) -> None:
+        self._connection: ConnectionInterface | None = None
+        self._connect_failed = False
+        self._connect_lock: Semaphore | None = None
+
+    def _open(self, request: Request) -> ConnectionInterface:
+        raise NotImplementedError()  # pragma: nocover
+
+    def _open_failed(self) -> None:
+        """Clean up after ``_open`` raised (the exception propagates)."""
+
+    def handle_request(self, request: Request) -> Response:
+        """Connect through the proxy if needed, then send ``request`` on the connection.
+
+        Raises ``RuntimeError`` for a request to another origin, ``ProxyError`` if the
+        proxy refuses, and the network, timeout and protocol exceptions.
+        """
+        connection = self._connection
+        if connection is None:
+            if not same_origin(request.url, self._remote_origin):
+                raise RuntimeError(
+                    f"Attempted to send request to {request.url.origin} on connection "
+                    f"to {self._remote_origin}"
+                )
+            if self._connect_lock is None:
+                self._connect_lock = Semaphore(1)
+            with self._connect_lock:
+                if self._connection is None:
+                    if self._connect_failed:
+                        # Another request's attempt failed while this one waited.
+                        raise ConnectionNotAvailable()
+                    try:
+                        self._connection = self._open(request)
+                    except BaseException as exc:
+                        self._connect_failed = True
+                        with ShieldCancellation():
+                            self._open_failed()
+                        raise exc
+            connection = self._connection
+        return connection.handle_request(request)
+
+    def can_handle_request(self, origin: Origin) -> bool:
+        return origin == self._remote_origin
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+
+    def is_available(self) -> bool:
+        if self._connection is None:
+            return (
+                self._http2
+                and (self._remote_origin.scheme in TLS_SCHEMES or not self._http1)
+                and not self._connect_failed
+            )
+        return self._connection.is_available()
+
+    def _multiplexed(self) -> bool:
+        """True if this connection can carry concurrent requests (HTTP/2), or may once
+        connected; the pool keeps such a connection listed while it has room."""
+        connection = self._connection
+        if connection is None:
+            return self.is_available()
+        multiplexed = getattr(connection, "_multiplexed", None)
+        return multiplexed is not None and bool(multiplexed())
+
+    def has_expired(self) -> bool:
+        if self._connection is None:
+            return self._connect_failed
+        return self._connection.has_expired()
+
+    def is_idle(self) -> bool:
+        if self._connection is None:
+            return self._connect_failed
+        return self._connection.is_idle()
+
+    def is_closed(self) -> bool:
+        if self._connection is None:
+            return self._connect_failed
+        return self._connection.is_closed()
+
+    def info(self) -> str:
+        if self._connection is None:
+            return "CONNECTION FAILED" if self._connect_failed else "CONNECTING"
+        return self._connection.info()
+
+    def __repr__(self) -> str:
+        return f"<{self.__class__.__name__} [{self.info()}]>"
+
+    def __enter__(self) -> ProxiedConnection:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc_value: BaseException | None = None,
+        traceback: types.TracebackType | None = None,
+    ) -> None:
+        self.close()
+
+
+class TunnelHTTPConnection(ProxiedConnection):
+    """A connection to ``remote_origin`` (``https://``) through a ``CONNECT`` tunnel
+    opened on the first request (RFC 9110 §9.3.6), then TLS to the origin with
+    ``ssl_context`` (ALPN ``h2`` offered when ``http2`` is true and HTTP/2 support is
+    installed). The tunnel request carries ``Host``, ``Accept`` and ``proxy_headers``.
+
+    Requests raise ``ProxyError("<status> <reason>")`` if the proxy answers ``CONNECT``
+    with anything but 2xx (the connection to the proxy is then closed), and the network,
+    timeout and protocol exceptions of the exchanges. ``timeout["connect"]`` bounds
+    the TLS handshake with the origin.
+    """
+
+    def __init__(
+        self,
+        proxy_origin: Origin,
+        remote_origin: Origin,
+        ssl_context: ssl.SSLContext | None = None,
+        proxy_ssl_context: ssl.SSLContext | None = None,
+        proxy_headers: typing.Sequence[tuple[bytes, bytes]] | None = None,
+        keepalive_expiry: float | None = None,
+        http1: bool = True,
+        http2: bool = False,
+        network_backend: NetworkBackend | None = None,
+        socket_options: typing.Iterable[SOCKET_OPTION] | None = None,
+        retries: int = 0,
+        local_address: str | None = None,
+        uds: str | None = None,
+    ) -> None:
+        self._proxy_connection = HTTPConnection(
+            origin=proxy_origin,
+            ssl_context=proxy_ssl_context,
+            keepalive_expiry=keepalive_expiry,
+            retries=retries,
+            local_address=local_address,
+            uds=uds,
+            network_backend=network_backend,
+            socket_options=socket_options,
+        )
+        self._proxy_origin = proxy_origin
+        self._remote_origin = remote_origin
+        self._ssl_context = ssl_context
+        self._proxy_ssl_context = proxy_ssl_context
+        self._proxy_headers = enforce_headers(proxy_headers, name="proxy_headers")
+        self._keepalive_expiry = keepalive_expiry
+        self._http1 = http1
+        self._http2 = http2
+        self._reset()
+
+    def _open_failed(self) -> None:
+        self._proxy_connection.close()
+
+    def _open(self, request: Request) -> ConnectionInterface:
+        timeouts = request.extensions.get("timeout") or {}
+        timeout = timeouts.get("connect", None)
+        origin = self._remote_origin
+        host = origin.host
+        authority = b"[%b]:%d" % (host, origin.port) if b":" in host else b"%b:%d" % (
+            host,
+            origin.port,
+        )
+        proxy_origin = self._proxy_origin
+        connect_request = Request(
+            method=b"CONNECT",
+            url=URL(
+                scheme=proxy_origin.scheme,
+                host=proxy_origin.host,
+                port=proxy_origin.port,
+                target=authority,
+            ),
+            headers=merge_headers(
+                [(b"Host", authority), (b"Accept", b"*/*")], self._proxy_headers
+            ),
+            extensions=request.extensions,
+        )
+        response = self._proxy_connection.handle_request(connect_request)
+        status = response.status
+        if not 200 <= status <= 299:
+            reason = response.extensions.get("reason_phrase", b"")
+            raise ProxyError(f"{status} {reason.decode('ascii', errors='ignore')}")
+
+        stream = response.extensions["network_stream"]
+        kwargs: dict[str, typing.Any] = {
+            "ssl_context": origin_ssl_context(self._ssl_context, self._http2),
+            "server_hostname": request.extensions.get("sni_hostname", None)
+            or host.decode("ascii"),
+            "timeout": timeout,
+        }
+        with Trace("start_tls", logger, request, kwargs) as trace:
+            stream = stream.start_tls(**kwargs)
+            trace.return_value = stream
+        return tls_protocol_connection(
+            origin, stream, self._keepalive_expiry, self._http1, self._http2
+        )
+
+    def close(self) -> None:
+        """Close the connection to the origin and the one to the proxy below it."""
+        try:
+            super().close()
+        finally:
+            with ShieldCancellation():
+                self._proxy_connection.close()

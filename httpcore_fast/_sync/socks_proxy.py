@@ -1,0 +1,495 @@
+"""SOCKS proxies: SOCKS5 (RFC 1928, RFC 1929 username/password) and SOCKS4 / SOCKS4a.
+
+Generated from ``httpcore_fast/_async/socks_proxy.py`` by
+``scripts/unasync.py``: do not edit, edit the async source.
+
+Proxy URL schemes and where the origin's host name is resolved:
+
+==========  ==========================================================================
+``socks5h``  by the proxy (the name is sent, RFC 1928 §5 DOMAINNAME)
+``socks5``   locally (an IPv4 or IPv6 address is sent)
+``socks4a``  by the proxy (the SOCKS4a extension: the name follows the user id)
+``socks4``   locally (SOCKS4 carries an IPv4 address only)
+==========  ==========================================================================
+
+Requests are built and replies parsed with ``socksio``; replies are read with their
+exact lengths, so bytes the origin sends right after the handshake are never lost.
+A refusal, a malformed reply or a proxy that closes the connection during the
+handshake raises ``ProxyError`` with the proxy's reason. Importing this module
+registers the four schemes with the pool
+(``ConnectionPool(proxy=Proxy("socks5h://..."))``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import socket
+import ssl
+import struct
+import typing
+
+from .._backends.sync import SyncBackend
+from .._backends.base import NetworkBackend, NetworkStream
+from .._exceptions import (
+    ConnectError,
+    ConnectTimeout,
+    ProxyError,
+    UnsupportedProtocol,
+)
+from .._models import URL, Origin, Request, enforce_bytes, enforce_url
+from .._synchronization import ShieldCancellation, current_async_library
+from .._trace import Trace
+from .connection import RETRIES_BACKOFF_FACTOR, exponential_backoff
+from .connection_pool import ConnectionPool, register_proxy_factory
+from .http_proxy import (
+    TLS_SCHEMES,
+    ProxiedConnection,
+    origin_ssl_context,
+    tls_protocol_connection,
+)
+from .interfaces import ConnectionInterface
+
+socksio: typing.Any
+try:
+    import socksio
+except ImportError:  # pragma: nocover - socksio not installed
+    socksio = None
+
+logger = logging.getLogger("httpcore.socks")
+
+SOCKS_DEFAULT_PORT = 1080
+SOCKS5_SCHEMES = (b"socks5", b"socks5h")
+SOCKS4_SCHEMES = (b"socks4", b"socks4a")
+REMOTE_DNS_SCHEMES = (b"socks5h", b"socks4a")
+
+# RFC 1928 §3.
+SOCKS5_AUTH_METHODS = {
+    0x00: "NO AUTHENTICATION REQUIRED",
+    0x01: "GSSAPI",
+    0x02: "USERNAME/PASSWORD",
+    0xFF: "NO ACCEPTABLE METHODS",
+}
+# RFC 1928 §6.
+SOCKS5_REPLY_CODES = {
+    0x00: "Succeeded",
+    0x01: "General SOCKS server failure",
+    0x02: "Connection not allowed by ruleset",
+    0x03: "Network unreachable",
+    0x04: "Host unreachable",
+    0x05: "Connection refused",
+    0x06: "TTL expired",
+    0x07: "Command not supported",
+    0x08: "Address type not supported",
+}
+# The SOCKS4 protocol document (and SOCKS4a), "CD" of the reply.
+SOCKS4_REPLY_CODES = {
+    0x5A: "Request granted",
+    0x5B: "Request rejected or failed",
+    0x5C: "Request rejected: the proxy cannot connect to identd on the client",
+    0x5D: "Request rejected: identd reports a different user id",
+}
+
+_MISSING_SOCKSIO = (
+    "Attempted to use SOCKS support, but the `socksio` package is not installed. "
+    "Use 'pip install httpcore-fast[socks]'."
+)
+
+
+def _require_socksio() -> None:
+    if socksio is None:
+        raise RuntimeError(_MISSING_SOCKSIO)
+
+
+def proxy_origin(url: URL) -> Origin:
+    """The proxy's ``Origin``: its port, or 1080 (the SOCKS port, RFC 1928 §3)."""
+    return Origin(url.scheme, url.host, url.port or SOCKS_DEFAULT_PORT)
+
+
+def _to_thread(func: typing.Callable[..., typing.Any], *args: typing.Any) -> typing.Any:
+    """Run blocking ``func(*args)`` in a worker thread of the running async library.
+    (``scripts/unasync.py`` rewrites ``f(...)`` into ``f(...)``, so the
+    sync twin calls it directly and never uses this helper.)"""
+    if current_async_library() == "trio":
+        import trio
+
+        return trio.to_thread.run_sync(func, *args)
+    return asyncio.get_running_loop().run_in_executor(None, func, *args)
+
+
+def resolve_address(host: str, port: int, family: int) -> str:
+    """Resolve ``host`` locally (``socks5``, ``socks4``) to an address of ``family``
+    (``AF_UNSPEC`` for any); an IP literal is returned as is.
+
+    Raises ``ConnectError`` if the name does not resolve, ``ProxyError`` if an address
+    literal of another family is given (SOCKS4 carries IPv4 only).
+    """
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        if family == socket.AF_INET and address.version != 4:
+            raise ProxyError(f"SOCKS4 cannot connect to the IPv6 address {host}.")
+        return host
+    try:
+        infos = socket.getaddrinfo(host, port, family, socket.SOCK_STREAM)
+    except OSError as exc:
+        raise ConnectError(f"Could not resolve {host!r}: {exc}") from None
+    if not infos:  # pragma: nocover - getaddrinfo raises rather than return nothing
+        raise ConnectError(f"Could not resolve {host!r}")
+    return str(infos[0][4][0])
+
+
+def _read_exactly(stream: NetworkStream, size: int, timeout: float | None) -> bytes:
+    """Read exactly ``size`` bytes of a SOCKS reply (never more, so that what the origin
+    sends after the handshake stays in the stream). ``ProxyError`` at EOF."""
+    data = b""
+    while len(data) < size:
+        chunk = stream.read(size - len(data), timeout)
+        if not chunk:
+            raise ProxyError("The proxy closed the connection during the SOCKS handshake.")
+        data += chunk
+    return data
+
+
+def setup_socks5_connection(
+    stream: NetworkStream,
+    *,
+    host: str,
+    port: int,
+    auth: tuple[bytes, bytes] | None = None,
+    timeout: float | None = None,
+) -> None:
+    """Ask the SOCKS5 proxy on ``stream`` for a tunnel to ``host``:``port`` (RFC 1928),
+    authenticating with ``auth`` = (username, password) if given (RFC 1929).
+    ``host`` is sent as an address if it is an IP literal, else as a name.
+
+    Raises ``ProxyError`` (with the proxy's reason) if the proxy refuses the method,
+    the credentials or the connection, or answers something malformed; the network and
+    timeout exceptions of the stream (``timeout`` in seconds, per read or write).
+    """
+    s5 = socksio.socks5
+    try:
+        connection = s5.SOCKS5Connection()
+        method = (
+            s5.SOCKS5AuthMethod.NO_AUTH_REQUIRED
+            if auth is None
+            else s5.SOCKS5AuthMethod.USERNAME_PASSWORD
+        )
+        connection.send(s5.SOCKS5AuthMethodsRequest([method]))
+        stream.write(connection.data_to_send(), timeout)
+        data = _read_exactly(stream, 2, timeout)
+        if data[1:2] != method:
+            requested = SOCKS5_AUTH_METHODS[method[0]]
+            answered = SOCKS5_AUTH_METHODS.get(data[1], f"UNKNOWN ({data[1]:#04x})")
+            raise ProxyError(f"Requested {requested} from proxy server, but got {answered}.")
+        connection.receive_data(data)
+
+        if auth is not None:
+            connection.send(s5.SOCKS5UsernamePasswordRequest(auth[0], auth[1]))
+            stream.write(connection.data_to_send(), timeout)
+            reply = connection.receive_data(_read_exactly(stream, 2, timeout))
+            if not reply.success:
+                raise ProxyError("Invalid username/password")
+
+        connection.send(
+            s5.SOCKS5CommandRequest.from_address(s5.SOCKS5Command.CONNECT, (host, port))
+        )
+        stream.write(connection.data_to_send(), timeout)
+        data = _read_exactly(stream, 4, timeout)
+        if data[0] != 5:
+            raise ProxyError("Malformed SOCKS5 reply from the proxy.")
+        if data[1] != 0:
+            reason = SOCKS5_REPLY_CODES.get(data[1], f"unknown reply code {data[1]:#04x}")
+            raise ProxyError(f"Proxy Server could not connect: {reason}.")
+        atype = data[3]
+        if atype == 1:
+            data += _read_exactly(stream, 4 + 2, timeout)
+        elif atype == 4:
+            data += _read_exactly(stream, 16 + 2, timeout)
+        elif atype == 3:
+            data += _read_exactly(stream, 1, timeout)
+            data += _read_exactly(stream, data[4] + 2, timeout)
+        else:
+            raise ProxyError("Malformed SOCKS5 reply from the proxy.")
+        connection.receive_data(data)
+    except socksio.exceptions.SOCKSError as exc:
+        raise ProxyError(f"SOCKS5 protocol error: {exc}") from None
+
+
+def setup_socks4_connection(
+    stream: NetworkStream,
+    *,
+    host: str,
+    port: int,
+    user_id: bytes = b"",
+    timeout: float | None = None,
+) -> None:
+    """Ask the SOCKS4 proxy on ``stream`` for a tunnel to ``host``:``port``: SOCKS4 if
+    ``host`` is an IPv4 address, else SOCKS4a (the proxy resolves the name).
+    ``user_id`` is sent as the USERID field (may be empty).
+
+    Raises ``ProxyError`` with the proxy's reason if it refuses, or if it answers
+    something malformed; the network and timeout exceptions of the stream.
+    """
+    try:
+        address = socket.inet_aton(host) if _is_ipv4(host) else None
+    except OSError:  # pragma: nocover - _is_ipv4 checked it
+        address = None
+    if b"\x00" in user_id:
+        raise ProxyError("A SOCKS4 user id cannot contain NUL.")
+    if address is not None:
+        request = struct.pack(">BBH", 4, 1, port) + address + user_id + b"\x00"
+    else:
+        # SOCKS4a: address 0.0.0.x (x != 0), then the name after the user id.
+        name = host.encode("idna")
+        request = struct.pack(">BBH", 4, 1, port) + b"\x00\x00\x00\x01"
+        request += user_id + b"\x00" + name + b"\x00"
+    stream.write(request, timeout)
+    data = _read_exactly(stream, 8, timeout)
+    code = data[1]
+    if code != 0x5A:
+        if data[0] != 0 or code not in SOCKS4_REPLY_CODES:
+            raise ProxyError("Malformed SOCKS4 reply from the proxy.")
+        raise ProxyError(f"Proxy Server could not connect: {SOCKS4_REPLY_CODES[code]}.")
+    try:
+        socksio.socks4.SOCKS4Reply.loads(data)
+    except socksio.exceptions.SOCKSError as exc:
+        raise ProxyError(f"SOCKS4 protocol error: {exc}") from None
+
+
+def _is_ipv4(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).version == 4
+    except ValueError:
+        return False
+
+
+class SOCKSProxy(ConnectionPool):
+    """A connection pool that sends every request through a SOCKS proxy.
+
+    ``proxy_url``: ``socks5h://``, ``socks5://``, ``socks4a://`` or ``socks4://`` URL
+    (``URL``, bytes or str; port 1080 by default); see the module docstring for where
+    each resolves names. ``proxy_auth``: ``(username, password)`` (SOCKS5
+    username/password authentication; for SOCKS4 the username is sent as the user id).
+    ``ssl_context``: TLS to ``https://`` origins. The other parameters are
+    :class:`ConnectionPool`'s (``keepalive_expiry`` in seconds; ``retries`` for
+    connecting to the proxy).
+
+    Raises ``RuntimeError`` if ``socksio`` is not installed, ``UnsupportedProtocol``
+    for another URL scheme, ``TypeError`` for arguments of the wrong type. Nothing is
+    connected until the first request.
+    """
+
+    def __init__(
+        self,
+        proxy_url: URL | bytes | str,
+        proxy_auth: tuple[bytes | str, bytes | str] | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        max_connections: int | None = 10,
+        max_keepalive_connections: int | None = None,
+        keepalive_expiry: float | None = None,
+        http1: bool = True,
+        http2: bool = False,
+        retries: int = 0,
+        network_backend: NetworkBackend | None = None,
+    ) -> None:
+        _require_socksio()
+        super().__init__(
+            ssl_context=ssl_context,
+            max_connections=max_connections,
+            max_keepalive_connections=max_keepalive_connections,
+            keepalive_expiry=keepalive_expiry,
+            http1=http1,
+            http2=http2,
+            retries=retries,
+            network_backend=network_backend,
+        )
+        self._proxy_url = enforce_url(proxy_url, name="proxy_url")
+        if self._proxy_url.scheme not in SOCKS5_SCHEMES + SOCKS4_SCHEMES:
+            raise UnsupportedProtocol(
+                f"Proxy URL has an unsupported protocol "
+                f"'{self._proxy_url.scheme.decode('ascii', errors='replace')}://'."
+            )
+        if proxy_auth is not None:
+            self._proxy_auth: tuple[bytes, bytes] | None = (
+                enforce_bytes(proxy_auth[0], name="proxy_auth"),
+                enforce_bytes(proxy_auth[1], name="proxy_auth"),
+            )
+        else:
+            self._proxy_auth = None
+
+    def create_connection(self, origin: Origin) -> ConnectionInterface:
+        """A connection to ``origin`` through the proxy (not yet connected)."""
+        return socks_connection(self, origin, self._proxy_url, self._proxy_auth)
+
+
+def socks_connection(
+    pool: ConnectionPool,
+    origin: Origin,
+    proxy_url: URL,
+    proxy_auth: tuple[bytes, bytes] | None,
+) -> ConnectionInterface:
+    """A connection to ``origin`` through the SOCKS proxy at ``proxy_url``, configured
+    from ``pool``'s settings."""
+    _require_socksio()
+    connection_class = (
+        Socks4Connection if proxy_url.scheme in SOCKS4_SCHEMES else Socks5Connection
+    )
+    return connection_class(
+        proxy_origin=proxy_origin(proxy_url),
+        remote_origin=origin,
+        proxy_auth=proxy_auth,
+        ssl_context=pool._ssl_context,
+        keepalive_expiry=pool._keepalive_expiry,
+        http1=pool._http1,
+        http2=pool._http2,
+        network_backend=pool._network_backend,
+        remote_dns=proxy_url.scheme in REMOTE_DNS_SCHEMES,
+        retries=pool._retries,
+    )
+
+
+def _pool_proxy_factory(pool: ConnectionPool, origin: Origin) -> ConnectionInterface:
+    """``ConnectionPool(proxy=Proxy("socks5h://..."))``: route through that proxy."""
+    proxy = pool._proxy
+    assert proxy is not None
+    return socks_connection(pool, origin, proxy.url, proxy.auth)
+
+
+register_proxy_factory(SOCKS5_SCHEMES + SOCKS4_SCHEMES, _pool_proxy_factory)
+
+
+class Socks5Connection(ProxiedConnection):
+    """A connection to ``remote_origin`` through the SOCKS5 proxy at ``proxy_origin``,
+    opened on the first request: TCP to the proxy, the SOCKS5 handshake, then TLS for
+    ``https://`` origins (ALPN ``h2`` offered when ``http2`` is true and HTTP/2 support
+    is installed) and HTTP/1.1 or HTTP/2 on top.
+
+    ``remote_dns``: send the origin's host name for the proxy to resolve (``socks5h``,
+    httpcore's behaviour, the default) or resolve it here and send the address
+    (``socks5``). ``retries``: connect attempts to the proxy retried after
+    ``ConnectError`` / ``ConnectTimeout``. ``timeout["connect"]`` bounds each step of
+    connecting (TCP, every handshake read and write, TLS).
+    Requests raise ``ProxyError`` if the proxy refuses (with its reason).
+    """
+
+    _setup_step = "setup_socks5_connection"
+
+    def __init__(
+        self,
+        proxy_origin: Origin,
+        remote_origin: Origin,
+        proxy_auth: tuple[bytes, bytes] | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        keepalive_expiry: float | None = None,
+        http1: bool = True,
+        http2: bool = False,
+        network_backend: NetworkBackend | None = None,
+        remote_dns: bool = True,
+        retries: int = 0,
+    ) -> None:
+        self._proxy_origin = proxy_origin
+        self._remote_origin = remote_origin
+        self._proxy_auth = proxy_auth
+        self._ssl_context = ssl_context
+        self._keepalive_expiry = keepalive_expiry
+        self._http1 = http1
+        self._http2 = http2
+        self._network_backend: NetworkBackend = (
+            SyncBackend() if network_backend is None else network_backend
+        )
+        self._remote_dns = remote_dns
+        self._retries = retries
+        self._reset()
+
+    def _open(self, request: Request) -> ConnectionInterface:
+        timeouts = request.extensions.get("timeout") or {}
+        timeout = timeouts.get("connect", None)
+        origin = self._remote_origin
+        host = origin.host.decode("ascii")
+        if not self._remote_dns:
+            host = resolve_address(host, origin.port, self._address_family())
+
+        stream = self._connect_tcp(request, timeout)
+        try:
+            self._setup(request, stream, host, timeout)
+            if origin.scheme in TLS_SCHEMES:
+                kwargs: dict[str, typing.Any] = {
+                    "ssl_context": origin_ssl_context(self._ssl_context, self._http2),
+                    "server_hostname": request.extensions.get("sni_hostname", None)
+                    or origin.host.decode("ascii"),
+                    "timeout": timeout,
+                }
+                with Trace("start_tls", logger, request, kwargs) as trace:
+                    stream = stream.start_tls(**kwargs)
+                    trace.return_value = stream
+            return tls_protocol_connection(
+                origin, stream, self._keepalive_expiry, self._http1, self._http2
+            )
+        except BaseException as exc:
+            with ShieldCancellation():
+                stream.close()
+            raise exc
+
+    def _connect_tcp(self, request: Request, timeout: float | None) -> NetworkStream:
+        kwargs: dict[str, typing.Any] = {
+            "host": self._proxy_origin.host.decode("ascii"),
+            "port": self._proxy_origin.port,
+            "timeout": timeout,
+        }
+        retries_left = self._retries
+        delays = exponential_backoff(factor=RETRIES_BACKOFF_FACTOR)
+        while True:
+            try:
+                with Trace("connect_tcp", logger, request, kwargs) as trace:
+                    stream = self._network_backend.connect_tcp(**kwargs)
+                    trace.return_value = stream
+                return stream
+            except (ConnectError, ConnectTimeout):
+                if retries_left <= 0:
+                    raise
+                retries_left -= 1
+                with Trace("retry", logger, request, kwargs):
+                    self._network_backend.sleep(next(delays))
+
+    def _address_family(self) -> int:
+        return socket.AF_UNSPEC
+
+    def _setup(
+        self, request: Request, stream: NetworkStream, host: str, timeout: float | None
+    ) -> None:
+        kwargs: dict[str, typing.Any] = {
+            "stream": stream,
+            "host": host,
+            "port": self._remote_origin.port,
+            "auth": self._proxy_auth,
+        }
+        with Trace(self._setup_step, logger, request, kwargs) as trace:
+            setup_socks5_connection(**kwargs, timeout=timeout)
+            trace.return_value = stream
+
+class Socks4Connection(Socks5Connection):
+    """Like :class:`Socks5Connection`, through a SOCKS4 proxy: ``remote_dns`` true
+    sends the host name (SOCKS4a), false resolves it here to an IPv4 address (SOCKS4).
+    The username of ``proxy_auth`` is sent as the user id (SOCKS4 has no passwords)."""
+
+    _setup_step = "setup_socks4_connection"
+
+    def _address_family(self) -> int:
+        return socket.AF_INET
+
+    def _setup(
+        self, request: Request, stream: NetworkStream, host: str, timeout: float | None
+    ) -> None:
+        kwargs: dict[str, typing.Any] = {
+            "stream": stream,
+            "host": host,
+            "port": self._remote_origin.port,
+            "user_id": b"" if self._proxy_auth is None else self._proxy_auth[0],
+        }
+        with Trace(self._setup_step, logger, request, kwargs) as trace:
+            setup_socks4_connection(**kwargs, timeout=timeout)
+            trace.return_value = stream
