@@ -1,8 +1,9 @@
 """httpcore_fast: httpcore 1.0.x's API and behaviour, with its HTTP/1.1 hot path in Cython.
 
-The public names are exactly httpcore 1.0.x's ``__all__``. One extra attribute tells which
-parser kernel new connections use: ``httpcore_fast.KERNEL`` is ``"cython"`` or
-``"python"`` (``HTTPCORE_FAST_NO_EXTENSIONS=1`` forces ``"python"``).
+``__all__`` is exactly httpcore 1.0.x's. Extras outside it: ``KERNEL`` tells which parser
+kernel new connections use (``"cython"`` or ``"python"``; ``HTTPCORE_FAST_NO_EXTENSIONS=1``
+forces ``"python"``), and ``ResponseLimits`` (the ``limits=`` keyword of pools and
+connections) bounds what a server may send.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from ._exceptions import (
     WriteError,
     WriteTimeout,
 )
+from ._limits import ResponseLimits
 from ._models import URL, Origin, Proxy, Request, Response
 from ._ssl import default_ssl_context
 from ._sync import (
@@ -167,7 +169,7 @@ __all__ = [
 
 __version__ = "0.1.0"
 
-for _name in __all__:
+for _name in [*__all__, "ResponseLimits"]:
     if _name != "SOCKET_OPTION":
         setattr(globals()[_name], "__module__", "httpcore_fast")
 del _name

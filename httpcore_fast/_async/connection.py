@@ -15,6 +15,7 @@ import typing
 from .._backends.auto import AutoBackend
 from .._backends.base import SOCKET_OPTION, AsyncNetworkBackend, AsyncNetworkStream
 from .._exceptions import ConnectError, ConnectTimeout
+from .._limits import ResponseLimits
 from .._models import Origin, Request, Response
 from .._ssl import shared_ssl_context
 from .._synchronization import AsyncSemaphore
@@ -41,7 +42,8 @@ class AsyncHTTPConnection(AsyncConnectionInterface):
     ``http2`` is true); the negotiated protocol picks ``AsyncHTTP11Connection`` or
     ``AsyncHTTP2Connection``. ``retries``: how many times a failed connect
     (``ConnectError`` / ``ConnectTimeout``) is retried, with exponential backoff.
-    ``keepalive_expiry`` is in seconds.
+    ``keepalive_expiry`` is in seconds; ``limits`` (``ResponseLimits``) bounds what the
+    server may send on HTTP/1.1.
     """
 
     def __init__(
@@ -56,8 +58,11 @@ class AsyncHTTPConnection(AsyncConnectionInterface):
         uds: str | None = None,
         network_backend: AsyncNetworkBackend | None = None,
         socket_options: typing.Iterable[SOCKET_OPTION] | None = None,
+        *,
+        limits: ResponseLimits | None = None,
     ) -> None:
         self._origin = origin
+        self._limits = limits
         self._ssl_context = ssl_context
         self._keepalive_expiry = keepalive_expiry
         self._http1 = http1
@@ -115,7 +120,10 @@ class AsyncHTTPConnection(AsyncConnectionInterface):
                 origin=self._origin, stream=stream, keepalive_expiry=self._keepalive_expiry
             )
         return AsyncHTTP11Connection(
-            origin=self._origin, stream=stream, keepalive_expiry=self._keepalive_expiry
+            origin=self._origin,
+            stream=stream,
+            keepalive_expiry=self._keepalive_expiry,
+            limits=self._limits,
         )
 
     async def _connect(self, request: Request) -> AsyncNetworkStream:

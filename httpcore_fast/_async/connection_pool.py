@@ -29,6 +29,7 @@ import typing
 from .._backends.auto import AutoBackend
 from .._backends.base import SOCKET_OPTION, AsyncNetworkBackend
 from .._exceptions import ConnectionNotAvailable, UnsupportedProtocol
+from .._limits import ResponseLimits
 from .._models import Origin, Proxy, Request, Response
 from .._synchronization import AsyncEvent, AsyncShieldCancellation, AsyncThreadLock
 from .connection import AsyncHTTPConnection
@@ -81,7 +82,8 @@ class AsyncConnectionPool(AsyncRequestInterface):
     ``max_connections``); ``keepalive_expiry`` seconds an idle connection is kept (None:
     no limit); ``http1`` / ``http2`` protocols to offer; ``retries`` connect retries;
     ``local_address`` to bind; ``uds`` a Unix socket path to connect to instead of TCP;
-    ``network_backend``; ``socket_options``.
+    ``network_backend``; ``socket_options``. Beyond httpcore: ``limits``, a
+    ``ResponseLimits`` bounding what servers may send (sizes, counts, a head deadline).
     """
 
     def __init__(
@@ -98,8 +100,11 @@ class AsyncConnectionPool(AsyncRequestInterface):
         uds: str | None = None,
         network_backend: AsyncNetworkBackend | None = None,
         socket_options: typing.Iterable[SOCKET_OPTION] | None = None,
+        *,
+        limits: ResponseLimits | None = None,
     ) -> None:
         self._ssl_context = ssl_context
+        self._limits = limits
         self._proxy = proxy
         self._proxy_factory: ProxyConnectionFactory | None = None
         if proxy is not None:
@@ -145,6 +150,7 @@ class AsyncConnectionPool(AsyncRequestInterface):
             uds=self._uds,
             network_backend=self._network_backend,
             socket_options=self._socket_options,
+            limits=self._limits,
         )
 
     @property

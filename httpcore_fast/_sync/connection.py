@@ -15,6 +15,7 @@ import typing
 from .._backends.sync import SyncBackend
 from .._backends.base import SOCKET_OPTION, NetworkBackend, NetworkStream
 from .._exceptions import ConnectError, ConnectTimeout
+from .._limits import ResponseLimits
 from .._models import Origin, Request, Response
 from .._ssl import shared_ssl_context
 from .._synchronization import Semaphore
@@ -41,7 +42,8 @@ class HTTPConnection(ConnectionInterface):
     ``http2`` is true); the negotiated protocol picks ``HTTP11Connection`` or
     ``HTTP2Connection``. ``retries``: how many times a failed connect
     (``ConnectError`` / ``ConnectTimeout``) is retried, with exponential backoff.
-    ``keepalive_expiry`` is in seconds.
+    ``keepalive_expiry`` is in seconds; ``limits`` (``ResponseLimits``) bounds what the
+    server may send on HTTP/1.1.
     """
 
     def __init__(
@@ -56,8 +58,11 @@ class HTTPConnection(ConnectionInterface):
         uds: str | None = None,
         network_backend: NetworkBackend | None = None,
         socket_options: typing.Iterable[SOCKET_OPTION] | None = None,
+        *,
+        limits: ResponseLimits | None = None,
     ) -> None:
         self._origin = origin
+        self._limits = limits
         self._ssl_context = ssl_context
         self._keepalive_expiry = keepalive_expiry
         self._http1 = http1
@@ -115,7 +120,10 @@ class HTTPConnection(ConnectionInterface):
                 origin=self._origin, stream=stream, keepalive_expiry=self._keepalive_expiry
             )
         return HTTP11Connection(
-            origin=self._origin, stream=stream, keepalive_expiry=self._keepalive_expiry
+            origin=self._origin,
+            stream=stream,
+            keepalive_expiry=self._keepalive_expiry,
+            limits=self._limits,
         )
 
     def _connect(self, request: Request) -> NetworkStream:

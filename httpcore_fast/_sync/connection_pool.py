@@ -29,6 +29,7 @@ import typing
 from .._backends.sync import SyncBackend
 from .._backends.base import SOCKET_OPTION, NetworkBackend
 from .._exceptions import ConnectionNotAvailable, UnsupportedProtocol
+from .._limits import ResponseLimits
 from .._models import Origin, Proxy, Request, Response
 from .._synchronization import Event, ShieldCancellation, ThreadLock
 from .connection import HTTPConnection
@@ -81,7 +82,8 @@ class ConnectionPool(RequestInterface):
     ``max_connections``); ``keepalive_expiry`` seconds an idle connection is kept (None:
     no limit); ``http1`` / ``http2`` protocols to offer; ``retries`` connect retries;
     ``local_address`` to bind; ``uds`` a Unix socket path to connect to instead of TCP;
-    ``network_backend``; ``socket_options``.
+    ``network_backend``; ``socket_options``. Beyond httpcore: ``limits``, a
+    ``ResponseLimits`` bounding what servers may send (sizes, counts, a head deadline).
     """
 
     def __init__(
@@ -98,8 +100,11 @@ class ConnectionPool(RequestInterface):
         uds: str | None = None,
         network_backend: NetworkBackend | None = None,
         socket_options: typing.Iterable[SOCKET_OPTION] | None = None,
+        *,
+        limits: ResponseLimits | None = None,
     ) -> None:
         self._ssl_context = ssl_context
+        self._limits = limits
         self._proxy = proxy
         self._proxy_factory: ProxyConnectionFactory | None = None
         if proxy is not None:
@@ -145,6 +150,7 @@ class ConnectionPool(RequestInterface):
             uds=self._uds,
             network_backend=self._network_backend,
             socket_options=self._socket_options,
+            limits=self._limits,
         )
 
     @property

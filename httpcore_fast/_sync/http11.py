@@ -19,8 +19,9 @@ import types
 import typing
 
 from .._backends.base import NetworkStream
-from .._exceptions import ConnectionNotAvailable, LocalProtocolError, WriteError
+from .._exceptions import ConnectionNotAvailable, LocalProtocolError, ReadTimeout, WriteError
 from .._kernel import get_kernel
+from .._limits import ResponseLimits
 from .._models import ByteStream, Origin, Request, Response
 from .._synchronization import ShieldCancellation, ThreadLock
 from .._trace import Trace
@@ -63,7 +64,9 @@ class HTTP11Connection(ConnectionInterface):
     """One HTTP/1.1 connection over an already connected ``NetworkStream``.
 
     ``origin``: the ``Origin`` it serves; ``keepalive_expiry``: seconds an idle
-    connection may be kept before ``has_expired()`` reports it (None: no limit).
+    connection may be kept before ``has_expired()`` reports it (None: no limit);
+    ``limits``: a ``ResponseLimits`` (default: httpcore's bounds, with ``max_head_size``
+    taken from the ``MAX_INCOMPLETE_EVENT_SIZE`` class attribute).
     Requests run one at a time; a second concurrent request raises
     ``ConnectionNotAvailable`` (the pool then uses another connection).
     """
@@ -76,6 +79,8 @@ class HTTP11Connection(ConnectionInterface):
         origin: Origin,
         stream: NetworkStream,
         keepalive_expiry: float | None = None,
+        *,
+        limits: ResponseLimits | None = None,
     ) -> None:
         self._origin = origin
         self._network_stream = stream
@@ -86,7 +91,12 @@ class HTTP11Connection(ConnectionInterface):
         self._request_count = 0
         kernel = get_kernel()
         self._serialize_request_head = kernel.serialize_request_head
-        self._parser = kernel.ResponseParser(max_head_size=self.MAX_INCOMPLETE_EVENT_SIZE)
+        if limits is None:
+            self._parser = kernel.ResponseParser(max_head_size=self.MAX_INCOMPLETE_EVENT_SIZE)
+            self._head_timeout: float | None = None
+        else:
+            self._parser = kernel.ResponseParser(**limits.parser_kwargs())
+            self._head_timeout = limits.head_timeout
         self._recv_into = getattr(stream, "_recv_into", None)
         self._body_length = 0
         self._request_close = False
@@ -245,8 +255,30 @@ class HTTP11Connection(ConnectionInterface):
     ) -> tuple[bytes, int, bytes, list[tuple[bytes, bytes]]]:
         parser = self._parser
         head = parser.receive_head()
+        if head is not None:
+            return head  # type: ignore[no-any-return]
+        if self._head_timeout is None:
+            while head is None:
+                self._receive_more(timeout)
+                head = parser.receive_head()
+            return head  # type: ignore[no-any-return]
+        # A deadline for the whole head, so a server cannot drip it forever.
+        deadline = time.monotonic() + self._head_timeout
         while head is None:
-            self._receive_more(timeout)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise ReadTimeout(
+                    f"response head not received within head_timeout ({self._head_timeout} s)"
+                )
+            try:
+                self._receive_more(remaining if timeout is None else min(timeout, remaining))
+            except ReadTimeout:
+                if timeout is None or remaining < timeout:
+                    raise ReadTimeout(
+                        f"response head not received within head_timeout "
+                        f"({self._head_timeout} s)"
+                    ) from None
+                raise
             head = parser.receive_head()
         return head  # type: ignore[no-any-return]
 
