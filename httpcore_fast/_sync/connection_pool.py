@@ -20,11 +20,13 @@ cancellation, timeout while waiting) returns its slot, so slots never leak.
 from __future__ import annotations
 
 import collections
+import os
 import ssl
 import sys
 import time
 import types
 import typing
+import weakref
 
 from .._backends.sync import SyncBackend
 from .._backends.base import SOCKET_OPTION, NetworkBackend
@@ -58,6 +60,34 @@ def _is_multiplexed(connection: ConnectionInterface) -> bool:
     it has room. Connection classes opt in with a ``_multiplexed()`` method."""
     multiplexed = getattr(connection, "_multiplexed", None)
     return multiplexed is not None and bool(multiplexed())
+
+
+# Fork safety: a child process must not use (or shut down) the sockets it inherited from
+# its parent's pools. After fork, each live pool in the child forgets its connections and
+# closes its copies of their file descriptors, then starts empty.
+_live_pools: weakref.WeakSet[ConnectionPool] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for pool in list(_live_pools):
+        pool._forget_inherited_connections()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _close_inherited_socket(connection: typing.Any) -> None:
+    """Close the child's copy of a connection's socket, without any protocol shutdown
+    (no TLS close_notify): the parent still uses the connection."""
+    inner = getattr(connection, "_connection", None) or connection
+    stream = getattr(inner, "_network_stream", None)
+    sock = stream.get_extra_info("socket") if stream is not None else None
+    if sock is not None:
+        try:
+            sock.close()
+        except OSError:  # pragma: no cover - already closed
+            pass
 
 
 class _Waiter:
@@ -134,6 +164,19 @@ class ConnectionPool(RequestInterface):
         self._idle_since: dict[ConnectionInterface, float] = {}
         self._waiters: collections.deque[_Waiter] = collections.deque()
         self._active_requests = 0
+        _live_pools.add(self)
+
+    def _forget_inherited_connections(self) -> None:
+        """In a forked child: start empty, never touching the parent's connections."""
+        self._lock = ThreadLock()
+        inherited = list(self._pool)
+        self._pool.clear()
+        self._available.clear()
+        self._idle_since.clear()
+        self._waiters.clear()
+        self._active_requests = 0
+        for connection in inherited:
+            _close_inherited_socket(connection)
 
     def create_connection(self, origin: Origin) -> ConnectionInterface:
         """Build (not yet connect) a connection to ``origin``; proxies override this."""
