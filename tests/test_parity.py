@@ -25,6 +25,7 @@ import httpx
 import pytest
 
 import httpcore_fast
+from tests.async_servers import anyio_backend  # noqa: F401 - asyncio and trio
 
 PENDING = {
     "AsyncHTTP2Connection": "HTTP/2 connections are being built (stand-in)",
@@ -271,11 +272,6 @@ def test_trace_events_and_extensions_sync(url: str) -> None:
     assert sorted(extensions) == sorted(expected_extensions)
     for key in ("http_version", "reason_phrase"):
         assert extensions[key] == expected_extensions[key]
-
-
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
 
 
 @pytest.mark.anyio

@@ -1,0 +1,55 @@
+"""tests/test_httpx_behaviour.py once more, with httpx and httpx2 on httpcore_fast through
+the install switch (``install()`` before their core is imported, clients built as usual).
+
+The test process itself cannot do that: it has imported the real httpcore already (the parity
+tests, and respx's pytest plugin, import it). So a child pytest runs the module with
+``HTTPCORE_FAST_TEST_HTTPX_MODE=install``, on the kernel of this test's ``kernel`` parameter,
+with respx's plugin disabled.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHILD_TIMEOUT = 300.0
+
+pytestmark = pytest.mark.network
+
+
+def test_httpx_behaviour_through_install(kernel) -> None:  # noqa: ANN001 - conftest fixture
+    env = dict(os.environ)
+    env["HTTPCORE_FAST_TEST_HTTPX_MODE"] = "install"
+    env["HTTPCORE_FAST_TEST_CHILD_KERNEL"] = "python" if kernel.__name__.endswith("_py") else "cython"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "tests/test_httpx_behaviour.py",
+            "-p",
+            "no:respx",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "-rfE",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=CHILD_TIMEOUT,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    summary = result.stdout.strip().splitlines()[-1]
+    match = re.fullmatch(r"(\d+) passed in [\d.]+s", summary)
+    assert match is not None, result.stdout  # nothing failed, skipped or xfailed
+    # every test of the module ran: 7 sync tests x 2 libraries + 4 async tests x 2 libraries
+    # x 2 async libraries (asyncio, trio), on one kernel
+    assert int(match.group(1)) == 7 * 2 + 4 * 2 * 2
