@@ -216,3 +216,27 @@ def test_runner_module_and_script(run, tmp_path: Path) -> None:  # noqa: ANN001
     )
     assert run("", "again.py", module=True) == "1\n"
     assert run("", "--help", module=True).startswith("usage:")
+
+
+def test_respx_mocks_through_the_alias(run) -> None:  # noqa: ANN001
+    """respx (default mocker: httpcore) patches ``httpcore._sync.*`` / ``httpcore._async.*``
+    classes by name; after install() those are httpcore_fast's, and its mocks apply."""
+    out = run(
+        """
+        import asyncio
+        from httpcore_fast._install import install
+        install()
+        import httpx, respx
+        with respx.mock(assert_all_called=True) as router:
+            router.get("http://example.test/x").respond(201, text="mocked")
+            assert httpx.get("http://example.test/x").text == "mocked"
+
+            async def main():
+                async with httpx.AsyncClient() as client:
+                    return (await client.get("http://example.test/x")).status_code
+
+            assert asyncio.run(main()) == 201
+        print("ok")
+        """
+    )
+    assert out == "ok\n"
