@@ -1,0 +1,349 @@
+"""HTTP/2 through the async pool against real servers on loopback, on asyncio and trio.
+
+hypercorn covers ALPN (h2, and the fall back to HTTP/1.1), prior knowledge (h2c), large
+bodies and bursts; :class:`tests.h2_servers.H2Server` the failure modes: GOAWAY every few
+streams, small stream limits, RST_STREAM, REFUSED_STREAM, a response that never ends.
+"""
+
+from __future__ import annotations
+
+import ssl
+import typing
+
+import anyio
+import pytest
+
+import httpcore_fast as httpcore
+
+if typing.TYPE_CHECKING:
+    from tests.h2_servers import H2Server, HypercornServer
+
+pytest_plugins = ["tests.h2_servers"]
+pytestmark = pytest.mark.network
+
+CANCEL = 0x8  # RST_STREAM error code (RFC 9113 §7)
+
+
+@pytest.fixture(params=["asyncio", "trio"])
+def anyio_backend(request: pytest.FixtureRequest) -> str:
+    return typing.cast(str, request.param)
+
+
+def h2c_pool(**kwargs: typing.Any) -> httpcore.AsyncConnectionPool:
+    return httpcore.AsyncConnectionPool(http1=False, http2=True, **kwargs)
+
+
+async def gather(count: int, fn: typing.Callable[[int], typing.Awaitable[None]]) -> None:
+    async with anyio.create_task_group() as tg:
+        for i in range(count):
+            tg.start_soon(fn, i)
+
+
+@pytest.mark.anyio
+async def test_alpn_negotiates_h2(
+    hypercorn_tls: HypercornServer, h2_client_ssl_context: ssl.SSLContext
+) -> None:
+    async with httpcore.AsyncConnectionPool(
+        ssl_context=h2_client_ssl_context, http2=True
+    ) as pool:
+        response = await pool.request("GET", hypercorn_tls.url("/"))
+        assert response.status == 200
+        assert response.content == b"Hello, world!"
+        assert (b"content-length", b"13") in response.headers
+        assert (b"x-http-version", b"2") in response.headers
+        extensions = response.extensions
+        assert extensions["http_version"] == b"HTTP/2"
+        assert extensions["stream_id"] == 1
+        assert "reason_phrase" not in extensions
+        assert extensions["network_stream"].get_extra_info("ssl_object") is not None
+        (connection,) = pool.connections
+        origin = f"'https://127.0.0.1:{hypercorn_tls.port}'"
+        assert connection.info() == f"{origin}, HTTP/2, IDLE, Request Count: 1"
+        assert repr(connection) == (
+            f"<AsyncHTTPConnection [{origin}, HTTP/2, IDLE, Request Count: 1]>"
+        )
+        response = await pool.request("GET", hypercorn_tls.url("/"))
+        assert response.extensions["stream_id"] == 3
+        assert connection.info() == f"{origin}, HTTP/2, IDLE, Request Count: 2"
+
+
+@pytest.mark.anyio
+async def test_alpn_falls_back_to_http11(
+    hypercorn_tls_http11: HypercornServer, h2_client_ssl_context: ssl.SSLContext
+) -> None:
+    async with httpcore.AsyncConnectionPool(
+        ssl_context=h2_client_ssl_context, http2=True
+    ) as pool:
+        response = await pool.request("GET", hypercorn_tls_http11.url("/"))
+        assert response.content == b"Hello, world!"
+        assert response.extensions["http_version"] == b"HTTP/1.1"
+        assert (b"x-http-version", b"1.1") in response.headers
+
+
+@pytest.mark.anyio
+async def test_h2c_prior_knowledge(hypercorn_h2c: HypercornServer) -> None:
+    async with h2c_pool() as pool:
+        response = await pool.request("GET", hypercorn_h2c.url("/"))
+        assert response.content == b"Hello, world!"
+        assert response.extensions["http_version"] == b"HTTP/2"
+        assert (b"x-http-version", b"2") in response.headers
+    # Without http1=False, http:// stays HTTP/1.1.
+    async with httpcore.AsyncConnectionPool(http2=True) as pool:
+        response = await pool.request("GET", hypercorn_h2c.url("/"))
+        assert response.extensions["http_version"] == b"HTTP/1.1"
+
+
+@pytest.mark.anyio
+async def test_large_bodies_both_ways(hypercorn_h2c: HypercornServer) -> None:
+    upload = hypercorn_h2c.pattern(3 * 1024 * 1024 + 17)
+    async with h2c_pool() as pool:
+        response = await pool.request("POST", hypercorn_h2c.url("/echo"), content=upload)
+        assert response.content == upload
+
+        async def chunks() -> typing.AsyncIterator[bytes]:
+            for start in range(0, len(upload), 100_000):
+                yield upload[start : start + 100_000]
+
+        response = await pool.request("POST", hypercorn_h2c.url("/echo"), content=chunks())
+        assert response.content == upload
+        size = 5 * 1024 * 1024
+        response = await pool.request("GET", hypercorn_h2c.url(f"/large?size={size}"))
+        assert response.content == hypercorn_h2c.pattern(size)
+        assert len(pool.connections) == 1
+
+
+@pytest.mark.anyio
+async def test_burst_of_first_requests_opens_one_connection(
+    hypercorn_tls: HypercornServer, h2_client_ssl_context: ssl.SSLContext
+) -> None:
+    async with httpcore.AsyncConnectionPool(
+        ssl_context=h2_client_ssl_context, http2=True
+    ) as pool:
+        stream_ids = []
+
+        async def fetch(i: int) -> None:
+            response = await pool.request("GET", hypercorn_tls.url("/slow?delay=0.05"))
+            assert response.content == b"slow"
+            stream_ids.append(response.extensions["stream_id"])
+
+        await gather(20, fetch)
+        assert len(pool.connections) == 1
+        assert sorted(stream_ids) == list(range(1, 41, 2))
+
+
+@pytest.mark.anyio
+async def test_multiplexed_requests_share_one_connection(h2_server: typing.Any) -> None:
+    server: H2Server = h2_server()
+    async with h2c_pool() as pool:
+
+        async def fetch(i: int) -> None:
+            response = await pool.request("GET", server.url(f"/delay/{100 + i}"))
+            assert response.content == f"/delay/{100 + i}".encode()
+
+        await gather(30, fetch)
+        assert len(pool.connections) == 1
+        assert server.connections == 1
+        assert server.max_open > 10  # they really were in flight together
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("limit", [1, 2])
+async def test_server_stream_limit_is_respected(h2_server: typing.Any, limit: int) -> None:
+    server: H2Server = h2_server(max_streams=limit)
+    async with h2c_pool() as pool:
+        done = []
+
+        async def fetch(i: int) -> None:
+            response = await pool.request("GET", server.url(f"/delay/{20}?{i}"))
+            assert response.status == 200
+            done.append(i)
+
+        await gather(12, fetch)
+        assert sorted(done) == list(range(12))
+        assert server.max_open == limit
+        assert server.connections == 1
+        assert len(pool.connections) == 1
+
+
+@pytest.mark.anyio
+async def test_goaway_every_few_streams_loses_no_request(h2_server: typing.Any) -> None:
+    server: H2Server = h2_server(goaway_every=5)
+    async with h2c_pool(max_connections=4) as pool:
+        done = []
+
+        async def fetch(i: int) -> None:
+            response = await pool.request("GET", server.url(f"/delay/{i % 7 * 5}?{i}"))
+            assert response.content == f"/delay/{i % 7 * 5}?{i}".encode()
+            done.append(i)
+
+        await gather(60, fetch)
+        assert sorted(done) == list(range(60))
+        assert server.connections >= 60 // 5
+        # Connections that were told to go away are not kept.
+        assert all(not connection.is_closed() for connection in pool.connections)
+
+
+@pytest.mark.anyio
+async def test_idle_connection_closed_by_goaway_is_replaced(h2_server: typing.Any) -> None:
+    server: H2Server = h2_server(goaway_every=1)
+    async with h2c_pool() as pool:
+        for i in range(5):
+            response = await pool.request("GET", server.url(f"/{i}"))
+            assert response.content == f"path=/{i}".encode()
+            await anyio.sleep(0.02)  # let the GOAWAY and the close arrive
+        assert server.connections == 5
+        assert len(pool.connections) <= 1
+
+
+@pytest.mark.anyio
+async def test_rst_stream_fails_only_that_request(h2_server: typing.Any) -> None:
+    server: H2Server = h2_server()
+    async with h2c_pool() as pool:
+        outcomes: dict[int, object] = {}
+
+        async def fetch(i: int) -> None:
+            path = "/reset" if i % 3 == 0 else f"/delay/30?{i}"
+            try:
+                response = await pool.request("GET", server.url(path))
+            except httpcore.RemoteProtocolError as exc:
+                outcomes[i] = exc
+            else:
+                outcomes[i] = response.status
+
+        await gather(9, fetch)
+        for i, outcome in outcomes.items():
+            if i % 3 == 0:
+                assert isinstance(outcome, httpcore.RemoteProtocolError)
+            else:
+                assert outcome == 200
+        assert len(outcomes) == 9
+        assert server.connections == 1
+        response = await pool.request("GET", server.url("/after"))
+        assert response.content == b"path=/after"
+
+
+@pytest.mark.anyio
+async def test_refused_stream_is_retried(h2_server: typing.Any) -> None:
+    server: H2Server = h2_server()
+    async with h2c_pool() as pool:
+        response = await pool.request("GET", server.url("/refuse-once/a"))
+        assert response.content == b"path=/refuse-once/a"
+        assert server.requests.count("/refuse-once/a") == 2
+
+
+@pytest.mark.anyio
+async def test_trailers_are_accepted(h2_server: typing.Any) -> None:
+    server: H2Server = h2_server()
+    async with h2c_pool() as pool:
+        response = await pool.request("GET", server.url("/trailers"))
+        assert response.content == b"with trailers"
+        response = await pool.request("GET", server.url("/next"))
+        assert response.content == b"path=/next"
+
+
+@pytest.mark.anyio
+async def test_cancel_mid_stream_resets_only_that_stream(h2_server: typing.Any) -> None:
+    server: H2Server = h2_server(max_streams=1)
+    async with h2c_pool() as pool:
+        with anyio.move_on_after(0.3) as scope:
+            async with pool.stream("GET", server.url("/hang")) as response:
+                async for chunk in response.aiter_stream():
+                    assert chunk == b"first part"
+        assert scope.cancelled_caught
+        # The single stream the server allows is free again, on the same connection.
+        with anyio.fail_after(5):
+            response = await pool.request("GET", server.url("/after"))
+        assert response.content == b"path=/after"
+        assert server.connections == 1
+        assert CANCEL in server.resets
+
+
+@pytest.mark.anyio
+async def test_read_timeout_fails_only_its_request(h2_server: typing.Any) -> None:
+    server: H2Server = h2_server()
+    async with h2c_pool() as pool:
+        results: dict[str, object] = {}
+
+        async def slow() -> None:
+            try:
+                await pool.request(
+                    "GET", server.url("/delay/2000"), extensions={"timeout": {"read": 0.2}}
+                )
+            except httpcore.ReadTimeout as exc:
+                results["slow"] = exc
+
+        async def fast() -> None:
+            response = await pool.request("GET", server.url("/delay/400"))
+            results["fast"] = response.content
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(slow)
+            tg.start_soon(fast)
+        assert isinstance(results["slow"], httpcore.ReadTimeout)
+        assert results["fast"] == b"/delay/400"
+        assert server.connections == 1
+
+
+@pytest.mark.anyio
+async def test_stream_limit_wait_honours_pool_timeout(h2_server: typing.Any) -> None:
+    server: H2Server = h2_server(max_streams=1)
+    async with h2c_pool() as pool:
+        await pool.request("GET", server.url("/warm-up"))  # SETTINGS known
+        async with pool.stream("GET", server.url("/hang")):
+            with pytest.raises(httpcore.PoolTimeout):
+                await pool.request(
+                    "GET", server.url("/queued"), extensions={"timeout": {"pool": 0.1}}
+                )
+        response = await pool.request("GET", server.url("/after"))
+        assert response.status == 200
+
+
+@pytest.mark.anyio
+async def test_keepalive_expiry(hypercorn_h2c: HypercornServer) -> None:
+    async with h2c_pool(keepalive_expiry=0.05) as pool:
+        await pool.request("GET", hypercorn_h2c.url("/"))
+        (first,) = pool.connections
+        await anyio.sleep(0.1)
+        assert first.has_expired()
+        await pool.request("GET", hypercorn_h2c.url("/"))
+        assert pool.connections[0] is not first
+        assert len(pool.connections) == 1
+
+
+@pytest.mark.anyio
+async def test_trace_events(hypercorn_h2c: HypercornServer) -> None:
+    events: list[tuple[str, dict[str, typing.Any]]] = []
+
+    async def trace(name: str, info: dict[str, typing.Any]) -> None:
+        events.append((name, info))
+
+    async with h2c_pool() as pool:
+        await pool.request("GET", hypercorn_h2c.url("/"), extensions={"trace": trace})
+        names = [name for name, _ in events]
+        assert names[:2] == ["connection.connect_tcp.started", "connection.connect_tcp.complete"]
+        http2 = [name for name in names if name.startswith("http2.")]
+        assert http2[:8] == [
+            "http2.send_connection_init.started",
+            "http2.send_connection_init.complete",
+            "http2.send_request_headers.started",
+            "http2.send_request_headers.complete",
+            "http2.send_request_body.started",
+            "http2.send_request_body.complete",
+            "http2.receive_response_headers.started",
+            "http2.receive_remote_settings.started",
+        ]
+        assert http2[-4:] == [
+            "http2.receive_response_body.started",
+            "http2.receive_response_body.complete",
+            "http2.response_closed.started",
+            "http2.response_closed.complete",
+        ]
+        info = dict(events)
+        assert info["http2.send_request_headers.started"]["stream_id"] == 1
+        status, headers = info["http2.receive_response_headers.complete"]["return_value"]
+        assert status == 200 and (b"content-length", b"13") in headers
+        assert info["http2.response_closed.started"] == {"stream_id": 1}
+
+        events.clear()
+        await pool.request("GET", hypercorn_h2c.url("/"), extensions={"trace": trace})
+        assert "http2.send_connection_init.started" not in [name for name, _ in events]
