@@ -9,8 +9,11 @@ import inspect
 import ssl
 from pathlib import Path
 
+import importlib
+import importlib.util
+from types import ModuleType
+
 import httpx
-import httpx2
 import pytest
 import trustme
 
@@ -71,8 +74,11 @@ def test_verify_and_cert(tmp_path: Path) -> None:
     assert with_cert is not None
 
 
-@pytest.mark.parametrize("lib", [httpx, httpx2])
-def test_proxy_keywords(lib) -> None:  # noqa: ANN001
+@pytest.mark.parametrize(
+    "lib_name", ["httpx"] + (["httpx2"] if importlib.util.find_spec("httpx2") else [])
+)
+def test_proxy_keywords(lib_name: str) -> None:
+    lib: ModuleType = importlib.import_module(lib_name)
     proxy = lib.Proxy("http://user:pw@127.0.0.1:3128", headers={"X-Proxy": "1"})
     pool = HTTPTransport(proxy=proxy)._pool
     assert type(pool) is httpcore_fast.HTTPProxy

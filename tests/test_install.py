@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.test_httpx_behaviour import LIBRARIES
+
 ROOT = Path(__file__).resolve().parent.parent
 CHILD_TIMEOUT = 60.0
 
@@ -185,18 +187,16 @@ def test_uninstall_restores_and_resets_httpx_exception_map(run) -> None:  # noqa
     assert out == "refused\n"
 
 
-def test_httpx_module_level_api_and_httpx2_default_ssl_context(run) -> None:  # noqa: ANN001
+@pytest.mark.parametrize("lib", LIBRARIES)
+def test_clients_build_on_httpcore_fast(run, lib: str) -> None:  # noqa: ANN001
     """httpx2 calls ``httpcore2.default_ssl_context(_trust_env=...)`` when building clients."""
     run(
-        """
+        f"""
         from httpcore_fast._install import install
         install()
-        import httpx, httpx2, httpcore_fast
+        import {lib} as lib, httpcore_fast
         for trust_env in (True, False):
-            with httpx2.Client(trust_env=trust_env) as client:
-                pool = client._transport._pool
-                assert type(pool) is httpcore_fast.ConnectionPool
-            with httpx.Client(trust_env=trust_env) as client:
+            with lib.Client(trust_env=trust_env) as client:
                 assert type(client._transport._pool) is httpcore_fast.ConnectionPool
         """
     )
