@@ -549,7 +549,8 @@ class HTTP2Connection(ConnectionInterface):
 
         def ready() -> bool:
             nonlocal window
-            if stream.remote_ended or stream.reset or stream.events and stream.events[-1] is _REFUSED:
+            events = stream.events
+            if stream.remote_ended or stream.reset or (events and events[-1] is _REFUSED):
                 window = 0
                 return True
             try:
@@ -598,12 +599,12 @@ class HTTP2Connection(ConnectionInterface):
                 error = self._connection_error
                 if error is not None:
                     raise _copy_error(error)
+                waiter: Event | None = None
                 if self._reading:
-                    waiter: Event | None = Event()
+                    waiter = Event()
                     self._read_waiters.append(waiter)
                 else:
                     self._reading = True
-                    waiter = None
             if waiter is not None:
                 try:
                     waiter.wait(timeout)
@@ -646,19 +647,19 @@ class HTTP2Connection(ConnectionInterface):
             self._fail(exc)
             raise
         if not data:
-            exc = RemoteProtocolError("Server disconnected")
-            self._fail(exc)
-            raise _copy_error(exc)
+            disconnected = RemoteProtocolError("Server disconnected")
+            self._fail(disconnected)
+            raise _copy_error(disconnected)
         settings_changes = []
+        error = None
         with self._lock:
             try:
                 events = self._h2_state.receive_data(data)
             except h2.exceptions.ProtocolError as h2_exc:
-                events = None
                 error = RemoteProtocolError(h2_exc)
             else:
                 settings_changes = self._dispatch(events)
-        if events is None:
+        if error is not None:
             self._fail(error)
             with ShieldCancellation():
                 try:
@@ -705,7 +706,7 @@ class HTTP2Connection(ConnectionInterface):
                 self._wake_slot_waiters()
                 settings_changes.append(event)
             elif isinstance(event, h2.events.ConnectionTerminated):
-                self._receive_goaway(event.last_stream_id)
+                self._receive_goaway(event.last_stream_id or 0)
         return settings_changes
 
     def _receive_goaway(self, last_stream_id: int) -> None:
