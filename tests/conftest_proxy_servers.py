@@ -6,6 +6,7 @@ Load with ``pytest_plugins = ["tests.conftest_servers", "tests.conftest_proxy_se
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -80,3 +81,13 @@ def shared_socks_server() -> Iterator[SocksServer]:
         yield server
 
 
+
+
+@pytest.fixture(scope="session")
+def h2_origin(tls_certificate_authority: trustme.CA, proxy_pem: str) -> Iterator[typing.Any]:
+    """hypercorn over TLS offering ``h2`` and ``http/1.1`` (certificate for 127.0.0.1 from
+    the CA that ``client_ssl_context`` trusts)."""
+    from tests.h2_servers import HypercornServer  # imported late: another module's plugin
+
+    with HypercornServer(certfile=proxy_pem) as server:
+        yield server

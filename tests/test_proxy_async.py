@@ -331,6 +331,39 @@ async def test_trace_events_of_a_tunnel(
     ]
 
 
+async def test_http2_through_a_tunnel_and_socks(
+    pproxy_server: PProxyServer, h2_origin: typing.Any, client_ssl_context: ssl.SSLContext
+) -> None:
+    url = f"https://127.0.0.1:{h2_origin.port}/"
+    for proxy in (
+        httpcore_fast.AsyncHTTPProxy(
+            pproxy_server.url("http"), ssl_context=client_ssl_context, http2=True
+        ),
+        httpcore_fast.AsyncSOCKSProxy(
+            pproxy_server.url("socks5h"), ssl_context=client_ssl_context, http2=True
+        ),
+    ):
+        async with proxy:
+            for _ in range(3):
+                response = await proxy.request("GET", url)
+                assert response.extensions["http_version"] == b"HTTP/2"
+                assert response.content == HELLO
+            [connection] = proxy.connections
+            assert f"'https://127.0.0.1:{h2_origin.port}', HTTP/2, IDLE" in repr(connection)
+
+
+async def test_socks_handshake_timeout_is_a_connect_timeout(
+    scripted_server: typing.Callable[..., ScriptedServer],
+) -> None:
+    silent = scripted_server(lambda conn: conn.hold(5.0))  # accepts, never answers
+    async with httpcore_fast.AsyncSOCKSProxy(silent.url().replace("http", "socks5h")) as proxy:
+        with pytest.raises(httpcore_fast.ConnectTimeout):
+            await proxy.request(
+                "GET", "http://example.org/", extensions={"timeout": {"connect": 0.2}}
+            )
+        assert proxy.connections == []
+
+
 def test_http_proxy_construction() -> None:
     proxy = httpcore_fast.AsyncHTTPProxy(
         httpcore_fast.URL(scheme=b"http", host=b"127.0.0.1", port=8080, target=b"/")

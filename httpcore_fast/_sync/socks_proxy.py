@@ -36,7 +36,9 @@ from .._exceptions import (
     ConnectError,
     ConnectTimeout,
     ProxyError,
+    ReadTimeout,
     UnsupportedProtocol,
+    WriteTimeout,
 )
 from .._models import URL, Origin, Request, enforce_bytes, enforce_url
 from .._synchronization import ShieldCancellation, current_async_library
@@ -415,7 +417,12 @@ class Socks5Connection(ProxiedConnection):
 
         stream = self._connect_tcp(request, timeout)
         try:
-            self._setup(request, stream, host, timeout)
+            try:
+                self._setup(request, stream, host, timeout)
+            except (ReadTimeout, WriteTimeout) as exc:
+                # The handshake is part of connecting: its reads and writes are bounded
+                # by the connect timeout, and running out of it is a ConnectTimeout.
+                raise ConnectTimeout(str(exc) or "SOCKS handshake timed out") from None
             if origin.scheme in TLS_SCHEMES:
                 kwargs: dict[str, typing.Any] = {
                     "ssl_context": origin_ssl_context(self._ssl_context, self._http2),
