@@ -2,8 +2,9 @@
 
 ``__all__`` is exactly httpcore 1.0.x's. Extras outside it: ``KERNEL`` tells which parser
 kernel new connections use (``"cython"`` or ``"python"``; ``HTTPCORE_FAST_NO_EXTENSIONS=1``
-forces ``"python"``), and ``ResponseLimits`` (the ``limits=`` keyword of pools and
-connections) bounds what a server may send.
+forces ``"python"``); ``ResponseLimits`` (the ``limits=`` keyword of pools and
+connections) bounds what a server may send; ``install()`` / ``uninstall()`` make
+``import httpcore`` (and ``httpcore2``) resolve to httpcore_fast.
 """
 
 from __future__ import annotations
@@ -14,8 +15,11 @@ from ._api import request, stream
 from ._async import (
     AsyncConnectionInterface,
     AsyncConnectionPool,
+    AsyncHTTP2Connection,
     AsyncHTTP11Connection,
     AsyncHTTPConnection,
+    AsyncHTTPProxy,
+    AsyncSOCKSProxy,
 )
 from ._backends.base import (
     SOCKET_OPTION,
@@ -49,8 +53,11 @@ from ._ssl import default_ssl_context
 from ._sync import (
     ConnectionInterface,
     ConnectionPool,
+    HTTP2Connection,
     HTTP11Connection,
     HTTPConnection,
+    HTTPProxy,
+    SOCKSProxy,
 )
 
 try:
@@ -75,35 +82,6 @@ except ImportError:  # pragma: nocover - trio not installed
                 "Attempted to use 'trio' backend, but 'trio' is not installed. "
                 "Use 'pip install httpcore-fast[trio]'."
             )
-
-
-def _not_yet(name: str, what: str) -> type:
-    def __init__(self: typing.Any, *args: typing.Any, **kwargs: typing.Any) -> None:
-        raise RuntimeError(f"{name}: {what} is not implemented in this release of httpcore_fast.")
-
-    return type(name, (), {"__init__": __init__, "__doc__": f"Stand-in: {what} is not available."})
-
-
-try:
-    from ._async.http2 import AsyncHTTP2Connection  # type: ignore[import-not-found]
-    from ._sync.http2 import HTTP2Connection  # type: ignore[import-not-found]
-except ImportError:
-    AsyncHTTP2Connection = _not_yet("AsyncHTTP2Connection", "HTTP/2")
-    HTTP2Connection = _not_yet("HTTP2Connection", "HTTP/2")
-
-try:
-    from ._async.http_proxy import AsyncHTTPProxy  # type: ignore[import-not-found]
-    from ._sync.http_proxy import HTTPProxy  # type: ignore[import-not-found]
-except ImportError:
-    AsyncHTTPProxy = _not_yet("AsyncHTTPProxy", "HTTP proxying")
-    HTTPProxy = _not_yet("HTTPProxy", "HTTP proxying")
-
-try:
-    from ._async.socks_proxy import AsyncSOCKSProxy  # type: ignore[import-not-found]
-    from ._sync.socks_proxy import SOCKSProxy  # type: ignore[import-not-found]
-except ImportError:
-    AsyncSOCKSProxy = _not_yet("AsyncSOCKSProxy", "SOCKS proxying")
-    SOCKSProxy = _not_yet("SOCKSProxy", "SOCKS proxying")
 
 
 __all__ = [
@@ -180,4 +158,10 @@ def __getattr__(name: str) -> typing.Any:
         from ._kernel import kernel_name
 
         return kernel_name()
+    if name in ("install", "uninstall"):
+        # Imported on first use, so that `python -m httpcore_fast._install` (the runner)
+        # does not find its own module already imported by the package.
+        from . import _install
+
+        return getattr(_install, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
