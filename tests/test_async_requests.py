@@ -31,8 +31,8 @@ pytestmark = [pytest.mark.network, pytest.mark.anyio]
 anyio_backend = async_servers.anyio_backend
 network_backend = async_servers.network_backend
 
-Backend = typing.Optional[httpcore_fast.AsyncNetworkBackend]  # noqa: UP045 - runtime alias
-IDLE_POOL = "<AsyncConnectionPool [Requests: 0 active, 0 queued | Connections: 0 active, {} idle]>"
+Backend = async_servers.Backend
+IDLE_POOL = async_servers.IDLE_POOL
 
 
 def header(response: httpcore_fast.Response, name: bytes) -> bytes:
@@ -396,17 +396,8 @@ async def test_stream_aread_inside_context(http_server: UvicornServer) -> None:
             list(response.iter_stream())
 
 
-# Stopping an ``aiter_stream()`` early leaves the pool's and the connection's own body
-# generators un-exhausted; under trio their garbage collection is reported as a
-# ResourceWarning. httpcore 1.0.9 does exactly the same (its bodies are async generators
-# too), so it is tolerated here, for those generators only.
-@pytest.mark.filterwarnings(
-    "ignore:Exception ignored in. <async_generator object "
-    "(PoolByteStream[.]__aiter__|HTTP11ConnectionByteStream[.]__aiter__"
-    "|AsyncHTTP11Connection[.]_receive_response_body)"
-    ":pytest.PytestUnraisableExceptionWarning"
-)
-@pytest.mark.filterwarnings("ignore:Async generator 'httpcore_fast[.]_async[.]:ResourceWarning")
+# Stopping early leaves body generators un-exhausted (see async_servers).
+@async_servers.tolerate_unexhausted_body_generators
 async def test_stream_closed_early_releases_the_connection(http_server: UvicornServer) -> None:
     url = http_server.url("/stream?chunks=100&size=10&delay=0.02")  # ~2 s if read fully
     async with httpcore_fast.AsyncConnectionPool(max_connections=1) as pool:
