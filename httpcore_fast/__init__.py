@@ -60,30 +60,6 @@ from ._sync import (
     SOCKSProxy,
 )
 
-try:
-    from ._backends.anyio import AnyIOBackend
-except ImportError:  # pragma: nocover - anyio not installed
-
-    class AnyIOBackend:  # type: ignore[no-redef]
-        def __init__(self, *args: typing.Any, **kwargs: typing.Any) -> None:
-            raise RuntimeError(
-                "Attempted to use 'anyio' backend, but 'anyio' is not installed. "
-                "Use 'pip install httpcore-fast[asyncio]'."
-            )
-
-
-try:
-    from ._backends.trio import TrioBackend
-except ImportError:  # pragma: nocover - trio not installed
-
-    class TrioBackend:  # type: ignore[no-redef]
-        def __init__(self, *args: typing.Any, **kwargs: typing.Any) -> None:
-            raise RuntimeError(
-                "Attempted to use 'trio' backend, but 'trio' is not installed. "
-                "Use 'pip install httpcore-fast[trio]'."
-            )
-
-
 __all__ = [
     # top-level requests
     "request",
@@ -147,10 +123,34 @@ __all__ = [
 
 __version__ = "0.1.0"
 
+_LAZY_BACKENDS = {"AnyIOBackend": ("anyio", "asyncio"), "TrioBackend": ("trio", "trio")}
+
 for _name in [*__all__, "ResponseLimits"]:
-    if _name != "SOCKET_OPTION":
+    if _name != "SOCKET_OPTION" and _name not in _LAZY_BACKENDS:
         setattr(globals()[_name], "__module__", "httpcore_fast")
 del _name
+
+
+def _backend_class(name: str) -> type:
+    """``AnyIOBackend`` / ``TrioBackend``, imported on first use (anyio and trio are
+    optional and slow to import); a stand-in raising RuntimeError if the library is
+    missing, as httpcore has."""
+    library, extra = _LAZY_BACKENDS[name]
+    try:
+        module = __import__(f"httpcore_fast._backends.{library}", fromlist=[name])
+        cls: type = getattr(module, name)
+    except ImportError:
+
+        def __init__(self: typing.Any, *args: typing.Any, **kwargs: typing.Any) -> None:
+            raise RuntimeError(
+                f"Attempted to use '{library}' backend, but '{library}' is not installed. "
+                f"Use 'pip install httpcore-fast[{extra}]'."
+            )
+
+        cls = type(name, (), {"__init__": __init__})
+    cls.__module__ = "httpcore_fast"
+    globals()[name] = cls
+    return cls
 
 
 def __getattr__(name: str) -> typing.Any:
@@ -158,6 +158,8 @@ def __getattr__(name: str) -> typing.Any:
         from ._kernel import kernel_name
 
         return kernel_name()
+    if name in _LAZY_BACKENDS:
+        return _backend_class(name)
     if name in ("install", "uninstall"):
         # Imported on first use, so that `python -m httpcore_fast._install` (the runner)
         # does not find its own module already imported by the package.

@@ -337,9 +337,11 @@ class AsyncSemaphore:
 class AsyncShieldCancellation:
     """Shield the block from cancellation (sync ``with``).
 
-    trio: a ``trio.CancelScope(shield=True)``. asyncio: a no-op -- an asyncio task
-    cannot be shielded from within, so code inside must not await, or must tolerate
-    ``CancelledError`` (see the module docstring).
+    trio: a ``trio.CancelScope(shield=True)``. asyncio: an ``anyio.CancelScope(shield=True)``
+    when anyio is already imported (so the block survives anyio cancel scopes such as
+    ``anyio.move_on_after``, which re-deliver cancellation at every await); otherwise a
+    no-op. A native ``task.cancel()`` cannot be shielded from within a task, so code inside
+    must still tolerate ``CancelledError`` (the pool releases slots in ``finally`` blocks).
     """
 
     __slots__ = ("_scope",)
@@ -348,9 +350,15 @@ class AsyncShieldCancellation:
         self._scope: typing.Any = None
 
     def __enter__(self) -> AsyncShieldCancellation:
-        if _get_running_loop() is None and _in_trio():
-            self._scope = _import_trio().CancelScope(shield=True)
-            self._scope.__enter__()
+        if _get_running_loop() is None:
+            if _in_trio():
+                self._scope = _import_trio().CancelScope(shield=True)
+                self._scope.__enter__()
+        else:
+            anyio = sys.modules.get("anyio")
+            if anyio is not None:
+                self._scope = anyio.CancelScope(shield=True)
+                self._scope.__enter__()
         return self
 
     def __exit__(

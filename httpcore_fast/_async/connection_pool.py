@@ -233,7 +233,7 @@ class AsyncConnectionPool(AsyncRequestInterface):
             except ConnectionNotAvailable:
                 # It could take the request when handed out, and no longer can (closed,
                 # or an HTTP/2 connection out of streams): give it back, try again.
-                await self._release(connection)
+                await self._release(connection, used=False)
                 continue
             except BaseException as exc:
                 with AsyncShieldCancellation():
@@ -325,12 +325,28 @@ class AsyncConnectionPool(AsyncRequestInterface):
         self._active_requests += 1
         return connection
 
-    async def _release(self, connection: AsyncConnectionInterface) -> None:
-        """A request is done with ``connection`` (response closed, or it failed)."""
+    async def _release(self, connection: AsyncConnectionInterface, used: bool = True) -> None:
+        """A request is done with ``connection`` (response closed, or it failed).
+
+        ``used``: the request ran an exchange on it. A used one-request-at-a-time
+        connection that is neither reusable nor closed was left mid-exchange (e.g. the
+        clean-up was cancelled): it is closed, never handed out again.
+        """
         closing: list[AsyncConnectionInterface] = []
         with self._lock:
             self._active_requests -= 1
-            self._hand_on(connection, closing)
+            if (
+                used
+                and not connection.is_available()
+                and not connection.is_closed()
+                and not _is_multiplexed(connection)
+                and connection in self._pool
+            ):
+                self._forget(connection)
+                closing.append(connection)
+                self._grant_slot(closing)
+            else:
+                self._hand_on(connection, closing)
         if closing:
             await self._close_connections(closing)
 
@@ -456,9 +472,18 @@ class AsyncConnectionPool(AsyncRequestInterface):
                     del self._available[key]
 
     async def _close_connections(self, closing: list[AsyncConnectionInterface]) -> None:
+        """Close each connection, all of them even if one close fails or is cancelled
+        (the first exception is re-raised afterwards)."""
+        error: BaseException | None = None
         with AsyncShieldCancellation():
             for connection in closing:
-                await connection.aclose()
+                try:
+                    await connection.aclose()
+                except BaseException as exc:
+                    if error is None:
+                        error = exc
+        if error is not None:
+            raise error
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -532,7 +557,9 @@ class PoolByteStream:
     async def aclose(self) -> None:
         if not self._closed:
             self._closed = True
-            with AsyncShieldCancellation():
+            try:
                 if hasattr(self._stream, "aclose"):
                     await self._stream.aclose()
+            finally:
+                # Whatever happened while closing the stream, the slot goes back.
                 await self._pool._release(self._connection)

@@ -336,7 +336,8 @@ class AsyncHTTP11Connection(AsyncConnectionInterface):
                     if self._keepalive_expiry is not None:
                         self._expire_at = time.monotonic() + self._keepalive_expiry
                     return
-        await self.aclose()
+        with AsyncShieldCancellation():
+            await self.aclose()
 
     # ------------------------------------------------------------------ lifecycle
 

@@ -233,7 +233,7 @@ class ConnectionPool(RequestInterface):
             except ConnectionNotAvailable:
                 # It could take the request when handed out, and no longer can (closed,
                 # or an HTTP/2 connection out of streams): give it back, try again.
-                self._release(connection)
+                self._release(connection, used=False)
                 continue
             except BaseException as exc:
                 with ShieldCancellation():
@@ -325,12 +325,28 @@ class ConnectionPool(RequestInterface):
         self._active_requests += 1
         return connection
 
-    def _release(self, connection: ConnectionInterface) -> None:
-        """A request is done with ``connection`` (response closed, or it failed)."""
+    def _release(self, connection: ConnectionInterface, used: bool = True) -> None:
+        """A request is done with ``connection`` (response closed, or it failed).
+
+        ``used``: the request ran an exchange on it. A used one-request-at-a-time
+        connection that is neither reusable nor closed was left mid-exchange (e.g. the
+        clean-up was cancelled): it is closed, never handed out again.
+        """
         closing: list[ConnectionInterface] = []
         with self._lock:
             self._active_requests -= 1
-            self._hand_on(connection, closing)
+            if (
+                used
+                and not connection.is_available()
+                and not connection.is_closed()
+                and not _is_multiplexed(connection)
+                and connection in self._pool
+            ):
+                self._forget(connection)
+                closing.append(connection)
+                self._grant_slot(closing)
+            else:
+                self._hand_on(connection, closing)
         if closing:
             self._close_connections(closing)
 
@@ -456,9 +472,18 @@ class ConnectionPool(RequestInterface):
                     del self._available[key]
 
     def _close_connections(self, closing: list[ConnectionInterface]) -> None:
+        """Close each connection, all of them even if one close fails or is cancelled
+        (the first exception is re-raised afterwards)."""
+        error: BaseException | None = None
         with ShieldCancellation():
             for connection in closing:
-                connection.close()
+                try:
+                    connection.close()
+                except BaseException as exc:
+                    if error is None:
+                        error = exc
+        if error is not None:
+            raise error
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -532,7 +557,9 @@ class PoolByteStream:
     def close(self) -> None:
         if not self._closed:
             self._closed = True
-            with ShieldCancellation():
+            try:
                 if hasattr(self._stream, "close"):
                     self._stream.close()
+            finally:
+                # Whatever happened while closing the stream, the slot goes back.
                 self._pool._release(self._connection)

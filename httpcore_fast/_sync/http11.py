@@ -336,7 +336,8 @@ class HTTP11Connection(ConnectionInterface):
                     if self._keepalive_expiry is not None:
                         self._expire_at = time.monotonic() + self._keepalive_expiry
                     return
-        self.close()
+        with ShieldCancellation():
+            self.close()
 
     # ------------------------------------------------------------------ lifecycle
 
