@@ -1,0 +1,117 @@
+"""Regression tests for what the kernel fuzzing found.
+
+Wire input: the campaigns (atheris 444,952 inputs + hypothesis 840,000 inputs, 10 minutes
+each) found no crash, no disagreement and no unbounded buffering; their saved inputs are
+replayed by ``tests/test_fuzz_kernels.py`` (``fuzz/corpus``, ``fuzz/regressions``).
+
+API arguments (found while probing the parser's methods with out-of-range arguments):
+the kernels disagree on integers beyond ``Py_ssize_t`` and on buffers whose items are
+wider than a byte. These are kernel bugs reported to the lead; the tests are strict
+xfails that turn into failures once the kernels are fixed (then drop the marker).
+"""
+
+from __future__ import annotations
+
+import array
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from httpcore_fast import _kernel, _kernel_py
+
+pytestmark = pytest.mark.skipif(
+    _kernel.NO_EXTENSIONS,
+    reason="HTTPCORE_FAST_NO_EXTENSIONS is set: there is no Cython kernel to compare with",
+)
+
+
+def outcome(module: ModuleType, call: Callable[[ModuleType], Any]) -> tuple[Any, ...]:
+    try:
+        return ("ok", call(module))
+    except Exception as exc:  # noqa: BLE001 - compared
+        return (type(exc).__name__, str(exc))
+
+
+def both(call: Callable[[ModuleType], Any]) -> list[tuple[Any, ...]]:
+    return [outcome(_kernel._kernel_c, call), outcome(_kernel_py, call)]
+
+
+def fed(data: Any) -> Callable[[ModuleType], Any]:
+    def call(module: ModuleType) -> Any:
+        parser = module.ResponseParser()
+        parser.feed(data)
+        return parser.pending()
+
+    return call
+
+
+AGREEING = {
+    "float-limit": lambda m: m.ResponseParser(max_head_size=1.5),
+    "negative-size-hint": lambda m: len(m.ResponseParser().get_buffer(-5)),
+    "negative-nbytes": lambda m: m.ResponseParser().buffer_updated(-1),
+    "bytearray-feed": fed(bytearray(b"HTTP")),
+    "memoryview-feed": fed(memoryview(b"HTTP/1.1")),
+    "huge-content-length": lambda m: _content_length_eof(m),
+    "three-item-header": lambda m: m.serialize_request_head(b"GET", b"/", [(b"H", b"h", b"x")]),
+}
+
+
+def _content_length_eof(module: ModuleType) -> Any:
+    parser = module.ResponseParser()
+    parser.start_response(False, False)
+    parser.feed(b"HTTP/1.1 200 OK\r\nContent-Length: 999999999999999999\r\n\r\nab")
+    head = parser.receive_head()
+    first = parser.receive_body()
+    parser.feed(b"")
+    try:
+        parser.receive_body()
+    except Exception as exc:  # noqa: BLE001 - compared
+        return head, first, type(exc).__name__, str(exc)
+    return head, first  # pragma: no cover - would be a bug, shown by the comparison
+
+
+@pytest.mark.parametrize("name", list(AGREEING))
+def test_argument_edges_agree(name: str) -> None:
+    c_result, py_result = both(AGREEING[name])
+    assert c_result == py_result
+
+
+KERNEL_BUG = (
+    "kernel bug reported to the lead (hardening issue): the Cython kernel takes these "
+    "arguments as Py_ssize_t / compares len() with the buffer's byte size"
+)
+
+
+@pytest.mark.xfail(strict=True, reason=KERNEL_BUG)
+@pytest.mark.parametrize("value", [2**63, 2**70], ids=["2**63", "2**70"])
+def test_limits_beyond_ssize_t_are_accepted_by_both(value: int) -> None:
+    """docs/kernel.md: limits are ints >= 0, clamped at 2**60 by the Cython kernel; so an
+    (unreachable) huge limit, e.g. ``ResponseLimits(max_head_size=2**64)``, must work on
+    both. Cython: OverflowError; Python: accepted."""
+    c_result, py_result = both(lambda m: m.ResponseParser(max_head_size=value) and 1)
+    assert c_result == py_result == ("ok", 1)
+
+
+@pytest.mark.xfail(strict=True, reason=KERNEL_BUG)
+def test_huge_negative_limit_is_a_value_error_on_both() -> None:
+    c_result, py_result = both(lambda m: m.ResponseParser(max_head_size=-(2**70)))
+    assert c_result == py_result == ("ValueError", "parser limits must be >= 0")
+
+
+@pytest.mark.xfail(strict=True, reason=KERNEL_BUG)
+def test_huge_nbytes_is_the_same_value_error_on_both() -> None:
+    c_result, py_result = both(lambda m: m.ResponseParser().buffer_updated(2**70))
+    assert c_result == py_result
+    assert c_result[0] == "ValueError"
+
+
+@pytest.mark.xfail(strict=True, reason=KERNEL_BUG)
+def test_feed_takes_a_buffer_of_wide_items() -> None:
+    """docs/kernel.md: feed() takes any contiguous bytes-like object. An ``array('i')``
+    of 2 items is 8 bytes: Python kernel BufferError (it resizes its exported bytearray
+    by len() = 2 items), Cython kernel ValueError (len() != byte size)."""
+    data = array.array("i", [1, 2])
+    c_result, py_result = both(fed(data))
+    assert c_result == py_result == ("ok", data.itemsize * 2)
