@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import re
 import ssl
+import types
 import typing
 import urllib.parse
 from collections.abc import AsyncIterable, Iterable, Mapping, Sequence
@@ -594,9 +595,7 @@ class Response:
             RuntimeError: on an async-only stream, or when called a second time
                 (raised when iteration starts).
         """
-        self._check_sync("iter")
-        self._consume("'for ... in response.iter_stream()'")
-        yield from self.stream  # type: ignore[misc]
+        return _BodyChunks(self)
 
     def close(self) -> None:
         """Close the stream (calls its ``close()`` if it has one).
@@ -637,16 +636,14 @@ class Response:
             self._content = b"".join([part async for part in self.stream])  # type: ignore[union-attr]
         return self._content
 
-    async def aiter_stream(self) -> typing.AsyncIterator[bytes]:
+    def aiter_stream(self) -> typing.AsyncIterator[bytes]:
         """Yield the body chunks (bytes); may be called once.
 
         Raises:
-            RuntimeError: on a sync-only stream, or when called a second time.
+            RuntimeError: on a sync-only stream, or when called a second time
+                (raised when iteration starts).
         """
-        self._check_async("iter")
-        self._consume("'async for ... in response.aiter_stream()'")
-        async for chunk in self.stream:  # type: ignore[union-attr]
-            yield chunk
+        return _AsyncBodyChunks(self)
 
     async def aclose(self) -> None:
         """Close the stream (awaits its ``aclose()`` if it has one).
@@ -658,6 +655,66 @@ class Response:
         aclose = getattr(self.stream, "aclose", None)
         if aclose is not None:
             await aclose()
+
+
+class _BodyChunks:
+    """``Response.iter_stream()``: an iterator object rather than a generator, so a
+    caller that stops early leaves nothing suspended behind (the checks run when
+    iteration starts, as they would in a generator)."""
+
+    __slots__ = ("_response", "_iterator")
+
+    def __init__(self, response: Response) -> None:
+        self._response = response
+        self._iterator: typing.Iterator[bytes] | None = None
+
+    def __iter__(self) -> _BodyChunks:
+        return self
+
+    def __next__(self) -> bytes:
+        iterator = self._iterator
+        if iterator is None:
+            response = self._response
+            response._check_sync("iter")
+            response._consume("'for ... in response.iter_stream()'")
+            iterator = self._iterator = iter(response.stream)  # type: ignore[arg-type]
+        return next(iterator)
+
+    def close(self) -> None:
+        """Stop iterating (as a generator's ``close()``); the response stays open until
+        ``Response.close()``. A generator stream underneath is closed."""
+        iterator = self._iterator
+        if isinstance(iterator, types.GeneratorType):
+            iterator.close()
+
+
+class _AsyncBodyChunks:
+    """``Response.aiter_stream()``: the async twin of :class:`_BodyChunks`."""
+
+    __slots__ = ("_response", "_iterator")
+
+    def __init__(self, response: Response) -> None:
+        self._response = response
+        self._iterator: typing.AsyncIterator[bytes] | None = None
+
+    def __aiter__(self) -> _AsyncBodyChunks:
+        return self
+
+    async def __anext__(self) -> bytes:
+        iterator = self._iterator
+        if iterator is None:
+            response = self._response
+            response._check_async("iter")
+            response._consume("'async for ... in response.aiter_stream()'")
+            iterator = self._iterator = response.stream.__aiter__()  # type: ignore[union-attr]
+        return await iterator.__anext__()
+
+    async def aclose(self) -> None:
+        """Stop iterating (as an async generator's ``aclose()``, so ``aclosing()``
+        works); the response stays open until ``Response.aclose()``."""
+        iterator = self._iterator
+        if isinstance(iterator, types.AsyncGeneratorType):
+            await iterator.aclose()
 
 
 _SYNC_ON_ASYNC = {

@@ -34,7 +34,6 @@ from tests.async_servers import (
     DelayServer,
     open_fd_count,
     settle_fds,
-    tolerate_unexhausted_body_generators,
     wait_until,
 )
 
@@ -199,7 +198,6 @@ async def test_cancel_during_the_tls_handshake(
     await check_recovered(pool, delay_server, 1, fds)
 
 
-@tolerate_unexhausted_body_generators
 async def test_cancel_while_sending_the_body(
     delay_server: DelayServer, network_backend: Backend
 ) -> None:
@@ -226,7 +224,6 @@ async def test_cancel_while_sending_the_body(
     await check_recovered(pool, delay_server, 1, fds)
 
 
-@tolerate_unexhausted_body_generators
 async def test_cancel_while_a_write_is_blocked(
     scripted_server: Any, delay_server: DelayServer, network_backend: Backend
 ) -> None:
@@ -257,7 +254,6 @@ async def test_cancel_while_waiting_for_the_response_head(
     await check_recovered(pool, delay_server, 2, fds)
 
 
-@tolerate_unexhausted_body_generators
 async def test_cancel_while_reading_the_body(
     delay_server: DelayServer, network_backend: Backend
 ) -> None:
@@ -276,7 +272,6 @@ async def test_cancel_while_reading_the_body(
     await check_recovered(pool, delay_server, 1, fds)
 
 
-@tolerate_unexhausted_body_generators
 async def test_cancel_inside_the_stream_block(
     delay_server: DelayServer, network_backend: Backend
 ) -> None:
@@ -443,7 +438,6 @@ async def soak_one(
     stats.completed += 1
 
 
-@tolerate_unexhausted_body_generators
 async def test_cancellation_soak(
     delay_server: DelayServer,
     network_backend: Backend,

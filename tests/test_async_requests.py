@@ -397,7 +397,6 @@ async def test_stream_aread_inside_context(http_server: UvicornServer) -> None:
 
 
 # Stopping early leaves body generators un-exhausted (see async_servers).
-@async_servers.tolerate_unexhausted_body_generators
 async def test_stream_closed_early_releases_the_connection(http_server: UvicornServer) -> None:
     url = http_server.url("/stream?chunks=100&size=10&delay=0.02")  # ~2 s if read fully
     async with httpcore_fast.AsyncConnectionPool(max_connections=1) as pool:

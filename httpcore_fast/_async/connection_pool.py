@@ -534,11 +534,17 @@ class PoolByteStream:
         self._pool = pool
         self._connection = connection
         self._closed = False
+        self._iterator: typing.Any = None
 
-    async def __aiter__(self) -> typing.AsyncIterator[bytes]:
+    def __aiter__(self) -> typing.AsyncIterator[bytes]:
+        self._iterator = self._stream.__aiter__()
+        return self
+
+    async def __anext__(self) -> bytes:
         try:
-            async for part in self._stream:
-                yield part
+            return await self._iterator.__anext__()  # type: ignore[no-any-return]
+        except StopAsyncIteration:
+            raise
         except BaseException as exc:
             await self.aclose()
             raise exc from None

@@ -206,11 +206,12 @@ class AsyncHTTP11Connection(AsyncConnectionInterface):
         stream = request.stream
         if type(stream) is ByteStream:
             content = stream._content
-            if len(content) == body_length and body_length <= _COALESCE_LIMIT:
-                await self._network_stream.write(head + content if content else head, timeout)
-                return None
-            if not content and body_length == 0:
-                await self._network_stream.write(head, timeout)
+            if len(content) == body_length:
+                if body_length <= _COALESCE_LIMIT:
+                    await self._network_stream.write(head + content if content else head, timeout)
+                else:
+                    await self._network_stream.write(head, timeout)
+                    await self._network_stream.write(content, timeout)
                 return None
         await self._network_stream.write(head, timeout)
         return stream
@@ -282,19 +283,17 @@ class AsyncHTTP11Connection(AsyncConnectionInterface):
             head = parser.receive_head()
         return head  # type: ignore[no-any-return]
 
-    async def _receive_response_body(
-        self, timeout: float | None
-    ) -> typing.AsyncIterator[bytes]:
+    async def _receive_body_part(self, timeout: float | None) -> bytes:
+        """The next body bytes; ``b""`` once the message is complete."""
         parser = self._parser
         while True:
             data = parser.receive_body()
             if data is None:
                 await self._receive_more(timeout)
-            elif data:
-                yield data
             else:
-                self._response_complete = True
-                return
+                if not data:
+                    self._response_complete = True
+                return data  # type: ignore[no-any-return]
 
     async def _receive_whole_body(self, timeout: float | None) -> bytes:
         """The rest of the body in one call (``Response.read`` without generators)."""
@@ -414,18 +413,35 @@ class HTTP11ConnectionByteStream:
         self._tracing = tracing
         self._closed = False
 
-    async def __aiter__(self) -> typing.AsyncIterator[bytes]:
+    def __aiter__(self) -> typing.AsyncIterator[bytes]:
+        # An iterator object, not a generator: nothing is left suspended (and warned
+        # about) when a caller stops early, and no generator is created per response.
+        if self._tracing:
+            return self._traced_chunks()
+        return self
+
+    async def __anext__(self) -> bytes:
         try:
-            if not self._tracing:
-                async for chunk in self._connection._receive_response_body(self._timeout):
-                    yield chunk
-            else:
-                request = self._request
-                async with Trace("receive_response_body", logger, request, {"request": request}):
-                    async for chunk in self._connection._receive_response_body(self._timeout):
-                        yield chunk
+            chunk = await self._connection._receive_body_part(self._timeout)
         except BaseException as exc:
             # Any failure mid-body leaves the connection unusable: close it.
+            with AsyncShieldCancellation():
+                await self.aclose()
+            raise exc
+        if not chunk:
+            raise StopAsyncIteration
+        return chunk
+
+    async def _traced_chunks(self) -> typing.AsyncIterator[bytes]:
+        request = self._request
+        try:
+            async with Trace("receive_response_body", logger, request, {"request": request}):
+                while True:
+                    chunk = await self._connection._receive_body_part(self._timeout)
+                    if not chunk:
+                        break
+                    yield chunk
+        except BaseException as exc:
             with AsyncShieldCancellation():
                 await self.aclose()
             raise exc

@@ -534,11 +534,17 @@ class PoolByteStream:
         self._pool = pool
         self._connection = connection
         self._closed = False
+        self._iterator: typing.Any = None
 
     def __iter__(self) -> typing.Iterator[bytes]:
+        self._iterator = self._stream.__iter__()
+        return self
+
+    def __next__(self) -> bytes:
         try:
-            for part in self._stream:
-                yield part
+            return self._iterator.__next__()  # type: ignore[no-any-return]
+        except StopIteration:
+            raise
         except BaseException as exc:
             self.close()
             raise exc from None

@@ -206,11 +206,12 @@ class HTTP11Connection(ConnectionInterface):
         stream = request.stream
         if type(stream) is ByteStream:
             content = stream._content
-            if len(content) == body_length and body_length <= _COALESCE_LIMIT:
-                self._network_stream.write(head + content if content else head, timeout)
-                return None
-            if not content and body_length == 0:
-                self._network_stream.write(head, timeout)
+            if len(content) == body_length:
+                if body_length <= _COALESCE_LIMIT:
+                    self._network_stream.write(head + content if content else head, timeout)
+                else:
+                    self._network_stream.write(head, timeout)
+                    self._network_stream.write(content, timeout)
                 return None
         self._network_stream.write(head, timeout)
         return stream
@@ -282,19 +283,17 @@ class HTTP11Connection(ConnectionInterface):
             head = parser.receive_head()
         return head  # type: ignore[no-any-return]
 
-    def _receive_response_body(
-        self, timeout: float | None
-    ) -> typing.Iterator[bytes]:
+    def _receive_body_part(self, timeout: float | None) -> bytes:
+        """The next body bytes; ``b""`` once the message is complete."""
         parser = self._parser
         while True:
             data = parser.receive_body()
             if data is None:
                 self._receive_more(timeout)
-            elif data:
-                yield data
             else:
-                self._response_complete = True
-                return
+                if not data:
+                    self._response_complete = True
+                return data  # type: ignore[no-any-return]
 
     def _receive_whole_body(self, timeout: float | None) -> bytes:
         """The rest of the body in one call (``Response.read`` without generators)."""
@@ -415,17 +414,34 @@ class HTTP11ConnectionByteStream:
         self._closed = False
 
     def __iter__(self) -> typing.Iterator[bytes]:
+        # An iterator object, not a generator: nothing is left suspended (and warned
+        # about) when a caller stops early, and no generator is created per response.
+        if self._tracing:
+            return self._traced_chunks()
+        return self
+
+    def __next__(self) -> bytes:
         try:
-            if not self._tracing:
-                for chunk in self._connection._receive_response_body(self._timeout):
-                    yield chunk
-            else:
-                request = self._request
-                with Trace("receive_response_body", logger, request, {"request": request}):
-                    for chunk in self._connection._receive_response_body(self._timeout):
-                        yield chunk
+            chunk = self._connection._receive_body_part(self._timeout)
         except BaseException as exc:
             # Any failure mid-body leaves the connection unusable: close it.
+            with ShieldCancellation():
+                self.close()
+            raise exc
+        if not chunk:
+            raise StopIteration
+        return chunk
+
+    def _traced_chunks(self) -> typing.Iterator[bytes]:
+        request = self._request
+        try:
+            with Trace("receive_response_body", logger, request, {"request": request}):
+                while True:
+                    chunk = self._connection._receive_body_part(self._timeout)
+                    if not chunk:
+                        break
+                    yield chunk
+        except BaseException as exc:
             with ShieldCancellation():
                 self.close()
             raise exc
