@@ -7,7 +7,6 @@ A failed compile fails the install and says how to get the pure-Python kernel in
 
 import os
 import platform
-import sys
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext

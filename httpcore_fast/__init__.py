@@ -47,7 +47,7 @@ from ._exceptions import (
     WriteError,
     WriteTimeout,
 )
-from ._limits import ResponseLimits
+from ._limits import ResponseLimits as ResponseLimits
 from ._models import URL, Origin, Proxy, Request, Response
 from ._ssl import default_ssl_context
 from ._sync import (
@@ -127,7 +127,7 @@ _LAZY_BACKENDS = {"AnyIOBackend": ("anyio", "asyncio"), "TrioBackend": ("trio", 
 
 for _name in [*__all__, "ResponseLimits"]:
     if _name != "SOCKET_OPTION" and _name not in _LAZY_BACKENDS:
-        setattr(globals()[_name], "__module__", "httpcore_fast")
+        globals()[_name].__module__ = "httpcore_fast"
 del _name
 
 

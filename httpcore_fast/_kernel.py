@@ -28,7 +28,7 @@ if NO_EXTENSIONS:
     _kernel_c = None
 else:
     try:
-        from . import _kernel_c  # type: ignore[attr-defined, no-redef]
+        from . import _kernel_c  # type: ignore[no-redef]
     except ImportError as exc:  # pragma: no cover - depends on the build
         _kernel_c = None
         CYTHON_IMPORT_ERROR = exc

@@ -134,13 +134,13 @@ def enforce_headers(
         # which raises exactly what httpcore raises.
         fast = [
             item
-            for item in value  # type: ignore[union-attr]
+            for item in value
             if item.__class__ is tuple
             and len(item) == 2
             and item[0].__class__ is bytes
             and item[1].__class__ is bytes
         ]
-        if len(fast) == len(value):  # type: ignore[arg-type]
+        if len(fast) == len(value):
             return fast
     return _headers_slow(value, name)
 
@@ -348,10 +348,12 @@ class URL:
         if url:
             cls = url.__class__
             if cls is str or cls is bytes:
-                cache = _STR_URL_CACHE if cls is str else _BYTES_URL_CACHE
+                cache: dict[typing.Any, tuple[bytes, bytes, int | None, bytes]] = (
+                    _STR_URL_CACHE if cls is str else _BYTES_URL_CACHE
+                )
                 parts = cache.get(url)
                 if parts is None:
-                    parts = _parse_url(url if cls is bytes else enforce_bytes(url, name="url"))
+                    parts = _parse_url(enforce_bytes(url, name="url"))
                     if len(cache) >= _URL_CACHE_SIZE:
                         cache.clear()
                     cache[url] = parts
@@ -435,12 +437,12 @@ class Request:
         self.method: bytes = (
             method if method.__class__ is bytes else enforce_bytes(method, name="method")
         )
-        self.url: URL = url if url.__class__ is URL else enforce_url(url, name="url")  # type: ignore[assignment]
+        self.url: URL = url if isinstance(url, URL) else enforce_url(url, name="url")
         self.headers: list[tuple[bytes, bytes]] = enforce_headers(headers, name="headers")
         if content is None:
             self.stream: typing.Iterable[bytes] | typing.AsyncIterable[bytes] = ByteStream(b"")
         elif content.__class__ is bytes:
-            self.stream = ByteStream(content)  # type: ignore[arg-type]
+            self.stream = ByteStream(content)  # type: ignore[arg-type, unused-ignore]
         else:
             self.stream = enforce_stream(content, name="content")
         self.extensions: Extensions = {} if extensions is None else extensions

@@ -41,7 +41,7 @@ try:
     import httpx as _default_flavour_module
 except ImportError:  # pragma: no cover - only httpx2 installed
     try:
-        import httpx2 as _default_flavour_module  # type: ignore[import-not-found,no-redef]
+        import httpx2 as _default_flavour_module  # type: ignore[no-redef]
     except ImportError:
         raise ImportError(
             "httpcore_fast.httpx needs httpx (pip install 'httpcore-fast[httpx]') or httpx2."
@@ -277,8 +277,8 @@ def _build_pool(
             **limit_kwargs,
         )
     elif proxy.url.scheme in ("socks5", "socks5h"):
-        proxy_class = _core.SOCKSProxy if sync else _core.AsyncSOCKSProxy
-        pool = proxy_class(
+        socks_class = _core.SOCKSProxy if sync else _core.AsyncSOCKSProxy
+        pool = socks_class(
             proxy_url=proxy_url,
             proxy_auth=proxy.raw_auth,
             ssl_context=ssl_context,

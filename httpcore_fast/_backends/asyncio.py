@@ -366,6 +366,7 @@ class AsyncIOStream(AsyncNetworkStream):
         Raises ``ConnectTimeout`` or ``ConnectError`` (handshake or certificate failure);
         the connection is closed then. This stream must not be used afterwards.
         """
+        handshake: typing.Coroutine[typing.Any, typing.Any, AsyncNetworkStream]
         if self._protocol._tls and not _can_layer_tls(self._transport):
             handshake = _memory_bio_tls(self, ssl_context, server_hostname)
         else:
@@ -389,6 +390,7 @@ class AsyncIOStream(AsyncNetworkStream):
             server_hostname=server_hostname,
             ssl_handshake_timeout=_NO_HANDSHAKE_LIMIT,
         )
+        assert transport is not None
         p._closed = True  # upgraded: the plain protocol receives nothing any more
         tls_protocol._transport = transport  # start_tls does not call connection_made
         return AsyncIOStream(transport, tls_protocol)

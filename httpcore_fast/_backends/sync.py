@@ -59,8 +59,10 @@ def is_socket_readable(sock: socket.socket | None) -> bool:
     fd = sock.fileno()
     if fd < 0:
         return True
-    if isinstance(sock, ssl.SSLSocket) and sock._sslobj is not None and sock.pending() > 0:
-        return True
+    if isinstance(sock, ssl.SSLSocket):
+        has_tls_layer = sock._sslobj is not None  # type: ignore[attr-defined]
+        if has_tls_layer and sock.pending() > 0:
+            return True
     return _fd_readable(fd)
 
 
@@ -181,7 +183,7 @@ class SyncStream(NetworkStream):
         ``"is_readable"`` (bool, see :func:`is_socket_readable`); None otherwise."""
         if info == "ssl_object":
             if isinstance(self._sock, ssl.SSLSocket):
-                return self._sock._sslobj  # same object httpcore exposes
+                return self._sock._sslobj  # type: ignore[attr-defined]  # as httpcore exposes
             return None
         if info == "client_addr":
             return self._sock.getsockname()

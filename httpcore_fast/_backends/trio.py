@@ -59,10 +59,10 @@ class TrioStream(AsyncNetworkStream):
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         """Return up to ``max_bytes`` bytes, ``b""`` at end of stream. ``timeout`` in
         seconds (None: no limit). Raises ``ReadTimeout`` or ``ReadError``."""
-        data: bytes = await _bounded(
+        data = await _bounded(
             self._stream.receive_some(max_bytes), timeout, ReadTimeout, ReadError
         )
-        return data
+        return bytes(data)
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
         """Send all of ``buffer``. ``timeout`` in seconds (None: no limit). Raises

@@ -57,7 +57,7 @@ def same_origin(url: typing.Any, origin: Origin) -> bool:
     port = url.port
     if port is None:
         port = DEFAULT_PORTS.get(url.scheme)
-    return port == origin.port
+    return bool(port == origin.port)
 
 
 class HTTP11Connection(ConnectionInterface):
