@@ -373,6 +373,12 @@ class AsyncConnectionPool(AsyncRequestInterface):
 
         waiters = self._waiters
         if waiters:
+            if connection.has_expired():
+                # The server closed it (or wrote to it) as the last response ended.
+                self._forget(connection)
+                closing.append(connection)
+                self._grant_slot(closing)
+                return
             waiter = waiters[0]
             if waiter.key == key:
                 waiters.popleft()
