@@ -20,6 +20,8 @@ from cpython.tuple cimport PyTuple_GET_ITEM
 from libc.stdint cimport int64_t
 from libc.string cimport memchr, memcmp, memcpy, memmove
 
+from operator import index as _index
+
 from httpcore_fast._exceptions import LocalProtocolError, RemoteProtocolError
 
 # The limits' defaults and the public names are defined once, in the reference kernel.
@@ -32,6 +34,7 @@ from httpcore_fast._kernel_py import (
     MAX_STATUS_LINE_SIZE,
     MAX_TRAILER_SIZE,
     __all__,
+    _byte_view,
 )
 
 KERNEL_NAME = "cython"

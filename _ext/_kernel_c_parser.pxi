@@ -21,27 +21,30 @@ cdef class ResponseParser:
     def __init__(
         self,
         *,
-        Py_ssize_t max_status_line_size=MAX_STATUS_LINE_SIZE,
-        Py_ssize_t max_field_line_size=MAX_FIELD_LINE_SIZE,
-        Py_ssize_t max_head_size=MAX_HEAD_SIZE,
-        Py_ssize_t max_field_count=MAX_FIELD_COUNT,
-        Py_ssize_t max_chunk_size_line=MAX_CHUNK_SIZE_LINE,
-        Py_ssize_t max_trailer_size=MAX_TRAILER_SIZE,
-        Py_ssize_t max_informational=MAX_INFORMATIONAL,
+        max_status_line_size=MAX_STATUS_LINE_SIZE,
+        max_field_line_size=MAX_FIELD_LINE_SIZE,
+        max_head_size=MAX_HEAD_SIZE,
+        max_field_count=MAX_FIELD_COUNT,
+        max_chunk_size_line=MAX_CHUNK_SIZE_LINE,
+        max_trailer_size=MAX_TRAILER_SIZE,
+        max_informational=MAX_INFORMATIONAL,
     ):
-        if (
-            max_status_line_size < 0 or max_field_line_size < 0 or max_head_size < 0
-            or max_field_count < 0 or max_chunk_size_line < 0 or max_trailer_size < 0
-            or max_informational < 0
-        ):
-            raise ValueError("parser limits must be >= 0")
-        self._max_status_line = min(max_status_line_size, _LIMIT_CAP)
-        self._max_field_line = min(max_field_line_size, _LIMIT_CAP)
-        self._max_head = min(max_head_size, _LIMIT_CAP)
-        self._max_field_count = min(max_field_count, _LIMIT_CAP)
-        self._max_chunk_line = min(max_chunk_size_line, _LIMIT_CAP)
-        self._max_trailer = min(max_trailer_size, _LIMIT_CAP)
-        self._max_informational = min(max_informational, _LIMIT_CAP)
+        # Any int >= 0 (as in the Python kernel), clamped to _LIMIT_CAP: a limit beyond
+        # Py_ssize_t is simply unreachable, not an OverflowError.
+        limits = (
+            max_status_line_size, max_field_line_size, max_head_size, max_field_count,
+            max_chunk_size_line, max_trailer_size, max_informational,
+        )
+        for value in limits:
+            if _index(value) < 0:
+                raise ValueError("parser limits must be >= 0")
+        self._max_status_line = min(_index(max_status_line_size), _LIMIT_CAP)
+        self._max_field_line = min(_index(max_field_line_size), _LIMIT_CAP)
+        self._max_head = min(_index(max_head_size), _LIMIT_CAP)
+        self._max_field_count = min(_index(max_field_count), _LIMIT_CAP)
+        self._max_chunk_line = min(_index(max_chunk_size_line), _LIMIT_CAP)
+        self._max_trailer = min(_index(max_trailer_size), _LIMIT_CAP)
+        self._max_informational = min(_index(max_informational), _LIMIT_CAP)
         self._buf = bytearray()
         self._mv = memoryview(self._buf)
         self._data = PyByteArray_AS_STRING(self._buf)
@@ -121,9 +124,14 @@ cdef class ResponseParser:
         self._view_size = size
         return self._mv[self._end : self._end + size]
 
-    def buffer_updated(self, Py_ssize_t nbytes):
+    def buffer_updated(self, nbytes_obj):
         """``nbytes`` were written at the start of the last view; 0 means EOF."""
+        cdef Py_ssize_t nbytes
         self._check_error()
+        try:
+            nbytes = nbytes_obj
+        except OverflowError:
+            nbytes = -1  # beyond any view: rejected below, after the EOF check
         if nbytes == 0:
             self._eof = True
             self._view_size = 0
@@ -143,6 +151,7 @@ cdef class ResponseParser:
         if type(data) is bytes:
             size = PyBytes_GET_SIZE(data)
         else:
+            data = _byte_view(data)
             size = len(data)
         if size == 0:
             self._eof = True

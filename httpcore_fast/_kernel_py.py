@@ -9,6 +9,7 @@ and every split of it into reads.
 from __future__ import annotations
 
 import re
+import typing
 from operator import index as _index
 
 from ._exceptions import LocalProtocolError, RemoteProtocolError
@@ -176,6 +177,19 @@ def _check_section(section: bytes, what: str) -> list[bytes]:
     return lines
 
 
+def _byte_view(data: typing.Any) -> memoryview:
+    """``data`` (any bytes-like object) as a flat view of its bytes, so sizes count bytes,
+    not items (an ``array('i')`` of 2 items is 8 bytes). Raises ``TypeError`` for an object
+    without the buffer protocol, ``ValueError`` for a non-contiguous one. Shared by both
+    kernels' ``feed()``."""
+    view = memoryview(data)
+    if not view.c_contiguous:
+        raise ValueError("feed() needs a contiguous bytes-like object")
+    if view.format != "B" or view.ndim != 1:
+        view = view.cast("B")
+    return view
+
+
 class ResponseParser:
     """Parses the responses of one connection; see docs/kernel.md."""
 
@@ -289,6 +303,8 @@ class ResponseParser:
     def feed(self, data: bytes) -> None:
         """Append ``data`` to the receive buffer; ``b""`` means EOF."""
         self._check_error()
+        if type(data) is not bytes:
+            data = _byte_view(data)  # type: ignore[assignment]
         size = len(data)
         if size == 0:
             self._eof = True

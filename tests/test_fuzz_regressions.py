@@ -6,9 +6,9 @@ no disagreement, no unbounded buffering and no hang; the seeds are replayed by
 ``tests/test_fuzz_kernels.py`` (``fuzz/corpus``, ``fuzz/regressions``).
 
 API arguments (found while probing the parser's methods with out-of-range arguments):
-the kernels disagree on integers beyond ``Py_ssize_t`` and on buffers whose items are
-wider than a byte. These are kernel bugs reported to the lead; the tests are strict
-xfails that turn into failures once the kernels are fixed (then drop the marker).
+the kernels disagreed on integers beyond ``Py_ssize_t`` (the Cython kernel raised
+OverflowError) and on buffers whose items are wider than a byte (sizes counted items, not
+bytes). Both kernels were fixed; these tests keep them agreeing.
 """
 
 from __future__ import annotations
@@ -79,13 +79,8 @@ def test_argument_edges_agree(name: str) -> None:
     assert c_result == py_result
 
 
-KERNEL_BUG = (
-    "kernel bug reported to the lead (hardening issue): the Cython kernel takes these "
-    "arguments as Py_ssize_t / compares len() with the buffer's byte size"
-)
 
 
-@pytest.mark.xfail(strict=True, reason=KERNEL_BUG)
 @pytest.mark.parametrize("value", [2**63, 2**70], ids=["2**63", "2**70"])
 def test_limits_beyond_ssize_t_are_accepted_by_both(value: int) -> None:
     """docs/kernel.md: limits are ints >= 0, clamped at 2**60 by the Cython kernel; so an
@@ -95,20 +90,17 @@ def test_limits_beyond_ssize_t_are_accepted_by_both(value: int) -> None:
     assert c_result == py_result == ("ok", 1)
 
 
-@pytest.mark.xfail(strict=True, reason=KERNEL_BUG)
 def test_huge_negative_limit_is_a_value_error_on_both() -> None:
     c_result, py_result = both(lambda m: m.ResponseParser(max_head_size=-(2**70)))
     assert c_result == py_result == ("ValueError", "parser limits must be >= 0")
 
 
-@pytest.mark.xfail(strict=True, reason=KERNEL_BUG)
 def test_huge_nbytes_is_the_same_value_error_on_both() -> None:
     c_result, py_result = both(lambda m: m.ResponseParser().buffer_updated(2**70))
     assert c_result == py_result
     assert c_result[0] == "ValueError"
 
 
-@pytest.mark.xfail(strict=True, reason=KERNEL_BUG)
 def test_feed_takes_a_buffer_of_wide_items() -> None:
     """docs/kernel.md: feed() takes any contiguous bytes-like object. An ``array('i')``
     of 2 items is 8 bytes: Python kernel BufferError (it resizes its exported bytearray
