@@ -14,11 +14,11 @@ import typing
 
 from .._backends.auto import AutoBackend
 from .._backends.base import SOCKET_OPTION, AsyncNetworkBackend, AsyncNetworkStream
-from .._exceptions import ConnectError, ConnectTimeout
+from .._exceptions import ConnectError, ConnectionNotAvailable, ConnectTimeout
 from .._limits import ResponseLimits
 from .._models import Origin, Request, Response
 from .._ssl import shared_ssl_context
-from .._synchronization import AsyncSemaphore
+from .._synchronization import AsyncSemaphore, AsyncShieldCancellation
 from .._trace import Trace
 from .http11 import AsyncHTTP11Connection, same_origin
 from .interfaces import AsyncConnectionInterface
@@ -35,7 +35,127 @@ def exponential_backoff(factor: float) -> typing.Iterator[float]:
         yield factor * 2**n
 
 
-class AsyncHTTPConnection(AsyncConnectionInterface):
+TLS_SCHEMES = (b"https", b"wss")
+
+
+class AsyncLazyConnection(AsyncConnectionInterface):
+    """A connection to ``_origin`` whose protocol connection is opened by the first request
+    (``_open(request)``, a coroutine returning the HTTP/1.1 or HTTP/2 connection) and then
+    used for every request. Until then it reports CONNECTING, and CONNECTION FAILED (closed,
+    expired) after a failed attempt. While connecting it is already offered to further
+    requests if it may turn out HTTP/2: they wait for the attempt, then share the connection
+    or get ``ConnectionNotAvailable`` (the pool retries them elsewhere).
+
+    The base of direct connections (:class:`AsyncHTTPConnection`) and of the proxied ones.
+    """
+
+    _origin: Origin
+    _http1: bool
+    _http2: bool
+    _connection: AsyncConnectionInterface | None = None
+    _connect_failed = False
+    _connect_lock: AsyncSemaphore | None = None
+    _is_multiplexed = False
+
+    async def _open(self, request: Request) -> AsyncConnectionInterface:
+        raise NotImplementedError()  # pragma: nocover
+
+    async def _open_failed(self) -> None:
+        """Clean up after ``_open`` raised (the exception propagates)."""
+
+    async def handle_async_request(self, request: Request) -> Response:
+        """Connect if needed, then send ``request`` on the protocol connection.
+
+        Raises ``RuntimeError`` for a request to another origin, ``ConnectError`` /
+        ``ConnectTimeout`` (or ``ProxyError``) if connecting fails, and whatever the
+        protocol connection raises.
+        """
+        connection = self._connection
+        if connection is None:
+            if not same_origin(request.url, self._origin):
+                raise RuntimeError(
+                    f"Attempted to send request to {request.url.origin} on connection "
+                    f"to {self._origin}"
+                )
+            if self._connect_lock is None:
+                self._connect_lock = AsyncSemaphore(1)
+            async with self._connect_lock:
+                if self._connection is None:
+                    if self._connect_failed:
+                        # Another request's attempt failed while this one waited.
+                        raise ConnectionNotAvailable()
+                    try:
+                        opened = await self._open(request)
+                    except BaseException as exc:
+                        self._connect_failed = True
+                        with AsyncShieldCancellation():
+                            await self._open_failed()
+                        raise exc
+                    multiplexed = getattr(opened, "_multiplexed", None)
+                    self._is_multiplexed = multiplexed is not None and bool(multiplexed())
+                    self._connection = opened
+            connection = self._connection
+        return await connection.handle_async_request(request)
+
+    def can_handle_request(self, origin: Origin) -> bool:
+        return origin == self._origin
+
+    async def aclose(self) -> None:
+        if self._connection is not None:
+            await self._connection.aclose()
+
+    def is_available(self) -> bool:
+        if self._connection is None:
+            return (
+                self._http2
+                and (self._origin.scheme in TLS_SCHEMES or not self._http1)
+                and not self._connect_failed
+            )
+        return self._connection.is_available()
+
+    def _multiplexed(self) -> bool:
+        """True if this connection can carry concurrent requests (HTTP/2), or may once
+        connected; the pool keeps such a connection listed while it has room."""
+        if self._connection is None:
+            return self.is_available()
+        return self._is_multiplexed
+
+    def has_expired(self) -> bool:
+        if self._connection is None:
+            return self._connect_failed
+        return self._connection.has_expired()
+
+    def is_idle(self) -> bool:
+        if self._connection is None:
+            return self._connect_failed
+        return self._connection.is_idle()
+
+    def is_closed(self) -> bool:
+        if self._connection is None:
+            return self._connect_failed
+        return self._connection.is_closed()
+
+    def info(self) -> str:
+        if self._connection is None:
+            return "CONNECTION FAILED" if self._connect_failed else "CONNECTING"
+        return self._connection.info()
+
+    def __repr__(self) -> str:
+        return f"<{self.__class__.__name__} [{self.info()}]>"
+
+    async def __aenter__(self) -> AsyncLazyConnection:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc_value: BaseException | None = None,
+        traceback: types.TracebackType | None = None,
+    ) -> None:
+        await self.aclose()
+
+
+class AsyncHTTPConnection(AsyncLazyConnection):
     """A connection to ``origin`` that opens its network stream on the first request.
 
     TCP (or ``uds``), then TLS for https/wss with ALPN ``http/1.1`` (and ``h2`` when
@@ -74,39 +194,9 @@ class AsyncHTTPConnection(AsyncConnectionInterface):
             AutoBackend() if network_backend is None else network_backend
         )
         self._socket_options = socket_options
-        self._connection: AsyncConnectionInterface | None = None
-        self._connect_failed = False
-        self._connect_lock: AsyncSemaphore | None = None
-        self._is_multiplexed = False
 
-    async def handle_async_request(self, request: Request) -> Response:
-        """Connect if needed, then send ``request`` on the protocol connection.
-
-        Raises ``RuntimeError`` for a request to another origin, ``ConnectError`` /
-        ``ConnectTimeout`` if connecting fails (after ``retries``), and whatever the
-        protocol connection raises.
-        """
-        connection = self._connection
-        if connection is None:
-            if not same_origin(request.url, self._origin):
-                raise RuntimeError(
-                    f"Attempted to send request to {request.url.origin} on connection "
-                    f"to {self._origin}"
-                )
-            if self._connect_lock is None:
-                self._connect_lock = AsyncSemaphore(1)
-            try:
-                async with self._connect_lock:
-                    if self._connection is None:
-                        stream = await self._connect(request)
-                        self._connection = self._protocol_connection(stream)
-                        multiplexed = getattr(self._connection, "_multiplexed", None)
-                        self._is_multiplexed = multiplexed is not None and bool(multiplexed())
-            except BaseException as exc:
-                self._connect_failed = True
-                raise exc
-            connection = self._connection
-        return await connection.handle_async_request(request)
+    async def _open(self, request: Request) -> AsyncConnectionInterface:
+        return self._protocol_connection(await self._connect(request))
 
     def _protocol_connection(self, stream: AsyncNetworkStream) -> AsyncConnectionInterface:
         ssl_object = stream.get_extra_info("ssl_object")
@@ -183,62 +273,7 @@ class AsyncHTTPConnection(AsyncConnectionInterface):
                 async with Trace("retry", logger, request, kwargs):
                     await self._network_backend.sleep(delay)
 
-    def can_handle_request(self, origin: Origin) -> bool:
-        return origin == self._origin
-
     async def aclose(self) -> None:
         if self._connection is not None:
             async with Trace("close", logger, None, {}):
                 await self._connection.aclose()
-
-    def is_available(self) -> bool:
-        if self._connection is None:
-            # While connecting, a connection that may turn out HTTP/2 can already be
-            # promised to further requests (they wait for the connect).
-            return (
-                self._http2
-                and (self._origin.scheme == b"https" or not self._http1)
-                and not self._connect_failed
-            )
-        return self._connection.is_available()
-
-    def _multiplexed(self) -> bool:
-        """True if this connection can carry concurrent requests (HTTP/2), or may once
-        connected; the pool keeps such a connection listed while it has room."""
-        if self._connection is None:
-            return self.is_available()
-        return self._is_multiplexed
-
-    def has_expired(self) -> bool:
-        if self._connection is None:
-            return self._connect_failed
-        return self._connection.has_expired()
-
-    def is_idle(self) -> bool:
-        if self._connection is None:
-            return self._connect_failed
-        return self._connection.is_idle()
-
-    def is_closed(self) -> bool:
-        if self._connection is None:
-            return self._connect_failed
-        return self._connection.is_closed()
-
-    def info(self) -> str:
-        if self._connection is None:
-            return "CONNECTION FAILED" if self._connect_failed else "CONNECTING"
-        return self._connection.info()
-
-    def __repr__(self) -> str:
-        return f"<{self.__class__.__name__} [{self.info()}]>"
-
-    async def __aenter__(self) -> AsyncHTTPConnection:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None = None,
-        exc_value: BaseException | None = None,
-        traceback: types.TracebackType | None = None,
-    ) -> None:
-        await self.aclose()

@@ -26,7 +26,7 @@ import types
 import typing
 
 from .._backends.base import SOCKET_OPTION, AsyncNetworkBackend, AsyncNetworkStream
-from .._exceptions import ConnectionNotAvailable, ProxyError
+from .._exceptions import ProxyError
 from .._models import (
     URL,
     HeadersAsMapping,
@@ -39,9 +39,9 @@ from .._models import (
     enforce_url,
 )
 from .._ssl import shared_ssl_context
-from .._synchronization import AsyncSemaphore, AsyncShieldCancellation
+from .._synchronization import AsyncShieldCancellation
 from .._trace import Trace
-from .connection import AsyncHTTPConnection
+from .connection import AsyncHTTPConnection, AsyncLazyConnection
 from .connection_pool import AsyncConnectionPool, register_proxy_factory
 from .http11 import AsyncHTTP11Connection, same_origin
 from .interfaces import AsyncConnectionInterface
@@ -50,7 +50,6 @@ logger = logging.getLogger("httpcore.proxy")
 
 # Origins reached by forwarding; every other scheme (https, wss) is tunnelled + TLS.
 FORWARD_SCHEMES = (b"http", b"ws")
-TLS_SCHEMES = (b"https", b"wss")
 
 
 def merge_headers(
@@ -325,116 +324,20 @@ class AsyncForwardHTTPConnection(AsyncConnectionInterface):
         await self.aclose()
 
 
-class AsyncProxiedConnection(AsyncConnectionInterface):
+class AsyncProxiedConnection(AsyncLazyConnection):
     """A connection to ``remote_origin`` through a proxy, set up on the first request by
-    ``_open(request)`` (a coroutine returning the HTTP/1.1 or HTTP/2 connection); until
-    then it reports CONNECTING, and CONNECTION FAILED (closed, expired) after a failed
-    attempt. While connecting it is already offered for further requests if it may turn
-    out HTTP/2 (they wait for the attempt, then share it or are retried by the pool)."""
+    ``_open(request)`` (see :class:`AsyncLazyConnection` for the states it reports)."""
 
     _remote_origin: Origin
-    _http1: bool
-    _http2: bool
+
+    @property
+    def _origin(self) -> Origin:  # type: ignore[override]
+        return self._remote_origin
 
     def _reset(self) -> None:
-        self._connection: AsyncConnectionInterface | None = None
+        self._connection = None
         self._connect_failed = False
-        self._connect_lock: AsyncSemaphore | None = None
-
-    async def _open(self, request: Request) -> AsyncConnectionInterface:
-        raise NotImplementedError()  # pragma: nocover
-
-    async def _open_failed(self) -> None:
-        """Clean up after ``_open`` raised (the exception propagates)."""
-
-    async def handle_async_request(self, request: Request) -> Response:
-        """Connect through the proxy if needed, then send ``request`` on the connection.
-
-        Raises ``RuntimeError`` for a request to another origin, ``ProxyError`` if the
-        proxy refuses, and the network, timeout and protocol exceptions.
-        """
-        connection = self._connection
-        if connection is None:
-            if not same_origin(request.url, self._remote_origin):
-                raise RuntimeError(
-                    f"Attempted to send request to {request.url.origin} on connection "
-                    f"to {self._remote_origin}"
-                )
-            if self._connect_lock is None:
-                self._connect_lock = AsyncSemaphore(1)
-            async with self._connect_lock:
-                if self._connection is None:
-                    if self._connect_failed:
-                        # Another request's attempt failed while this one waited.
-                        raise ConnectionNotAvailable()
-                    try:
-                        self._connection = await self._open(request)
-                    except BaseException as exc:
-                        self._connect_failed = True
-                        with AsyncShieldCancellation():
-                            await self._open_failed()
-                        raise exc
-            connection = self._connection
-        return await connection.handle_async_request(request)
-
-    def can_handle_request(self, origin: Origin) -> bool:
-        return origin == self._remote_origin
-
-    async def aclose(self) -> None:
-        if self._connection is not None:
-            await self._connection.aclose()
-
-    def is_available(self) -> bool:
-        if self._connection is None:
-            return (
-                self._http2
-                and (self._remote_origin.scheme in TLS_SCHEMES or not self._http1)
-                and not self._connect_failed
-            )
-        return self._connection.is_available()
-
-    def _multiplexed(self) -> bool:
-        """True if this connection can carry concurrent requests (HTTP/2), or may once
-        connected; the pool keeps such a connection listed while it has room."""
-        connection = self._connection
-        if connection is None:
-            return self.is_available()
-        multiplexed = getattr(connection, "_multiplexed", None)
-        return multiplexed is not None and bool(multiplexed())
-
-    def has_expired(self) -> bool:
-        if self._connection is None:
-            return self._connect_failed
-        return self._connection.has_expired()
-
-    def is_idle(self) -> bool:
-        if self._connection is None:
-            return self._connect_failed
-        return self._connection.is_idle()
-
-    def is_closed(self) -> bool:
-        if self._connection is None:
-            return self._connect_failed
-        return self._connection.is_closed()
-
-    def info(self) -> str:
-        if self._connection is None:
-            return "CONNECTION FAILED" if self._connect_failed else "CONNECTING"
-        return self._connection.info()
-
-    def __repr__(self) -> str:
-        return f"<{self.__class__.__name__} [{self.info()}]>"
-
-    async def __aenter__(self) -> AsyncProxiedConnection:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None = None,
-        exc_value: BaseException | None = None,
-        traceback: types.TracebackType | None = None,
-    ) -> None:
-        await self.aclose()
+        self._connect_lock = None
 
 
 class AsyncTunnelHTTPConnection(AsyncProxiedConnection):

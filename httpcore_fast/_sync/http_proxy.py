@@ -26,7 +26,7 @@ import types
 import typing
 
 from .._backends.base import SOCKET_OPTION, NetworkBackend, NetworkStream
-from .._exceptions import ConnectionNotAvailable, ProxyError
+from .._exceptions import ProxyError
 from .._models import (
     URL,
     HeadersAsMapping,
@@ -39,9 +39,9 @@ from .._models import (
     enforce_url,
 )
 from .._ssl import shared_ssl_context
-from .._synchronization import Semaphore, ShieldCancellation
+from .._synchronization import ShieldCancellation
 from .._trace import Trace
-from .connection import HTTPConnection
+from .connection import HTTPConnection, LazyConnection
 from .connection_pool import ConnectionPool, register_proxy_factory
 from .http11 import HTTP11Connection, same_origin
 from .interfaces import ConnectionInterface
@@ -50,7 +50,6 @@ logger = logging.getLogger("httpcore.proxy")
 
 # Origins reached by forwarding; every other scheme (https, wss) is tunnelled + TLS.
 FORWARD_SCHEMES = (b"http", b"ws")
-TLS_SCHEMES = (b"https", b"wss")
 
 
 def merge_headers(
@@ -325,116 +324,20 @@ class ForwardHTTPConnection(ConnectionInterface):
         self.close()
 
 
-class ProxiedConnection(ConnectionInterface):
+class ProxiedConnection(LazyConnection):
     """A connection to ``remote_origin`` through a proxy, set up on the first request by
-    ``_open(request)`` (a coroutine returning the HTTP/1.1 or HTTP/2 connection); until
-    then it reports CONNECTING, and CONNECTION FAILED (closed, expired) after a failed
-    attempt. While connecting it is already offered for further requests if it may turn
-    out HTTP/2 (they wait for the attempt, then share it or are retried by the pool)."""
+    ``_open(request)`` (see :class:`LazyConnection` for the states it reports)."""
 
     _remote_origin: Origin
-    _http1: bool
-    _http2: bool
+
+    @property
+    def _origin(self) -> Origin:  # type: ignore[override]
+        return self._remote_origin
 
     def _reset(self) -> None:
-        self._connection: ConnectionInterface | None = None
+        self._connection = None
         self._connect_failed = False
-        self._connect_lock: Semaphore | None = None
-
-    def _open(self, request: Request) -> ConnectionInterface:
-        raise NotImplementedError()  # pragma: nocover
-
-    def _open_failed(self) -> None:
-        """Clean up after ``_open`` raised (the exception propagates)."""
-
-    def handle_request(self, request: Request) -> Response:
-        """Connect through the proxy if needed, then send ``request`` on the connection.
-
-        Raises ``RuntimeError`` for a request to another origin, ``ProxyError`` if the
-        proxy refuses, and the network, timeout and protocol exceptions.
-        """
-        connection = self._connection
-        if connection is None:
-            if not same_origin(request.url, self._remote_origin):
-                raise RuntimeError(
-                    f"Attempted to send request to {request.url.origin} on connection "
-                    f"to {self._remote_origin}"
-                )
-            if self._connect_lock is None:
-                self._connect_lock = Semaphore(1)
-            with self._connect_lock:
-                if self._connection is None:
-                    if self._connect_failed:
-                        # Another request's attempt failed while this one waited.
-                        raise ConnectionNotAvailable()
-                    try:
-                        self._connection = self._open(request)
-                    except BaseException as exc:
-                        self._connect_failed = True
-                        with ShieldCancellation():
-                            self._open_failed()
-                        raise exc
-            connection = self._connection
-        return connection.handle_request(request)
-
-    def can_handle_request(self, origin: Origin) -> bool:
-        return origin == self._remote_origin
-
-    def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-
-    def is_available(self) -> bool:
-        if self._connection is None:
-            return (
-                self._http2
-                and (self._remote_origin.scheme in TLS_SCHEMES or not self._http1)
-                and not self._connect_failed
-            )
-        return self._connection.is_available()
-
-    def _multiplexed(self) -> bool:
-        """True if this connection can carry concurrent requests (HTTP/2), or may once
-        connected; the pool keeps such a connection listed while it has room."""
-        connection = self._connection
-        if connection is None:
-            return self.is_available()
-        multiplexed = getattr(connection, "_multiplexed", None)
-        return multiplexed is not None and bool(multiplexed())
-
-    def has_expired(self) -> bool:
-        if self._connection is None:
-            return self._connect_failed
-        return self._connection.has_expired()
-
-    def is_idle(self) -> bool:
-        if self._connection is None:
-            return self._connect_failed
-        return self._connection.is_idle()
-
-    def is_closed(self) -> bool:
-        if self._connection is None:
-            return self._connect_failed
-        return self._connection.is_closed()
-
-    def info(self) -> str:
-        if self._connection is None:
-            return "CONNECTION FAILED" if self._connect_failed else "CONNECTING"
-        return self._connection.info()
-
-    def __repr__(self) -> str:
-        return f"<{self.__class__.__name__} [{self.info()}]>"
-
-    def __enter__(self) -> ProxiedConnection:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None = None,
-        exc_value: BaseException | None = None,
-        traceback: types.TracebackType | None = None,
-    ) -> None:
-        self.close()
+        self._connect_lock = None
 
 
 class TunnelHTTPConnection(ProxiedConnection):

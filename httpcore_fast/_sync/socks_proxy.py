@@ -43,10 +43,9 @@ from .._exceptions import (
 from .._models import URL, Origin, Request, enforce_bytes, enforce_url
 from .._synchronization import ShieldCancellation, current_async_library
 from .._trace import Trace
-from .connection import RETRIES_BACKOFF_FACTOR, exponential_backoff
+from .connection import RETRIES_BACKOFF_FACTOR, TLS_SCHEMES, exponential_backoff
 from .connection_pool import ConnectionPool, register_proxy_factory
 from .http_proxy import (
-    TLS_SCHEMES,
     ProxiedConnection,
     origin_ssl_context,
     tls_protocol_connection,
