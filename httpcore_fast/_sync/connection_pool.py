@@ -335,26 +335,19 @@ class ConnectionPool(RequestInterface):
         closing: list[ConnectionInterface] = []
         with self._lock:
             self._active_requests -= 1
-            if (
-                used
-                and not connection.is_available()
-                and not connection.is_closed()
-                and not _is_multiplexed(connection)
-                and connection in self._pool
-            ):
-                self._forget(connection)
-                closing.append(connection)
-                self._grant_slot(closing)
-            else:
-                self._hand_on(connection, closing)
+            self._hand_on(connection, closing, used)
         if closing:
             self._close_connections(closing)
 
     def _hand_on(
-        self, connection: ConnectionInterface, closing: list[ConnectionInterface]
+        self,
+        connection: ConnectionInterface,
+        closing: list[ConnectionInterface],
+        used: bool = False,
     ) -> None:
         """Under the lock: give a returned connection to the first waiter, keep it idle,
-        or drop it; closed connections free their slot for the first waiter."""
+        or drop it; closed connections free their slot for the first waiter. ``used``:
+        see :meth:`_release`."""
         key = self._pool.get(connection)
         if key is None:
             # No longer ours (the pool was closed meanwhile): make sure it is closed.
@@ -365,9 +358,15 @@ class ConnectionPool(RequestInterface):
             self._forget(connection)
             self._grant_slot(closing)
             return
+        multiplexed = _is_multiplexed(connection)
         if not connection.is_available():
+            if used and not multiplexed:
+                # Left mid-exchange (its clean-up was interrupted): never reuse it.
+                self._forget(connection)
+                closing.append(connection)
+                self._grant_slot(closing)
             return
-        if _is_multiplexed(connection):
+        if multiplexed:
             self._hand_on_multiplexed(connection, key, closing)
             return
 
