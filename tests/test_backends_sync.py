@@ -310,25 +310,31 @@ def test_is_readable(backend: SyncBackend) -> None:
         conn.sendall(b"x")
         wait_for(may_close)
 
+    def readable(stream: typing.Any) -> bool:
+        # The pool's fast path (a poll object kept per stream) must agree every time.
+        answer = stream.get_extra_info("is_readable")
+        assert stream._is_readable() is answer
+        return typing.cast(bool, answer)
+
     with Server(script) as server:
         stream = backend.connect_tcp("127.0.0.1", server.port, timeout=5.0)
         try:
-            assert stream.get_extra_info("is_readable") is False
+            assert readable(stream) is False
             may_write.set()
             assert stream.read(1, timeout=5.0) == b"x"  # proves the byte arrived
             stream.write(b"", timeout=5.0)
-            assert stream.get_extra_info("is_readable") is False
+            assert readable(stream) is False
             may_close.set()
             sock = stream.get_extra_info("socket")
             sock.settimeout(5.0)
             # Wait for the FIN without consuming it.
             assert sock.recv(1, socket.MSG_PEEK) == b""
-            assert stream.get_extra_info("is_readable") is True
+            assert readable(stream) is True
         finally:
             may_write.set()
             may_close.set()
             stream.close()
-    assert stream.get_extra_info("is_readable") is True  # closed: readable (EOF)
+    assert readable(stream) is True  # closed: readable (EOF)
 
 
 def test_is_readable_with_pending_data(backend: SyncBackend) -> None:
@@ -342,6 +348,7 @@ def test_is_readable_with_pending_data(backend: SyncBackend) -> None:
             sock = stream.get_extra_info("socket")
             assert sock.recv(4, socket.MSG_PEEK) == b"data"
             assert stream.get_extra_info("is_readable") is True
+            assert stream._is_readable() is True
         finally:
             stream.close()
 

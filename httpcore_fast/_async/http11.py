@@ -98,6 +98,7 @@ class AsyncHTTP11Connection(AsyncConnectionInterface):
             self._parser = kernel.ResponseParser(**limits.parser_kwargs())
             self._head_timeout = limits.head_timeout
         self._recv_into = getattr(stream, "_recv_into", None)
+        self._is_readable = getattr(stream, "_is_readable", None)
         self._body_length = 0
         self._request_close = False
         self._response_complete = False
@@ -357,9 +358,11 @@ class AsyncHTTP11Connection(AsyncConnectionInterface):
         if self._expire_at is not None and time.monotonic() > self._expire_at:
             return True
         # An idle connection the server closed, or wrote to, is readable.
-        return self._state is IDLE and bool(
-            self._network_stream.get_extra_info("is_readable")
-        )
+        if self._state is not IDLE:
+            return False
+        if self._is_readable is not None:
+            return self._is_readable()  # type: ignore[no-any-return]
+        return bool(self._network_stream.get_extra_info("is_readable"))
 
     def is_idle(self) -> bool:
         return self._state is IDLE

@@ -282,6 +282,22 @@ class AsyncIOStream(AsyncNetworkStream):
     def __init__(self, transport: asyncio.Transport, protocol: _StreamProtocol) -> None:
         self._transport = transport
         self._protocol = protocol
+        self._poller: typing.Any = None
+
+    def _is_readable(self) -> bool:
+        """``get_extra_info("is_readable")`` without the dispatch, with a poll object
+        made once per stream: the pool asks this of every idle connection it hands out."""
+        p = self._protocol
+        if p._end != p._start or p._eof or p._lost or p._closed:
+            return True
+        poller = self._poller
+        if poller is None:
+            sock = self._transport.get_extra_info("socket")
+            if sock is None or sock.fileno() < 0 or not hasattr(select, "poll"):
+                return socket_is_readable(sock)
+            poller = self._poller = select.poll()
+            poller.register(sock.fileno(), select.POLLIN)
+        return bool(poller.poll(0))
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._transport!r}>"

@@ -73,6 +73,25 @@ class SyncStream(NetworkStream):
         self._sock = sock
         # The timeout currently applied to the socket, to skip redundant settimeout().
         self._timeout: float | None = sock.gettimeout()
+        self._poller: typing.Any = None
+
+    def _is_readable(self) -> bool:
+        """``get_extra_info("is_readable")`` without the dispatch, with a poll object
+        made once per stream: the pool asks this of every idle connection it hands out."""
+        sock = self._sock
+        if sock.fileno() < 0:
+            return True
+        if isinstance(sock, ssl.SSLSocket):
+            has_tls_layer = sock._sslobj is not None  # type: ignore[attr-defined]
+            if has_tls_layer and sock.pending() > 0:
+                return True  # decrypted bytes already buffered in the TLS layer
+        poller = self._poller
+        if poller is None:
+            if not hasattr(select, "poll"):  # pragma: no cover - Windows
+                return is_socket_readable(sock)
+            poller = self._poller = select.poll()
+            poller.register(sock.fileno(), select.POLLIN)
+        return bool(poller.poll(0))
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         """Return up to ``max_bytes`` bytes; ``b""`` at end of stream.
