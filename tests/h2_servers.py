@@ -176,7 +176,7 @@ class HypercornServer:
 
 
 class _Response:
-    __slots__ = ("stream_id", "due", "data", "trailers", "hang")
+    __slots__ = ("stream_id", "due", "data", "trailers", "hang", "headers")
 
     def __init__(
         self,
@@ -185,12 +185,14 @@ class _Response:
         data: bytes,
         trailers: list[tuple[bytes, bytes]] | None = None,
         hang: bool = False,
+        headers: list[tuple[bytes, bytes]] | None = None,
     ) -> None:
         self.stream_id = stream_id
         self.due = due
         self.data = data
         self.trailers = trailers
         self.hang = hang
+        self.headers = headers  # the whole response head, instead of :status 200
 
 
 class H2Server:
@@ -202,8 +204,12 @@ class H2Server:
     finish those streams, ignore later ones and close the connection.
 
     Recorded: ``connections`` (accepted), ``max_open`` (most streams open at once on one
-    connection), ``requests`` (paths answered), ``resets`` (RST_STREAM error codes received),
-    ``errors`` (exceptions in connection threads).
+    connection), ``requests`` (paths answered), ``request_fields`` (per path: the request's
+    header fields as decoded, ``HeaderTuple`` or ``NeverIndexedHeaderTuple``), ``resets``
+    (RST_STREAM error codes received), ``errors`` (exceptions in connection threads).
+
+    ``/bad-value`` answers with a field value holding a line feed, ``/bad-status`` with
+    ``:status`` ``2x0``.
     """
 
     pattern = staticmethod(pattern)
@@ -219,6 +225,7 @@ class H2Server:
         self.connections = 0
         self.max_open = 0
         self.requests: list[str] = []
+        self.request_fields: dict[str, list[tuple[bytes, bytes]]] = {}
         self.resets: list[int] = []
         self.errors: list[BaseException] = []
         self._refused: set[str] = set()
@@ -277,7 +284,11 @@ class H2Server:
 
     def _serve_connection(self, conn: socket.socket) -> None:
         h2_conn = h2.connection.H2Connection(
-            config=h2.config.H2Configuration(client_side=False, validate_inbound_headers=True)
+            # Validating what clients send; not combining cookie fields (request_fields
+            # shows them as sent).
+            config=h2.config.H2Configuration(
+                client_side=False, validate_inbound_headers=True, normalize_inbound_headers=False
+            )
         )
         h2_conn.local_settings = h2.settings.Settings(
             client=False,
@@ -323,6 +334,8 @@ class H2Server:
                     started += 1
                     headers = dict(event.headers)
                     paths[stream_id] = headers[b":path"].decode()
+                    with self.lock:
+                        self.request_fields[paths[stream_id]] = list(event.headers)
                     bodies[stream_id] = bytearray()
                     open_streams.add(stream_id)
                     with self.lock:
@@ -390,6 +403,11 @@ class H2Server:
             pending.append(_Response(stream_id, now, b"first part", hang=True))
         elif route == "/echo":
             pending.append(_Response(stream_id, now, body))
+        elif route == "/bad-value":
+            pending.append(_Response(stream_id, now, b"bad", headers=[
+                (b":status", b"200"), (b"x-bad", b"line\nfeed")]))
+        elif route == "/bad-status":
+            pending.append(_Response(stream_id, now, b"bad", headers=[(b":status", b"2x0")]))
         else:
             pending.append(_Response(stream_id, now, b"path=" + path.encode()))
 
@@ -402,12 +420,13 @@ class H2Server:
         stream = h2_conn.streams.get(response.stream_id)
         if stream is None or stream.closed:
             return
-        h2_conn.send_headers(
-            response.stream_id,
-            [(b":status", b"200"), (b"content-length", str(len(response.data)).encode())]
-            if not response.trailers and not response.hang
-            else [(b":status", b"200")],
-        )
+        if response.headers is not None:
+            headers = response.headers
+        elif not response.trailers and not response.hang:
+            headers = [(b":status", b"200"), (b"content-length", str(len(response.data)).encode())]
+        else:
+            headers = [(b":status", b"200")]
+        h2_conn.send_headers(response.stream_id, headers)
         if response.hang:
             h2_conn.send_data(response.stream_id, response.data)
             return

@@ -347,3 +347,55 @@ async def test_trace_events(hypercorn_h2c: HypercornServer) -> None:
         events.clear()
         await pool.request("GET", hypercorn_h2c.url("/"), extensions={"trace": trace})
         assert "http2.send_connection_init.started" not in [name for name, _ in events]
+
+
+@pytest.mark.anyio
+async def test_request_fields_lowercase_and_credentials_never_indexed(
+    h2_server: typing.Any,
+) -> None:
+    """h2's own normalisation is off (CONFIG): names are lowercased, connection-specific
+    fields dropped and credentials sent as never-indexed literals here."""
+    server: H2Server = h2_server()
+    headers = [
+        (b"X-Mixed-Case", b"1"),
+        (b"Authorization", b"Bearer secret"),
+        (b"Cookie", b"short=1"),
+        (b"Cookie", b"a-long-cookie=0123456789abcdef"),
+        (b"Connection", b"keep-alive"),
+        (b"TE", b"gzip"),
+    ]
+    async with h2c_pool() as pool:
+        for _ in range(2):  # the second time, through hpack's dynamic table
+            response = await pool.request("GET", server.url("/fields"), headers=headers)
+            assert response.content == b"path=/fields"
+            fields = server.request_fields["/fields"]
+            assert [name for name, _ in fields] == [
+                b":method", b":authority", b":scheme", b":path",
+                b"x-mixed-case", b"authorization", b"cookie", b"cookie",
+            ]
+            kinds = {name + b"=" + value: type(field).__name__ for field in fields
+                     for name, value in [field]}
+            assert kinds[b"authorization=Bearer secret"] == "NeverIndexedHeaderTuple"
+            assert kinds[b"cookie=short=1"] == "NeverIndexedHeaderTuple"
+            assert kinds[b"cookie=a-long-cookie=0123456789abcdef"] == "HeaderTuple"
+            assert kinds[b"x-mixed-case=1"] == "HeaderTuple"
+        with pytest.raises(httpcore.LocalProtocolError):
+            await pool.request("CONNECT", server.url("/"))
+        response = await pool.request("GET", server.url("/after"))
+        assert response.content == b"path=/after"
+    assert server.errors == []
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("path", ["/bad-value", "/bad-status"])
+async def test_invalid_response_head_is_a_remote_protocol_error(
+    h2_server: typing.Any, path: str
+) -> None:
+    server: H2Server = h2_server()
+    async with h2c_pool() as pool:
+        with pytest.raises(httpcore.RemoteProtocolError, match="Invalid HTTP/2"):
+            await pool.request("GET", server.url(path))
+        # Only that stream failed: the connection goes on.
+        response = await pool.request("GET", server.url("/after"))
+        assert response.content == b"path=/after"
+        assert server.connections == 1

@@ -215,3 +215,19 @@ def test_import_without_h2_raises_import_error(monkeypatch: pytest.MonkeyPatch) 
     module = importlib.util.module_from_spec(spec)
     with pytest.raises(ImportError):
         spec.loader.exec_module(module)
+
+
+def test_request_fields_and_invalid_response_head(h2_server: typing.Any) -> None:
+    server: H2Server = h2_server()
+    with httpcore.ConnectionPool(http1=False, http2=True) as pool:
+        headers = [(b"X-Mixed-Case", b"1"), (b"Proxy-Authorization", b"Basic eA==")]
+        response = pool.request("GET", server.url("/fields"), headers=headers)
+        assert response.content == b"path=/fields"
+        fields = server.request_fields["/fields"][4:]
+        assert fields == [(b"x-mixed-case", b"1"), (b"proxy-authorization", b"Basic eA==")]
+        assert type(fields[1]).__name__ == "NeverIndexedHeaderTuple"
+        for path in ("/bad-value", "/bad-status"):
+            with pytest.raises(httpcore.RemoteProtocolError, match="Invalid HTTP/2"):
+                pool.request("GET", server.url(path))
+        assert pool.request("GET", server.url("/after")).content == b"path=/after"
+    assert server.errors == []

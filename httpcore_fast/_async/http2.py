@@ -37,6 +37,7 @@ import h2.events
 import h2.exceptions
 import h2.settings
 from h2.errors import ErrorCodes
+from hpack import NeverIndexedHeaderTuple
 
 from .._backends.base import AsyncNetworkStream
 from .._exceptions import (
@@ -73,6 +74,13 @@ MAX_REFUSED_STREAMS = 16
 _DROPPED_REQUEST_HEADERS = frozenset(
     [b"host", b"connection", b"keep-alive", b"proxy-connection", b"transfer-encoding",
      b"upgrade"]
+)
+
+# Sent as never-indexed literals (RFC 7541 §7.1.3), like h2's own normalisation: always
+# for credentials, for cookies below 20 bytes (easy to guess through compression).
+_NEVER_INDEXED_REQUEST_HEADERS = frozenset([b"authorization", b"proxy-authorization"])
+_SPECIAL_REQUEST_HEADERS = (
+    _DROPPED_REQUEST_HEADERS | _NEVER_INDEXED_REQUEST_HEADERS | {b"te", b"cookie"}
 )
 
 _ResponseReceived = h2.events.ResponseReceived
@@ -199,9 +207,16 @@ class AsyncHTTP2Connection(AsyncConnectionInterface):
     """
 
     READ_NUM_BYTES = 64 * 1024
-    # Client side; outbound headers validated by h2 (and by the kernel, below); inbound
-    # header validation off, as in httpcore: the response fields are checked here instead.
-    CONFIG = h2.config.H2Configuration(validate_inbound_headers=False)
+    # Client side. Outbound headers are neither validated nor normalised by h2: the kernel
+    # validates the request fields and :meth:`_request_headers` builds the HTTP/2 list
+    # (lowercase names, pseudo-header fields first, no connection-specific fields,
+    # credentials never indexed). Inbound header validation off, as in httpcore: the
+    # response fields are checked here instead.
+    CONFIG = h2.config.H2Configuration(
+        validate_inbound_headers=False,
+        validate_outbound_headers=False,
+        normalize_outbound_headers=False,
+    )
 
     def __init__(
         self,
@@ -337,18 +352,29 @@ class AsyncHTTP2Connection(AsyncConnectionInterface):
 
     def _request_headers(self, request: Request) -> list[tuple[bytes, bytes]]:
         """The request's header list for HTTP/2: pseudo-header fields first (RFC 9113
-        §8.3.1), names lowercased, connection-specific fields dropped (§8.2.2)."""
+        §8.3.1), names lowercased (§8.2.1), connection-specific fields dropped (§8.2.2),
+        credentials and short cookies never indexed (RFC 7541 §7.1.3).
+
+        Raises ``LocalProtocolError`` for CONNECT (a tunnel over an HTTP/2 stream, §8.5,
+        is not supported)."""
         url = request.url
+        if request.method == b"CONNECT":
+            raise LocalProtocolError("Ordinary CONNECT MUST NOT include :scheme or :path")
         authority = None
-        fields = []
+        fields: list[tuple[bytes, bytes]] = []
         for name, value in request.headers:
             name = name.lower()
-            if name in _DROPPED_REQUEST_HEADERS:
-                if name == b"host" and authority is None:
-                    authority = value
-                continue
-            if name == b"te" and value.lower() != b"trailers":
-                continue
+            if name in _SPECIAL_REQUEST_HEADERS:
+                if name in _DROPPED_REQUEST_HEADERS:
+                    if name == b"host" and authority is None:
+                        authority = value
+                    continue
+                if name == b"te":
+                    if value.lower() != b"trailers":
+                        continue
+                elif name != b"cookie" or len(value) < 20:
+                    fields.append(NeverIndexedHeaderTuple(name, value))
+                    continue
             fields.append((name, value))
         if authority is None:  # pragma: nocover - the kernel requires Host
             authority = self._origin.host
