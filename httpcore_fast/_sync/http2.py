@@ -36,8 +36,10 @@ import h2.connection
 import h2.events
 import h2.exceptions
 import h2.settings
+import hpack
 from h2.errors import ErrorCodes
 from hpack import NeverIndexedHeaderTuple
+from hpack.table import HeaderTable, table_entry_size
 
 from .._backends.base import NetworkStream
 from .._exceptions import (
@@ -102,6 +104,106 @@ IDLE = HTTPConnectionState.IDLE
 CLOSED = HTTPConnectionState.CLOSED
 
 
+class _Table(HeaderTable):
+    """An HPACK dynamic table (RFC 7541 §2.3.2) that counts its changes in
+    ``generation``: a header block coded while it stays unchanged codes the same again."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.generation = 0
+
+    def add(self, name: bytes, value: bytes) -> None:
+        # Adding a field larger than the table to an empty table leaves it empty (§4.4):
+        # what nginx does with every field once it has set the table size to 0.
+        if self.dynamic_entries or table_entry_size(name, value) <= self._maxsize:
+            self.generation += 1
+        super().add(name, value)
+
+    @property
+    def maxsize(self) -> int:
+        return self._maxsize
+
+    @maxsize.setter
+    def maxsize(self, newmax: int) -> None:
+        if newmax != self._maxsize:
+            self.generation += 1
+        HeaderTable.maxsize.fset(self, newmax)  # type: ignore[attr-defined]
+
+
+# Header blocks remembered per encoder or decoder (a new one clears them past this).
+_MAX_CACHED_BLOCKS = 64
+
+
+class _Encoder(hpack.Encoder):
+    """hpack's encoder, remembering the block of each header list that left the dynamic
+    table as it was (all its fields already indexed): a request repeating a header list
+    costs a dictionary look-up. Lists with never-indexed fields are always encoded."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.header_table = _Table()
+        self._blocks: dict[tuple[typing.Any, ...], bytes] = {}
+        self._generation = 0
+
+    header_table: _Table
+
+    def encode(self, headers: typing.Any, huffman: bool = True) -> bytes:
+        table = self.header_table
+        if type(headers) is not list or table.resized:
+            return super().encode(headers, huffman)
+        for field in headers:
+            if type(field) is not tuple:
+                return super().encode(headers, huffman)
+        blocks = self._blocks
+        generation = table.generation
+        if generation != self._generation:
+            blocks.clear()
+            self._generation = generation
+        key = (huffman, *headers)
+        block = blocks.get(key)
+        if block is None:
+            block = super().encode(headers, huffman)
+            if table.generation == generation:
+                if len(blocks) >= _MAX_CACHED_BLOCKS:
+                    blocks.clear()
+                blocks[key] = block
+        return block
+
+
+class _Decoder(hpack.Decoder):
+    """hpack's decoder, remembering the fields of each header block whose decoding left
+    the dynamic table as it was: a server repeating a response head (nginx's, with a
+    table of size 0, differ only when the ``date`` does) costs a dictionary look-up."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.header_table = _Table()
+        self._blocks: dict[bytes, list[typing.Any]] = {}
+        self._state: tuple[int, int, int] = (0, 0, 0)
+
+    header_table: _Table
+
+    def decode(self, data: typing.Any, raw: bool = False) -> typing.Any:
+        if not raw or type(data) is not bytes:
+            return super().decode(data, raw)
+        table = self.header_table
+        generation = table.generation
+        state = (generation, self.max_allowed_table_size, self.max_header_list_size)
+        blocks = self._blocks
+        if state != self._state:
+            blocks.clear()
+            self._state = state
+        fields = blocks.get(data)
+        if fields is None:
+            fields = list(super().decode(data, raw))
+            if table.generation != generation:
+                return fields
+            if len(blocks) >= _MAX_CACHED_BLOCKS:
+                blocks.clear()
+            blocks[data] = fields
+        return list(fields)
+
+
 class _H2State(h2.connection.H2Connection):
     """h2's connection state machine, except for a received GOAWAY.
 
@@ -109,7 +211,17 @@ class _H2State(h2.connection.H2Connection):
     streams the server promised to finish (up to ``last_stream_id``, RFC 9113 §6.8) could
     not be read. Here a GOAWAY only produces its ``ConnectionTerminated`` event; the
     connection stops opening streams itself.
+
+    Its HPACK encoder and decoder remember the header blocks that repeat (see
+    :class:`_Encoder`, :class:`_Decoder`).
     """
+
+    def __init__(self, config: h2.config.H2Configuration) -> None:
+        super().__init__(config=config)
+        decoder = _Decoder()
+        decoder.max_header_list_size = self.decoder.max_header_list_size
+        self.encoder = _Encoder()
+        self.decoder = decoder
 
     def _receive_goaway_frame(self, frame: typing.Any) -> typing.Any:
         event = h2.events.ConnectionTerminated()
