@@ -30,8 +30,8 @@ from tests.async_servers import anyio_backend  # noqa: F401 - asyncio and trio
 PENDING: dict[str, str] = {}  # name -> reason, for stand-ins still being built (none now)
 # Deliberate, documented extensions (docs/design-notes.md, docs/migration.md), allowed only
 # as keyword-only parameters with a default, so that every httpcore call still means the same:
-# default_ssl_context() takes httpcore2's ``_trust_env`` (httpx2 passes it); pools and
-# connections take ``limits`` (the parser's ResponseLimits).
+# default_ssl_context() takes httpcore2's ``_trust_env`` (httpx2 passes it); pools (proxies
+# included) and connections take ``limits`` (the parser's ResponseLimits).
 _LIMITS = {"limits"}
 EXTRA_PARAMETERS = {
     "default_ssl_context": {"_trust_env"},
@@ -41,6 +41,10 @@ EXTRA_PARAMETERS = {
     "AsyncHTTPConnection": _LIMITS,
     "HTTP11Connection": _LIMITS,
     "AsyncHTTP11Connection": _LIMITS,
+    "HTTPProxy": _LIMITS,
+    "AsyncHTTPProxy": _LIMITS,
+    "SOCKSProxy": _LIMITS,
+    "AsyncSOCKSProxy": _LIMITS,
 }
 
 REFERENCE = httpcore

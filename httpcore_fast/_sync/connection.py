@@ -38,6 +38,36 @@ def exponential_backoff(factor: float) -> typing.Iterator[float]:
 TLS_SCHEMES = (b"https", b"wss")
 
 
+def protocol_connection(
+    origin: Origin,
+    stream: NetworkStream,
+    *,
+    keepalive_expiry: float | None,
+    http1: bool,
+    http2: bool,
+    limits: ResponseLimits | None,
+) -> ConnectionInterface:
+    """The HTTP/2 connection over ``stream`` if TLS negotiated ``h2`` by ALPN (or only
+    HTTP/2 is enabled: prior knowledge, RFC 9113 §3.3), else the HTTP/1.1 connection.
+
+    Raises ``RuntimeError`` if HTTP/2 is needed but the ``h2`` package is not installed.
+    """
+    ssl_object = stream.get_extra_info("ssl_object")
+    http2_negotiated = ssl_object is not None and ssl_object.selected_alpn_protocol() == "h2"
+    if http2_negotiated or (http2 and not http1):
+        try:
+            from .http2 import HTTP2Connection
+        except ImportError:  # pragma: nocover - h2 not installed
+            raise RuntimeError(
+                "HTTP/2 was negotiated or required, but the `h2` package is not "
+                "installed. Use 'pip install httpcore-fast[http2]'."
+            ) from None
+        return HTTP2Connection(origin=origin, stream=stream, keepalive_expiry=keepalive_expiry)
+    return HTTP11Connection(
+        origin=origin, stream=stream, keepalive_expiry=keepalive_expiry, limits=limits
+    )
+
+
 class LazyConnection(ConnectionInterface):
     """A connection to ``_origin`` whose protocol connection is opened by the first request
     (``_open(request)``, a coroutine returning the HTTP/1.1 or HTTP/2 connection) and then
@@ -199,20 +229,12 @@ class HTTPConnection(LazyConnection):
         return self._protocol_connection(self._connect(request))
 
     def _protocol_connection(self, stream: NetworkStream) -> ConnectionInterface:
-        ssl_object = stream.get_extra_info("ssl_object")
-        http2_negotiated = (
-            ssl_object is not None and ssl_object.selected_alpn_protocol() == "h2"
-        )
-        if http2_negotiated or (self._http2 and not self._http1):
-            from .http2 import HTTP2Connection
-
-            return HTTP2Connection(
-                origin=self._origin, stream=stream, keepalive_expiry=self._keepalive_expiry
-            )
-        return HTTP11Connection(
-            origin=self._origin,
-            stream=stream,
+        return protocol_connection(
+            self._origin,
+            stream,
             keepalive_expiry=self._keepalive_expiry,
+            http1=self._http1,
+            http2=self._http2,
             limits=self._limits,
         )
 
@@ -247,7 +269,7 @@ class HTTPConnection(LazyConnection):
                         stream = self._network_backend.connect_unix_socket(**kwargs)
                         trace.return_value = stream
 
-                if self._origin.scheme in (b"https", b"wss"):
+                if self._origin.scheme in TLS_SCHEMES:
                     if self._ssl_context is None:
                         ssl_context = shared_ssl_context(http2=self._http2)
                     else:

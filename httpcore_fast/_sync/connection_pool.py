@@ -350,9 +350,11 @@ class ConnectionPool(RequestInterface):
         see :meth:`_release`."""
         key = self._pool.get(connection)
         if key is None:
-            # No longer ours (the pool was closed meanwhile): make sure it is closed.
+            # No longer ours (the pool was closed meanwhile): make sure it is closed, and
+            # let a request that queued meanwhile have the slot it held.
             if not connection.is_closed():
                 closing.append(connection)
+            self._grant_slot(closing)
             return
         if connection.is_closed():
             self._forget(connection)
@@ -391,7 +393,10 @@ class ConnectionPool(RequestInterface):
             self._grant_slot(closing)
             return
 
-        self._available.setdefault(key, []).append(connection)
+        stack = self._available.setdefault(key, [])
+        # With http2 enabled it may still be listed from when it was connecting.
+        if not (self._http2 and connection in stack):
+            stack.append(connection)
         self._idle_since[connection] = time.monotonic()
         self._trim_idle(closing)
 
@@ -452,8 +457,9 @@ class ConnectionPool(RequestInterface):
         the first waiter."""
         waiters = self._waiters
         if waiters and len(self._pool) < self._max_connections:
+            # Create first: if the factory raises, the waiter is still queued.
+            connection = self.create_connection(waiters[0].request.url.origin)
             waiter = waiters.popleft()
-            connection = self.create_connection(waiter.request.url.origin)
             self._pool[connection] = waiter.key
             waiter.connection = connection
             waiter.fresh = True
@@ -499,6 +505,10 @@ class ConnectionPool(RequestInterface):
             self._pool.clear()
             self._available.clear()
             self._idle_since.clear()
+            # Requests still queued get fresh connections rather than wait for slots
+            # that closed connections will never give back.
+            while self._waiters and len(self._pool) < self._max_connections:
+                self._grant_slot(closing)
         self._close_connections(closing)
 
     def __enter__(self) -> ConnectionPool:

@@ -145,8 +145,10 @@ class HTTP11Connection(ConnectionInterface):
                         self._send_request_body(request, body, write_timeout)
                 except WriteError:
                     # The server may have answered (and closed) before reading the
-                    # whole request, e.g. 413: read that response rather than fail.
-                    pass
+                    # whole request, e.g. 413: read that response rather than fail,
+                    # but never reuse the connection (the server may still expect
+                    # the rest of the body).
+                    self._request_close = True
                 head = self._receive_response_head(read_timeout)
             else:
                 kwargs = {"request": request}
@@ -157,7 +159,7 @@ class HTTP11Connection(ConnectionInterface):
                         if body is not None:
                             self._send_request_body(request, body, write_timeout)
                 except WriteError:
-                    pass
+                    self._request_close = True
                 with Trace(
                     "receive_response_headers", logger, request, kwargs
                 ) as trace:
@@ -197,12 +199,12 @@ class HTTP11Connection(ConnectionInterface):
         Returns the body stream still to be sent, or None if nothing is left.
         """
         method = request.method
+        self._response_complete = False
         head, body_length, close = self._serialize_request_head(
             method, request.url.target, request.headers
         )
         self._body_length = body_length
         self._request_close = close
-        self._response_complete = False
         self._parser.start_response(method == b"HEAD", method == b"CONNECT")
         stream = request.stream
         if type(stream) is ByteStream:

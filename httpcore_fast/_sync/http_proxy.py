@@ -25,7 +25,8 @@ import ssl
 import types
 import typing
 
-from .._backends.base import SOCKET_OPTION, NetworkBackend, NetworkStream
+from .._backends.base import SOCKET_OPTION, NetworkBackend
+from .._limits import ResponseLimits
 from .._exceptions import ProxyError
 from .._models import (
     URL,
@@ -41,9 +42,9 @@ from .._models import (
 from .._ssl import shared_ssl_context
 from .._synchronization import ShieldCancellation
 from .._trace import Trace
-from .connection import HTTPConnection, LazyConnection
+from .connection import HTTPConnection, LazyConnection, protocol_connection
 from .connection_pool import ConnectionPool, register_proxy_factory
-from .http11 import HTTP11Connection, same_origin
+from .http11 import same_origin
 from .interfaces import ConnectionInterface
 
 logger = logging.getLogger("httpcore.proxy")
@@ -83,30 +84,6 @@ def load_http2_connection() -> typing.Any:
         return module.HTTP2Connection
     except ImportError:
         return None
-
-
-def tls_protocol_connection(
-    origin: Origin,
-    stream: NetworkStream,
-    keepalive_expiry: float | None,
-    http1: bool,
-    http2: bool,
-) -> ConnectionInterface:
-    """The HTTP/1.1 or HTTP/2 connection for a stream on which TLS was started: HTTP/2 if
-    ALPN selected ``h2`` (or only HTTP/2 is enabled), HTTP/1.1 otherwise."""
-    ssl_object = stream.get_extra_info("ssl_object")
-    negotiated_h2 = ssl_object is not None and ssl_object.selected_alpn_protocol() == "h2"
-    if negotiated_h2 or (http2 and not http1):
-        http2_connection = load_http2_connection()
-        if http2_connection is None:
-            raise RuntimeError(
-                "HTTP/2 was requested, but HTTP/2 support is not available "
-                "(install httpcore-fast[http2])."
-            )
-        return http2_connection(  # type: ignore[no-any-return]
-            origin=origin, stream=stream, keepalive_expiry=keepalive_expiry
-        )
-    return HTTP11Connection(origin=origin, stream=stream, keepalive_expiry=keepalive_expiry)
 
 
 def origin_ssl_context(ssl_context: ssl.SSLContext | None, http2: bool) -> ssl.SSLContext:
@@ -151,6 +128,8 @@ class HTTPProxy(ConnectionPool):
         uds: str | None = None,
         network_backend: NetworkBackend | None = None,
         socket_options: typing.Iterable[SOCKET_OPTION] | None = None,
+        *,
+        limits: ResponseLimits | None = None,
     ) -> None:
         super().__init__(
             ssl_context=ssl_context,
@@ -164,6 +143,7 @@ class HTTPProxy(ConnectionPool):
             uds=uds,
             network_backend=network_backend,
             socket_options=socket_options,
+            limits=limits,
         )
         self._proxy_url = enforce_url(proxy_url, name="proxy_url")
         if self._proxy_url.scheme == b"http" and proxy_ssl_context is not None:
@@ -204,6 +184,7 @@ def proxy_connection(
             retries=pool._retries,
             local_address=pool._local_address,
             uds=pool._uds,
+            limits=pool._limits,
         )
     return TunnelHTTPConnection(
         proxy_origin=proxy_origin,
@@ -219,6 +200,7 @@ def proxy_connection(
         retries=pool._retries,
         local_address=pool._local_address,
         uds=pool._uds,
+        limits=pool._limits,
     )
 
 
@@ -250,6 +232,8 @@ class ForwardHTTPConnection(ConnectionInterface):
         retries: int = 0,
         local_address: str | None = None,
         uds: str | None = None,
+        *,
+        limits: ResponseLimits | None = None,
     ) -> None:
         self._connection = HTTPConnection(
             origin=proxy_origin,
@@ -260,6 +244,7 @@ class ForwardHTTPConnection(ConnectionInterface):
             uds=uds,
             network_backend=network_backend,
             socket_options=socket_options,
+            limits=limits,
         )
         self._proxy_origin = proxy_origin
         self._proxy_headers = enforce_headers(proxy_headers, name="proxy_headers")
@@ -367,6 +352,8 @@ class TunnelHTTPConnection(ProxiedConnection):
         retries: int = 0,
         local_address: str | None = None,
         uds: str | None = None,
+        *,
+        limits: ResponseLimits | None = None,
     ) -> None:
         self._proxy_connection = HTTPConnection(
             origin=proxy_origin,
@@ -377,7 +364,9 @@ class TunnelHTTPConnection(ProxiedConnection):
             uds=uds,
             network_backend=network_backend,
             socket_options=socket_options,
+            limits=limits,
         )
+        self._limits = limits
         self._proxy_origin = proxy_origin
         self._remote_origin = remote_origin
         self._ssl_context = ssl_context
@@ -430,8 +419,13 @@ class TunnelHTTPConnection(ProxiedConnection):
         with Trace("start_tls", logger, request, kwargs) as trace:
             stream = stream.start_tls(**kwargs)
             trace.return_value = stream
-        return tls_protocol_connection(
-            origin, stream, self._keepalive_expiry, self._http1, self._http2
+        return protocol_connection(
+            origin,
+            stream,
+            keepalive_expiry=self._keepalive_expiry,
+            http1=self._http1,
+            http2=self._http2,
+            limits=self._limits,
         )
 
     def close(self) -> None:

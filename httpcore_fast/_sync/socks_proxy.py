@@ -32,6 +32,7 @@ import typing
 
 from .._backends.sync import SyncBackend
 from .._backends.base import NetworkBackend, NetworkStream
+from .._limits import ResponseLimits
 from .._exceptions import (
     ConnectError,
     ConnectTimeout,
@@ -43,12 +44,16 @@ from .._exceptions import (
 from .._models import URL, Origin, Request, enforce_bytes, enforce_url
 from .._synchronization import ShieldCancellation, current_async_library
 from .._trace import Trace
-from .connection import RETRIES_BACKOFF_FACTOR, TLS_SCHEMES, exponential_backoff
+from .connection import (
+    RETRIES_BACKOFF_FACTOR,
+    TLS_SCHEMES,
+    exponential_backoff,
+    protocol_connection,
+)
 from .connection_pool import ConnectionPool, register_proxy_factory
 from .http_proxy import (
     ProxiedConnection,
     origin_ssl_context,
-    tls_protocol_connection,
 )
 from .interfaces import ConnectionInterface
 
@@ -296,6 +301,8 @@ class SOCKSProxy(ConnectionPool):
         http2: bool = False,
         retries: int = 0,
         network_backend: NetworkBackend | None = None,
+        *,
+        limits: ResponseLimits | None = None,
     ) -> None:
         _require_socksio()
         super().__init__(
@@ -307,6 +314,7 @@ class SOCKSProxy(ConnectionPool):
             http2=http2,
             retries=retries,
             network_backend=network_backend,
+            limits=limits,
         )
         self._proxy_url = enforce_url(proxy_url, name="proxy_url")
         if self._proxy_url.scheme not in SOCKS5_SCHEMES + SOCKS4_SCHEMES:
@@ -350,6 +358,7 @@ def socks_connection(
         network_backend=pool._network_backend,
         remote_dns=proxy_url.scheme in REMOTE_DNS_SCHEMES,
         retries=pool._retries,
+        limits=pool._limits,
     )
 
 
@@ -391,7 +400,10 @@ class Socks5Connection(ProxiedConnection):
         network_backend: NetworkBackend | None = None,
         remote_dns: bool = True,
         retries: int = 0,
+        *,
+        limits: ResponseLimits | None = None,
     ) -> None:
+        self._limits = limits
         self._proxy_origin = proxy_origin
         self._remote_origin = remote_origin
         self._proxy_auth = proxy_auth
@@ -432,8 +444,13 @@ class Socks5Connection(ProxiedConnection):
                 with Trace("start_tls", logger, request, kwargs) as trace:
                     stream = stream.start_tls(**kwargs)
                     trace.return_value = stream
-            return tls_protocol_connection(
-                origin, stream, self._keepalive_expiry, self._http1, self._http2
+            return protocol_connection(
+                origin,
+                stream,
+                keepalive_expiry=self._keepalive_expiry,
+                http1=self._http1,
+                http2=self._http2,
+                limits=self._limits,
             )
         except BaseException as exc:
             with ShieldCancellation():
