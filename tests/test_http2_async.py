@@ -399,3 +399,31 @@ async def test_invalid_response_head_is_a_remote_protocol_error(
         response = await pool.request("GET", server.url("/after"))
         assert response.content == b"path=/after"
         assert server.connections == 1
+
+
+@pytest.mark.anyio
+async def test_concurrent_requests_share_writes(h2_server: typing.Any) -> None:
+    """Requests started while another is about to read leave their frames to its write
+    (one write for many streams) — and every one of them is answered."""
+    server: H2Server = h2_server()
+    async with h2c_pool() as pool:
+        await pool.request("GET", server.url("/warm-up"))
+        (connection,) = pool.connections
+        stream = connection._connection._network_stream  # type: ignore[attr-defined]
+        writes = []
+        write = stream.write
+
+        async def counting_write(data: bytes, timeout: float | None = None) -> None:
+            writes.append(len(data))
+            await write(data, timeout)
+
+        stream.write = counting_write
+
+        async def fetch(i: int) -> None:
+            for j in range(5):
+                response = await pool.request("GET", server.url(f"/{i}-{j}"))
+                assert response.content == f"path=/{i}-{j}".encode()
+
+        await gather(20, fetch)
+        assert len(server.requests) == 101 and server.connections == 1
+        assert len(writes) < 100 // 2, writes

@@ -24,9 +24,11 @@ One connection carries many requests at once (RFC 9113 §5), each on its own str
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import enum
 import logging
+import sys
 import time
 import types
 import typing
@@ -223,6 +225,10 @@ class _H2State(h2.connection.H2Connection):
         self.encoder = _Encoder()
         self.decoder = decoder
 
+    def has_output(self) -> bool:
+        """True if frames wait to be written (``data_to_send()`` would return bytes)."""
+        return bool(self._data_to_send)
+
     def _receive_goaway_frame(self, frame: typing.Any) -> typing.Any:
         event = h2.events.ConnectionTerminated()
         try:
@@ -294,10 +300,32 @@ class _NoTrace:
 _NO_TRACE = _NoTrace()
 
 
+class _Pause:
+    """``_PAUSE`` lets every other runnable task run once first (asyncio: one pass
+    of the event loop; trio: a checkpoint, which may also raise a cancellation). In the
+    generated sync code the statement is a bare name, which does nothing."""
+
+    __slots__ = ()
+
+    def __await__(self) -> typing.Generator[typing.Any, None, None]:
+        if asyncio._get_running_loop() is None:
+            yield from sys.modules["trio"].lowlevel.checkpoint().__await__()
+        else:
+            yield  # a bare yield: the asyncio task runs again on the loop's next pass
+
+
+_PAUSE = _Pause()
+
+
 def _trace(
     tracing: bool, name: str, request: Request | None, kwargs: dict[str, typing.Any] | None = None
 ) -> typing.Any:
     return Trace(name, logger, request, kwargs) if tracing else _NO_TRACE
+
+
+def _write_timeout(request: Request) -> float | None:
+    timeouts = request.extensions.get("timeout") or {}
+    return timeouts.get("write", None)
 
 
 def _copy_error(exc: Exception) -> Exception:
@@ -356,6 +384,9 @@ class HTTP2Connection(ConnectionInterface):
         self._in_progress = 0  # requests accepted and not finished
         self._streams: dict[int, _Stream] = {}
         self._reading = False
+        # True while the request that reads has yet to write what is queued before its
+        # read: frames queued meanwhile can wait for that write (one write for many).
+        self._reader_writes = False
         self._read_waiters: list[Event] = []
         self._goaway_last_stream_id: int | None = None
         self._connection_error: Exception | None = None
@@ -422,19 +453,33 @@ class HTTP2Connection(ConnectionInterface):
                 if type(body) is ByteStream:
                     body = self._send_bytes_now(stream_id, body, body_length)
 
-            kwargs = {"request": request, "stream_id": stream_id}
-            with _trace(tracing, "send_request_headers", request, kwargs):
-                self._flush(write_timeout)
-            with _trace(tracing, "send_request_body", request, kwargs):
+            if tracing:
+                kwargs = {"request": request, "stream_id": stream_id}
+                with Trace("send_request_headers", logger, request, kwargs):
+                    self._flush(write_timeout)
+                with Trace("send_request_body", logger, request, kwargs):
+                    if body is not None:
+                        self._send_request_body(
+                            request, stream_id, stream, body, body_length, read_timeout,
+                            write_timeout,
+                        )
+                with Trace("receive_response_headers", logger, request, kwargs) as trace:
+                    status, response_headers = self._receive_response_head(
+                        request, stream_id, stream, read_timeout
+                    )
+                    trace.return_value = (status, response_headers)
+            else:
                 if body is not None:
+                    self._flush(write_timeout)
                     self._send_request_body(
                         request, stream_id, stream, body, body_length, read_timeout, write_timeout
                     )
-            with _trace(tracing, "receive_response_headers", request, kwargs) as trace:
+                # Else the frames go with the connection's next write: at the latest when
+                # this request reads, or waits for a reader (_read_until), so that requests
+                # started together leave in one write.
                 status, response_headers = self._receive_response_head(
                     request, stream_id, stream, read_timeout
                 )
-                trace.return_value = (status, response_headers)
         except BaseException as exc:
             with ShieldCancellation():
                 if stream_id:
@@ -706,18 +751,28 @@ class HTTP2Connection(ConnectionInterface):
     def _flush(self, timeout: float | None) -> None:
         """Write whatever h2 has queued. A write that fails or is interrupted once it has
         taken the bytes leaves the framing unknown: the connection is then failed."""
+        if not self._h2_state.has_output():
+            return  # (frames taken by a write still in progress are its to write)
         with self._write_lock:
             with self._lock:
                 data = self._h2_state.data_to_send()
-            if not data:
-                return
-            try:
-                self._network_stream.write(data, timeout)
-            except BaseException as exc:
-                self._fail(
-                    exc if isinstance(exc, Exception) else WriteError("Interrupted write")
-                )
-                raise
+            if data:
+                self._write(data, timeout)
+
+    def _flush_soon(self) -> None:
+        """Like ``_flush(None)``, for frames that may wait a moment (RST_STREAM,
+        WINDOW_UPDATE): if a request about to read has yet to write, it writes them.
+        (Should it be cancelled first, the next write of the connection does.)"""
+        if not self._reader_writes:
+            self._flush(None)
+
+    def _write(self, data: bytes, timeout: float | None) -> None:
+        """Under the write lock: write ``data``; on failure, fail the connection."""
+        try:
+            self._network_stream.write(data, timeout)
+        except BaseException as exc:
+            self._fail(exc if isinstance(exc, Exception) else WriteError("Interrupted write"))
+            raise
 
     # ------------------------------------------------------------------ receiving
 
@@ -726,6 +781,10 @@ class HTTP2Connection(ConnectionInterface):
     ) -> None:
         """Return once ``ready()`` is true, reading from the network meanwhile: one
         request reads at a time, the others wait for its round to end and look again.
+
+        Frames queued and not yet written are written before reading or waiting: by the
+        reader, which first lets the other runnable requests queue theirs (one write for
+        all); by a request about to wait, unless the reader has yet to write.
 
         Raises the connection's error if it failed, ``ReadTimeout`` after ``timeout``
         seconds without progress.
@@ -741,10 +800,14 @@ class HTTP2Connection(ConnectionInterface):
                 if self._reading:
                     waiter = Event()
                     self._read_waiters.append(waiter)
+                    write_first = not self._reader_writes and self._h2_state.has_output()
                 else:
                     self._reading = True
+                    self._reader_writes = True
             if waiter is not None:
                 try:
+                    if write_first:
+                        self._flush(_write_timeout(request))
                     waiter.wait(timeout)
                 except PoolTimeout:
                     self._forget_read_waiter(waiter)
@@ -754,10 +817,24 @@ class HTTP2Connection(ConnectionInterface):
                     raise
                 continue
             try:
+                if self._in_progress > 1:
+                    # The other requests that can run queue their frames first.
+                    _PAUSE  # noqa: B018 (sync code: a bare name, no pause)
+                self._write_before_read(request)
                 self._read_once(request, timeout)
             finally:
                 self._end_read_round()
             self._flush(None)
+
+    def _write_before_read(self, request: Request) -> None:
+        """The reader writes every frame queued so far (its own request's, and those of
+        requests that left theirs to it), bounded by its ``write`` timeout."""
+        with self._write_lock:
+            with self._lock:
+                self._reader_writes = False
+                data = self._h2_state.data_to_send()
+            if data:
+                self._write(data, _write_timeout(request))
 
     def _forget_read_waiter(self, waiter: Event) -> None:
         with self._lock:
@@ -767,6 +844,7 @@ class HTTP2Connection(ConnectionInterface):
     def _end_read_round(self) -> None:
         with self._lock:
             self._reading = False
+            self._reader_writes = False
             waiters = self._read_waiters
             self._read_waiters = []
         for waiter in waiters:
@@ -933,7 +1011,7 @@ class HTTP2Connection(ConnectionInterface):
                 if length:
                     with self._lock:
                         self._h2_state.acknowledge_received_data(length, stream_id)
-                    self._flush(None)
+                    self._flush_soon()
                 if event.data:
                     yield event.data
             elif kind is _StreamEnded:
@@ -994,7 +1072,7 @@ class HTTP2Connection(ConnectionInterface):
             return
         if self._connection_error is None and self._state is not CLOSED:
             try:
-                self._flush(None)
+                self._flush_soon()
             except Exception:
                 pass  # the connection is failed; its requests see that error
 
