@@ -314,7 +314,7 @@ class AsyncConnectionPool(AsyncRequestInterface):
             if not self._idle_since:
                 return None
             oldest = next(iter(self._idle_since))
-            self._evict_idle(oldest)
+            self._forget(oldest)
             closing.append(oldest)
         connection = self.create_connection(request.url.origin)
         self._pool[connection] = key
@@ -440,7 +440,7 @@ class AsyncConnectionPool(AsyncRequestInterface):
         idle_since = self._idle_since
         while len(idle_since) > self._max_keepalive_connections:
             oldest = next(iter(idle_since))
-            self._evict_idle(oldest)
+            self._forget(oldest)
             closing.append(oldest)
         expiry = self._keepalive_expiry
         if expiry is not None and idle_since:
@@ -449,7 +449,7 @@ class AsyncConnectionPool(AsyncRequestInterface):
                 oldest = next(iter(idle_since))
                 if now - idle_since[oldest] <= expiry:
                     break
-                self._evict_idle(oldest)
+                self._forget(oldest)
                 closing.append(oldest)
 
     def _grant_slot(self, closing: list[AsyncConnectionInterface]) -> None:
@@ -465,9 +465,6 @@ class AsyncConnectionPool(AsyncRequestInterface):
             waiter.fresh = True
             self._active_requests += 1
             waiter.event.set()
-
-    def _evict_idle(self, connection: AsyncConnectionInterface) -> None:
-        self._forget(connection)
 
     def _forget(self, connection: AsyncConnectionInterface) -> None:
         """Under the lock: drop ``connection`` from every index (it no longer counts

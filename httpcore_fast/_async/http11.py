@@ -350,13 +350,18 @@ class AsyncHTTP11Connection(AsyncConnectionInterface):
             await self._network_stream.aclose()
 
     def can_handle_request(self, origin: Origin) -> bool:
+        """True if ``origin`` is this connection's ``Origin``."""
         return origin == self._origin
 
     def is_available(self) -> bool:
-        # HTTP/1.1 carries one request at a time: available means idle.
+        """True if a request can be sent now: HTTP/1.1 carries one request at a time,
+        so available means idle."""
         return self._state is IDLE
 
     def has_expired(self) -> bool:
+        """True if the connection must not be reused: ``keepalive_expiry`` seconds have
+        passed since it became idle, or, idle, it is readable (the server closed it or
+        sent bytes nobody asked for; checked with a zero-timeout poll, one syscall)."""
         if self._expire_at is not None and time.monotonic() > self._expire_at:
             return True
         # An idle connection the server closed, or wrote to, is readable.
@@ -367,12 +372,16 @@ class AsyncHTTP11Connection(AsyncConnectionInterface):
         return bool(self._network_stream.get_extra_info("is_readable"))
 
     def is_idle(self) -> bool:
+        """True between requests (keep-alive)."""
         return self._state is IDLE
 
     def is_closed(self) -> bool:
+        """True once closed (by ``aclose()``, an error, or a response that ends the
+        connection)."""
         return self._state is CLOSED
 
     def info(self) -> str:
+        """``"'http://host:port', HTTP/1.1, IDLE, Request Count: N"`` (httpcore's format)."""
         origin = str(self._origin)
         return (
             f"{origin!r}, HTTP/1.1, {self._state.name}, "

@@ -314,7 +314,7 @@ class ConnectionPool(RequestInterface):
             if not self._idle_since:
                 return None
             oldest = next(iter(self._idle_since))
-            self._evict_idle(oldest)
+            self._forget(oldest)
             closing.append(oldest)
         connection = self.create_connection(request.url.origin)
         self._pool[connection] = key
@@ -440,7 +440,7 @@ class ConnectionPool(RequestInterface):
         idle_since = self._idle_since
         while len(idle_since) > self._max_keepalive_connections:
             oldest = next(iter(idle_since))
-            self._evict_idle(oldest)
+            self._forget(oldest)
             closing.append(oldest)
         expiry = self._keepalive_expiry
         if expiry is not None and idle_since:
@@ -449,7 +449,7 @@ class ConnectionPool(RequestInterface):
                 oldest = next(iter(idle_since))
                 if now - idle_since[oldest] <= expiry:
                     break
-                self._evict_idle(oldest)
+                self._forget(oldest)
                 closing.append(oldest)
 
     def _grant_slot(self, closing: list[ConnectionInterface]) -> None:
@@ -465,9 +465,6 @@ class ConnectionPool(RequestInterface):
             waiter.fresh = True
             self._active_requests += 1
             waiter.event.set()
-
-    def _evict_idle(self, connection: ConnectionInterface) -> None:
-        self._forget(connection)
 
     def _forget(self, connection: ConnectionInterface) -> None:
         """Under the lock: drop ``connection`` from every index (it no longer counts
