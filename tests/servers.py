@@ -295,6 +295,12 @@ class ServerStopped(Exception):
     """Raised inside a script when the server is being stopped."""
 
 
+class ScriptTimeout(Exception):
+    """Raised inside a script that waited too long for the client (to send, or to read
+    what the script sends). Deliberately not an ``OSError``: the server records it in
+    ``errors``, so the test fails instead of the script ending quietly."""
+
+
 class ServerConnection:
     """The server side of one accepted connection, as seen by a script."""
 
@@ -314,12 +320,12 @@ class ServerConnection:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def _recv_more(self, deadline: float) -> bool:
-        """Read once into the buffer; False at EOF. Raises TimeoutError past ``deadline``."""
+        """Read once into the buffer; False at EOF. Raises ScriptTimeout past ``deadline``."""
         while True:
             if self.server.stopping.is_set():
                 raise ServerStopped()
             if time.monotonic() > deadline:
-                raise TimeoutError("script waited too long for the client")
+                raise ScriptTimeout("script waited too long for the client")
             try:
                 data = self.sock.recv(65536)
             except socket.timeout:
@@ -389,8 +395,17 @@ class ServerConnection:
         del self._buffer[:end]
         return data
 
-    def send(self, data: bytes) -> None:
-        self.sock.sendall(data)
+    def send(self, data: bytes, timeout: float = 10.0) -> None:
+        """Send all of ``data``; ScriptTimeout if the client does not take it within
+        ``timeout`` seconds (a client that hangs up raises ``OSError`` instead)."""
+        self.sock.settimeout(timeout)
+        try:
+            self.sock.sendall(data)
+        except socket.timeout as exc:
+            raise ScriptTimeout("the client did not read what the script sent") from exc
+        finally:
+            with contextlib.suppress(OSError):  # closed by stop() meanwhile
+                self.sock.settimeout(self.POLL)
 
     def wait_for_eof(self, timeout: float = 5.0) -> bool:
         """Read (and record) until the client closes; False if it did not within ``timeout``."""
@@ -398,7 +413,7 @@ class ServerConnection:
         try:
             while self._recv_more(deadline):
                 pass
-        except TimeoutError:
+        except ScriptTimeout:
             return False
         return True
 
@@ -477,9 +492,9 @@ class ScriptedServer:
     def _run_script(self, conn: ServerConnection) -> None:
         try:
             self.script(conn)
-        except (ServerStopped, OSError):
+        except (ServerStopped, OSError):  # stopped, or the client hung up
             pass
-        except BaseException as exc:  # recorded; the fixture fails the test with it
+        except BaseException as exc:  # recorded (ScriptTimeout too); fails the test
             self.errors.append(exc)
         finally:
             conn.close()
