@@ -101,6 +101,26 @@ async def check_recovered(
         assert fds_after is not None and fds_after <= fds_before + 2, (fds_before, fds_after)
 
 
+async def cancel_when(
+    predicate: typing.Callable[[], bool], action: typing.Callable[[], typing.Awaitable[Any]]
+) -> anyio.CancelScope:
+    """Run ``action()`` and cancel it (from a sibling task) as soon as ``predicate()`` is
+    true -- an event, not a wall clock, so a loaded machine cannot move the cancellation
+    to another await point. Returns the cancel scope ``action`` ran in."""
+    scope = anyio.CancelScope()
+
+    async def watch() -> None:
+        await wait_until(predicate, timeout=HOLD / 2)
+        scope.cancel()
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(watch)
+        with scope:
+            await action()
+        tg.cancel_scope.cancel()  # the action finished first: stop watching
+    return scope
+
+
 # --- each await point, cancelled on purpose --------------------------------------------------
 
 
@@ -111,8 +131,10 @@ async def test_cancel_while_waiting_for_a_slot(
     pool = httpcore_fast.AsyncConnectionPool(max_connections=1, network_backend=network_backend)
     async with pool.stream("GET", delay_server.url()) as held:
         for _ in range(3):
-            with anyio.move_on_after(0.05) as scope:
-                await pool.request("GET", delay_server.url(tag="waiter"))
+            scope = await cancel_when(
+                lambda: "1 queued" in repr(pool),
+                lambda: pool.request("GET", delay_server.url(tag="waiter")),
+            )
             assert scope.cancelled_caught
             assert repr(pool) == (
                 "<AsyncConnectionPool [Requests: 1 active, 0 queued | "
@@ -168,8 +190,10 @@ async def test_cancel_while_connecting_tcp(delay_server: DelayServer, anyio_back
     fds = open_fd_count()
     backend = async_servers.ScriptedBackend(native_backend(anyio_backend), connect_delay=HOLD)
     pool = httpcore_fast.AsyncConnectionPool(max_connections=1, network_backend=backend)
-    with anyio.move_on_after(0.05) as scope:
-        await pool.request("GET", delay_server.url())
+    scope = await cancel_when(
+        lambda: backend.attempts == 1,  # inside connect_tcp
+        lambda: pool.request("GET", delay_server.url()),
+    )
     assert scope.cancelled_caught
     assert pool.connections == []
     assert repr(pool) == IDLE_POOL.format(0)
@@ -188,8 +212,10 @@ async def test_cancel_during_the_tls_handshake(
     pool = httpcore_fast.AsyncConnectionPool(
         max_connections=1, ssl_context=client_ssl_context, network_backend=network_backend
     )
-    with anyio.move_on_after(0.1) as scope:
-        await pool.request("GET", f"https://127.0.0.1:{tls.port}/")
+    scope = await cancel_when(  # once the ClientHello has arrived: mid-handshake
+        lambda: tls.connection_count == 1 and len(tls.connections[0].received) > 0,
+        lambda: pool.request("GET", f"https://127.0.0.1:{tls.port}/"),
+    )
     assert scope.cancelled_caught
     assert pool.connections == []
     assert repr(pool) == IDLE_POOL.format(0)
@@ -231,8 +257,19 @@ async def test_cancel_while_a_write_is_blocked(
     fds = open_fd_count()
     pool = httpcore_fast.AsyncConnectionPool(max_connections=1, network_backend=network_backend)
     big = b"x" * (64 << 20)  # far more than the socket buffers hold
-    with anyio.move_on_after(0.3) as scope:
-        await pool.request("POST", never_reads.url("/upload"), content=big)
+    events: list[str] = []
+
+    async def trace(name: str, info: dict[str, Any]) -> None:
+        events.append(name)
+
+    # from here on the 64 MiB go out (with the head, or right after it): far more than
+    # the socket buffers hold, so the write is blocked whenever the cancellation lands
+    scope = await cancel_when(
+        lambda: "http11.send_request_headers.started" in events,
+        lambda: pool.request(
+            "POST", never_reads.url("/upload"), content=big, extensions={"trace": trace}
+        ),
+    )
     assert scope.cancelled_caught
     assert pool.connections == []
     assert repr(pool) == IDLE_POOL.format(0)
@@ -244,9 +281,20 @@ async def test_cancel_while_waiting_for_the_response_head(
 ) -> None:
     fds = open_fd_count()
     pool = httpcore_fast.AsyncConnectionPool(max_connections=2, network_backend=network_backend)
-    for _ in range(3):
-        with anyio.move_on_after(0.05) as scope:
-            await pool.request("GET", delay_server.url(head=HOLD))
+    for n in range(1, 4):
+        events: list[str] = []
+
+        async def trace(name: str, info: dict[str, Any]) -> None:
+            events.append(name)
+
+        # cancelled once the request is sent and the server holds the connection
+        scope = await cancel_when(
+            lambda: "http11.receive_response_headers.started" in events
+            and delay_server.accepted == n,
+            lambda: pool.request(
+                "GET", delay_server.url(head=HOLD), extensions={"trace": trace}
+            ),
+        )
         assert scope.cancelled_caught
         assert repr(pool) == IDLE_POOL.format(0)
     await wait_until(lambda: delay_server.open_connections == 0)
@@ -260,11 +308,13 @@ async def test_cancel_while_reading_the_body(
     fds = open_fd_count()
     pool = httpcore_fast.AsyncConnectionPool(max_connections=1, network_backend=network_backend)
     received: list[bytes] = []
-    with anyio.move_on_after(0.1) as scope:
+    with anyio.CancelScope() as scope:
         async with pool.stream("GET", delay_server.url(body=HOLD, size=1000)) as response:
             assert response.status == 200
             async for part in response.aiter_stream():
                 received.append(part)
+                if sum(map(len, received)) >= 500:  # the server now holds the rest
+                    scope.cancel()
     assert scope.cancelled_caught
     assert b"".join(received) == async_servers.delay_body(1000)[:500]
     assert pool.connections == []
@@ -277,8 +327,9 @@ async def test_cancel_inside_the_stream_block(
 ) -> None:
     fds = open_fd_count()
     pool = httpcore_fast.AsyncConnectionPool(max_connections=1, network_backend=network_backend)
-    with anyio.move_on_after(0.05) as scope:
+    with anyio.CancelScope() as scope:
         async with pool.stream("GET", delay_server.url()):
+            scope.cancel()
             await anyio.sleep(HOLD)  # user code, cancelled with the body unread
     assert scope.cancelled_caught
     assert pool.connections == []  # an unread body: the connection is not reused
@@ -292,13 +343,16 @@ async def test_cancel_with_an_async_trace_callback_that_yields(
     while the clean-up path awaits it must not leave the connection behind."""
     fds = open_fd_count()
     events: list[str] = []
+    scope = anyio.CancelScope()
 
     async def trace(name: str, info: dict[str, Any]) -> None:
         events.append(name)
+        if name == "http11.receive_response_headers.started":
+            scope.cancel()  # delivered at the checkpoint below, inside the callback
         await anyio.lowlevel.checkpoint()
 
     pool = httpcore_fast.AsyncConnectionPool(max_connections=1, network_backend=network_backend)
-    with anyio.move_on_after(0.05) as scope:
+    with scope:
         await pool.request("GET", delay_server.url(head=HOLD), extensions={"trace": trace})
     assert scope.cancelled_caught
     assert "http11.receive_response_headers.started" in events
@@ -443,7 +497,6 @@ async def test_cancellation_soak(
     network_backend: Backend,
     anyio_backend: str,
     kernel: Any,
-    capsys: pytest.CaptureFixture[str],
 ) -> None:
     seed = int(os.environ.get("HCF_SOAK_SEED") or random.randrange(1 << 30))
     print(f"soak seed={seed} (set HCF_SOAK_SEED to replay the same choices)")
@@ -477,9 +530,8 @@ async def test_cancellation_soak(
     assert stats.cancelled + stats.timeouts >= stats.started // 10, message
     assert stats.completed >= stats.started // 4, message
     assert_pool_at_rest(pool, SOAK_LIMIT)
+    print(message)  # captured: pytest shows it (with the seed) if what follows fails
     await check_recovered(pool, delay_server, SOAK_LIMIT, fds_before)
-    with capsys.disabled():
-        print(f"\n{message} fds before={fds_before} after={open_fd_count()}")
 
 
 # --- plain asyncio cancellation (no anyio cancel scope involved) --------------------------------
