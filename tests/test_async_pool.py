@@ -138,12 +138,12 @@ async def test_max_keepalive_connections_zero(http_server: UvicornServer) -> Non
 
 
 async def test_keepalive_expiry(http_server: UvicornServer) -> None:
-    async with httpcore_fast.AsyncConnectionPool(keepalive_expiry=0.1) as pool:
+    # an expiry far longer than two loopback requests, so the quick reuse cannot miss it
+    async with httpcore_fast.AsyncConnectionPool(keepalive_expiry=1.0) as pool:
         first_port = client_port(await pool.request("GET", http_server.url("/")))
         first = pool.connections[0]
         assert client_port(await pool.request("GET", http_server.url("/"))) == first_port
-        await anyio.sleep(0.3)
-        assert first.has_expired()
+        await wait_until(first.has_expired, timeout=10)
         assert client_port(await pool.request("GET", http_server.url("/"))) != first_port
         assert first.is_closed()
         assert len(pool.connections) == 1 and pool.connections[0] is not first
@@ -465,7 +465,7 @@ async def test_server_closes_idle_keepalive_connection(scripted_server: Any) -> 
         assert old.is_idle()
         idle.set()
         await wait_until(closed.is_set)
-        await anyio.sleep(0.02)  # let the FIN reach the client socket
+        await wait_until(old.has_expired)  # the FIN has reached the client socket
         response = await pool.request("GET", server.url("/2"))
         assert response.content == b"fresh"
         assert old.is_closed()

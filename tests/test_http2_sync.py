@@ -11,7 +11,6 @@ import importlib.util
 import pathlib
 import ssl
 import sys
-import time
 import typing
 
 import pytest
@@ -20,6 +19,8 @@ import httpcore_fast as httpcore
 
 if typing.TYPE_CHECKING:
     from tests.h2_servers import H2Server, HypercornServer
+
+from tests.servers import wait_until
 
 pytest_plugins = ["tests.h2_servers"]
 pytestmark = pytest.mark.network
@@ -131,7 +132,8 @@ def test_idle_connection_closed_by_goaway_is_replaced(h2_server: typing.Any) -> 
     with h2c_pool() as pool:
         for i in range(4):
             assert pool.request("GET", server.url(f"/{i}")).content == f"path=/{i}".encode()
-            time.sleep(0.02)
+            # the GOAWAY (sent before the response) retires the connection
+            wait_until(lambda: all(c.has_expired() for c in pool.connections))
         assert server.connections == 4
 
 

@@ -10,7 +10,13 @@ from typing import Any
 import pytest
 
 import httpcore_fast
-from tests.servers import IDLE_POOL, ServerConnection, http_response, keepalive_script
+from tests.servers import (
+    IDLE_POOL,
+    ServerConnection,
+    http_response,
+    keepalive_script,
+    wait_until,
+)
 
 pytest_plugins = ["tests.conftest_servers"]
 pytestmark = pytest.mark.network
@@ -46,7 +52,7 @@ def test_server_closes_idle_keepalive_connection(scripted_server: Any) -> None:
         assert old.is_idle()
         idle.set()
         assert closed.wait(5)
-        time.sleep(0.02)  # let the FIN reach the client socket
+        wait_until(old.has_expired)  # the FIN has reached the client socket
         response = pool.request("GET", server.url("/2"))
         assert response.status == 200
         assert response.content == b"fresh"
@@ -529,11 +535,12 @@ def test_server_closes_several_idle_connections(scripted_server: Any) -> None:
                     for response in (a, b, c):
                         assert response.read() == b"first"
         assert repr(pool) == IDLE_POOL.format(3)
+        old = pool.connections
         idle.set()
-        deadline = time.monotonic() + 5
-        while len(closed) < 3 and time.monotonic() < deadline:
-            time.sleep(0.005)
-        time.sleep(0.02)  # let the FINs reach the client sockets
+        wait_until(lambda: len(closed) == 3)
+        assert sorted(closed) == [0, 1, 2]
+        # the FINs have reached the client sockets
+        wait_until(lambda: all(connection.has_expired() for connection in old))
         # every idle connection is dead; each request must find that out and go on
         for _ in range(3):
             response = pool.request("GET", server.url("/again"))
