@@ -281,19 +281,26 @@ async def test_cancel_while_waiting_for_the_response_head(
 ) -> None:
     fds = open_fd_count()
     pool = httpcore_fast.AsyncConnectionPool(max_connections=2, network_backend=network_backend)
+    events: list[str] = []
+
+    async def trace(name: str, info: dict[str, Any]) -> None:
+        events.append(name)
+
+    accepted = [0]
+
+    def sent_and_held() -> bool:
+        """The request is sent and the server holds the connection."""
+        return (
+            "http11.receive_response_headers.started" in events
+            and delay_server.accepted == accepted[0]
+        )
+
     for n in range(1, 4):
-        events: list[str] = []
-
-        async def trace(name: str, info: dict[str, Any]) -> None:
-            events.append(name)
-
-        # cancelled once the request is sent and the server holds the connection
+        events.clear()
+        accepted[0] = n
         scope = await cancel_when(
-            lambda: "http11.receive_response_headers.started" in events
-            and delay_server.accepted == n,
-            lambda: pool.request(
-                "GET", delay_server.url(head=HOLD), extensions={"trace": trace}
-            ),
+            sent_and_held,
+            lambda: pool.request("GET", delay_server.url(head=HOLD), extensions={"trace": trace}),
         )
         assert scope.cancelled_caught
         assert repr(pool) == IDLE_POOL.format(0)

@@ -276,21 +276,26 @@ async def test_read_timeout(delay_server: DelayServer, network_backend: Backend)
         assert ok.content == async_servers.delay_body(64)
 
 
+TRICKLE = b"abcdefghijklmnopqrstuvwxy"  # sent a byte at a time
+
+
 async def test_read_timeout_is_per_read(scripted_server: Any) -> None:
     def trickle(conn: ServerConnection) -> None:
         assert conn.read_request() is not None
-        conn.send(b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n")
-        for byte in b"abcdef":
-            time.sleep(0.06)
+        conn.send(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(TRICKLE))
+        for byte in TRICKLE:  # 25 gaps of 0.05 s: 1.25 s in all
+            time.sleep(0.05)
             conn.send(bytes([byte]))
         conn.wait_for_eof(5)
 
     server = scripted_server(trickle)
     async with httpcore_fast.AsyncConnectionPool() as pool:
+        # the whole body takes more than one read timeout (1.25 s > 1.0 s), while no
+        # single read waits longer than a gap (0.05 s, 20 times less than the timeout)
         response = await pool.request(
-            "GET", server.url("/"), extensions={"timeout": {"read": 0.2}}
+            "GET", server.url("/"), extensions={"timeout": {"read": 1.0}}
         )
-        assert response.content == b"abcdef"
+        assert response.content == TRICKLE
 
 
 async def test_connect_error_for_a_closed_port(closed_port: int, network_backend: Backend) -> None:

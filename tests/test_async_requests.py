@@ -398,7 +398,7 @@ async def test_stream_aread_inside_context(http_server: UvicornServer) -> None:
 
 # Stopping early leaves body generators un-exhausted (see async_servers).
 async def test_stream_closed_early_releases_the_connection(http_server: UvicornServer) -> None:
-    url = http_server.url("/stream?chunks=100&size=10&delay=0.02")  # ~2 s if read fully
+    url = http_server.url("/stream?chunks=40&size=10&delay=0.5")  # 20 s if read fully
     async with httpcore_fast.AsyncConnectionPool(max_connections=1) as pool:
         started = time.monotonic()
         async with pool.stream("GET", url) as response:
@@ -409,7 +409,8 @@ async def test_stream_closed_early_releases_the_connection(http_server: UvicornS
                 "<AsyncConnectionPool [Requests: 1 active, 0 queued | "
                 "Connections: 1 active, 0 idle]>"
             )
-        assert time.monotonic() - started < 1.5
+        # closing aborts the stream; draining it would take 20 s
+        assert time.monotonic() - started < 10
         assert pool.connections == []
         assert repr(pool) == IDLE_POOL.format(0)
         response = await pool.request(

@@ -15,7 +15,6 @@ kernels, so the two runs use different hypothesis seeds to cover more inputs.
 from __future__ import annotations
 
 import os
-import time
 from types import ModuleType
 
 import pytest
@@ -48,9 +47,7 @@ def test_seeded_slice(kernel: ModuleType) -> None:
     @seed(SEEDS[kernel.KERNEL_NAME])
     @given(inputs)
     def slice_(data: bytes) -> None:
-        started = time.perf_counter()
-        checked.append(harness.check(data))
-        assert time.perf_counter() - started < 5.0, "no hang: one input took > 5 s"
+        checked.append(harness.check(data))  # a hang is caught by pytest-timeout
 
     slice_()
     assert len(checked) >= 150

@@ -86,9 +86,8 @@ def test_head_timeout_stops_a_server_dripping_its_head(scripted_server: Any) -> 
     server = scripted_server(drip)
     limits = ResponseLimits(head_timeout=0.3)
     with httpcore_fast.ConnectionPool(limits=limits) as pool:
-        started = time.monotonic()
         with pytest.raises(httpcore_fast.ReadTimeout, match="head_timeout"):
-            # Each byte arrives well within the read timeout; only the deadline stops it.
+            # Each byte arrives well within the read timeout; only the deadline stops it
+            # (without it the drip would end in a closed connection, not a timeout).
             pool.request("GET", server.url("/"), extensions={"timeout": {"read": 1.0}})
-        assert time.monotonic() - started < 1.5
         assert pool.connections == []

@@ -335,20 +335,24 @@ def test_read_timeout_in_the_middle_of_the_body(scripted_server: Any) -> None:
         assert pool.connections == []
 
 
+TRICKLE = b"abcdefghijklmnopqrstuvwxy"  # sent a byte at a time
+
+
 def test_read_timeout_is_per_read_not_per_response(scripted_server: Any) -> None:
     def trickle(conn: ServerConnection) -> None:
         assert conn.read_request() is not None
-        conn.send(b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n")
-        for byte in b"abcdef":
-            time.sleep(0.06)
+        conn.send(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(TRICKLE))
+        for byte in TRICKLE:  # 25 gaps of 0.05 s: 1.25 s in all
+            time.sleep(0.05)
             conn.send(bytes([byte]))
         conn.wait_for_eof(5)
 
     server = scripted_server(trickle)
     with httpcore_fast.ConnectionPool() as pool:
-        # the whole body takes ~0.36 s, but no single read waits longer than 0.2 s
-        response = pool.request("GET", server.url("/"), extensions={"timeout": {"read": 0.2}})
-        assert response.content == b"abcdef"
+        # the whole body takes more than one read timeout (1.25 s > 1.0 s), while no
+        # single read waits longer than a gap (0.05 s, 20 times less than the timeout)
+        response = pool.request("GET", server.url("/"), extensions={"timeout": {"read": 1.0}})
+        assert response.content == TRICKLE
 
 
 # --- well-formed but unusual responses ----------------------------------------------------------

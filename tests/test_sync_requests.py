@@ -88,12 +88,12 @@ def test_https_untrusted_certificate_is_connect_error(https_server: UvicornServe
 def test_https_via_localhost_name(
     https_server: UvicornServer, client_ssl_context: ssl.SSLContext
 ) -> None:
+    addresses = {info[4][0] for info in socket.getaddrinfo("localhost", https_server.port)}
+    if "127.0.0.1" not in addresses:  # pragma: no cover - a host without IPv4 localhost
+        pytest.skip(f"localhost resolves to {sorted(addresses)}, not 127.0.0.1")
     url = f"https://localhost:{https_server.port}/"
     with httpcore_fast.ConnectionPool(ssl_context=client_ssl_context) as pool:
-        try:
-            response = pool.request("GET", url)
-        except httpcore_fast.ConnectError:  # pragma: no cover - localhost resolving to ::1
-            pytest.skip("localhost does not resolve to 127.0.0.1 here")
+        response = pool.request("GET", url)
     assert response.content == HELLO
 
 
@@ -349,7 +349,7 @@ def test_stream_read_inside_context(http_server: UvicornServer) -> None:
 
 
 def test_stream_closed_early_releases_the_connection(http_server: UvicornServer) -> None:
-    url = http_server.url("/stream?chunks=100&size=10&delay=0.02")  # ~2 s if read fully
+    url = http_server.url("/stream?chunks=40&size=10&delay=0.5")  # 20 s if read fully
     with httpcore_fast.ConnectionPool(max_connections=1) as pool:
         started = time.monotonic()
         with pool.stream("GET", url) as response:
@@ -359,7 +359,8 @@ def test_stream_closed_early_releases_the_connection(http_server: UvicornServer)
             assert repr(pool) == (
                 "<ConnectionPool [Requests: 1 active, 0 queued | Connections: 1 active, 0 idle]>"
             )
-        assert time.monotonic() - started < 1.5
+        # closing aborts the stream; draining it would take 20 s
+        assert time.monotonic() - started < 10
         # the half-read connection cannot be reused: it was closed and dropped
         assert pool.connections == []
         assert repr(pool) == (
