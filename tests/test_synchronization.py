@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+import typing
 
 import pytest
 import trio
@@ -61,6 +62,28 @@ def test_current_async_library() -> None:
     assert trio.run(check) == "trio"
 
 
+# A timer may fire up to one clock tick early (15.6 ms on Windows): elapsed-time checks
+# allow that much, and at least 5 ms.
+TICK = max(time.get_clock_info("monotonic").resolution, 0.005)
+
+
+def parked(event: AsyncEvent) -> int:
+    """How many tasks are waiting on ``event`` (asyncio futures, or the trio event's)."""
+    if event._trio_event is not None:
+        return int(event._trio_event.statistics().tasks_waiting)
+    return len(event._waiters or [])
+
+
+async def wait_parked(
+    event: AsyncEvent, count: int, sleep: typing.Callable[[float], typing.Awaitable[None]]
+) -> None:
+    """Let the loop run until ``count`` tasks wait on ``event`` (at most 5 s)."""
+    deadline = time.monotonic() + 5.0
+    while parked(event) < count:
+        assert time.monotonic() < deadline, f"{parked(event)} of {count} waiters parked"
+        await sleep(0.001)
+
+
 @pytest.mark.parametrize("library", ["asyncio", "trio"])
 def test_async_event(library: str) -> None:
     async def main() -> None:
@@ -69,7 +92,7 @@ def test_async_event(library: str) -> None:
         start = time.monotonic()
         with pytest.raises(PoolTimeout):
             await event.wait(0.02)
-        assert time.monotonic() - start >= 0.015
+        assert time.monotonic() - start >= 0.02 - TICK
         with pytest.raises(PoolTimeout):
             await event.wait(0)
         woken = []
@@ -80,14 +103,14 @@ def test_async_event(library: str) -> None:
 
         if library == "asyncio":
             tasks = [asyncio.ensure_future(waiter()) for _ in range(3)]
-            await asyncio.sleep(0.01)
+            await wait_parked(event, 3, asyncio.sleep)
             event.set()
             await asyncio.gather(*tasks)
         else:
             async with trio.open_nursery() as nursery:
                 for _ in range(3):
                     nursery.start_soon(waiter)
-                await trio.sleep(0.01)
+                await wait_parked(event, 3, trio.sleep)
                 event.set()
         assert woken == [True] * 3
         assert event.is_set()
@@ -104,7 +127,7 @@ def test_async_event_cancelled_waiter_is_removed() -> None:
     async def main() -> None:
         event = AsyncEvent()
         task = asyncio.ensure_future(event.wait(None))
-        await asyncio.sleep(0.01)
+        await wait_parked(event, 1, asyncio.sleep)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
