@@ -308,9 +308,7 @@ def storm_request_sync(
 
 
 @pytest.mark.parametrize("threads", [1, 4])
-def test_random_closes_and_resets_sync(
-    server: HostileServer, threads: int
-) -> None:
+def test_random_closes_and_resets_sync(server: HostileServer, threads: int) -> None:
     storm = Storm(storm_seed())
     ids = iter(range(1, STORM_REQUESTS + 1))
     ids_lock = threading.Lock()
@@ -338,9 +336,7 @@ def test_random_closes_and_resets_sync(
 
 
 @pytest.mark.anyio
-async def test_random_closes_and_resets_async(
-    server: HostileServer, anyio_backend: str
-) -> None:
+async def test_random_closes_and_resets_async(server: HostileServer, anyio_backend: str) -> None:
     storm = Storm(storm_seed())
     ids = iter(range(1, STORM_REQUESTS + 1))
     async with httpcore_fast.AsyncConnectionPool(max_connections=3) as pool:
