@@ -177,7 +177,10 @@ cdef inline bint _all_in(const char* p, Py_ssize_t n, const unsigned char* table
 
 
 def serialize_request_head(method, target, headers):
-    """Validate and serialise a request head; see docs/kernel.md."""
+    """Validate and serialise a request head in one pass; returns
+    ``(head: bytes, body_length: int, close: bool)`` and raises ``LocalProtocolError``
+    exactly as ``httpcore_fast._kernel_py.serialize_request_head`` (documented there and
+    in docs/kernel.md; RFC 9112 §3, §5, §6.3, §7.1)."""
     cdef Py_ssize_t total, i, count, host_index = -1, nsize, vsize
     cdef int64_t content_length = -1
     cdef bint chunked = False, close = False

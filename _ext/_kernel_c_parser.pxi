@@ -3,7 +3,10 @@
 
 
 cdef class ResponseParser:
-    """Parses the responses of one connection; see docs/kernel.md."""
+    """Parses the responses of one connection (keep-alive): the same constructor
+    limits, methods, results and ``RemoteProtocolError`` messages as
+    ``httpcore_fast._kernel_py.ResponseParser`` (documented there and in docs/kernel.md;
+    framing per RFC 9112 §6.3, chunked per §7.1), for every input and every split of it."""
 
     cdef bytearray _buf
     cdef object _mv

@@ -94,7 +94,22 @@ def _has_close_token(value: bytes) -> bool:
 def serialize_request_head(
     method: bytes, target: bytes, headers: list[tuple[bytes, bytes]]
 ) -> tuple[bytes, int, bool]:
-    """Validate and serialise a request head; see docs/kernel.md."""
+    """Validate and serialise a request head in one pass (RFC 9112 §3, §5; RFC 9110 §5.6.2).
+
+    ``method``, ``target``: bytes; ``headers``: ``[(name, value), ...]`` of bytes, names
+    in the caller's case. Returns ``(head, body_length, close)``: the head as bytes (request
+    line, the ``Host`` field moved first, one ``name: value`` line per field, the empty
+    line); ``body_length``: the declared Content-Length, ``-1`` for ``Transfer-Encoding:
+    chunked`` (RFC 9112 §7.1), ``0`` if neither; ``close``: a ``Connection: close`` token
+    was given (RFC 9112 §9.6).
+
+    Raises ``LocalProtocolError`` (nothing is produced) for a method that is not a token,
+    a target with bytes outside 0x21-0x7E, a field name that is not a token, a field value
+    with CR, LF, NUL or other control bytes or surrounding whitespace, a missing or repeated
+    ``Host``, a malformed or conflicting Content-Length, a Transfer-Encoding other than
+    ``chunked``, or both framing fields; ``TypeError`` for arguments that are not bytes.
+    The full rules and messages: docs/kernel.md.
+    """
     if type(method) is not bytes or type(target) is not bytes:
         raise TypeError("method and target must be bytes")
     if not method or method.translate(None, _TCHAR):
@@ -191,7 +206,25 @@ def _byte_view(data: typing.Any) -> memoryview:
 
 
 class ResponseParser:
-    """Parses the responses of one connection; see docs/kernel.md."""
+    """Parses the responses of one connection, one after the other (keep-alive).
+
+    Keyword arguments (ints >= 0, bytes unless said otherwise): ``max_status_line_size``,
+    ``max_field_line_size``, ``max_head_size``, ``max_field_count`` (field lines),
+    ``max_chunk_size_line``, ``max_trailer_size``, ``max_informational`` (1xx responses
+    skipped); exceeding one raises ``RemoteProtocolError`` naming it. ``ValueError`` for a
+    negative limit.
+
+    Bytes go in through ``get_buffer()`` / ``buffer_updated(n)`` (``recv_into`` its own
+    buffer) or ``feed(data)``; ``0`` / ``b""`` means end of stream. Per request:
+    ``start_response(head_request, connect_request)``, then ``receive_head()`` (None until
+    the whole head is in; then ``(http_version, status_code, reason_phrase, headers)``),
+    then ``receive_body()`` (body bytes, ``b""`` at the end of the message, None when more
+    bytes are needed), framed as RFC 9112 §6.3 says; ``trailers``, ``keep_alive`` and
+    ``pending()`` tell what the connection may do next. Malformed or hostile input raises
+    ``RemoteProtocolError`` (RFC 9112 §2.2, §4, §5, §6, §7.1, §11); the parser then stays
+    failed. The Cython kernel (``httpcore_fast._kernel_c``) behaves identically. The full
+    contract: docs/kernel.md.
+    """
 
     __slots__ = (
         "_buf", "_mv", "_start", "_end", "_view_size", "_eof", "_error", "_state",
