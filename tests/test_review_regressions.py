@@ -115,3 +115,16 @@ def test_limits_reach_proxied_connections(proxy_url: str, scheme: bytes) -> None
             else connection
         )
         assert parser_owner._limits is limits
+
+
+def test_tls_over_a_tunnel_refuses_bytes_that_came_before_it() -> None:
+    """Bytes read past a CONNECT/101 response head cannot be fed to the TLS handshake:
+    starting TLS then is a ProxyError, not a silent loss."""
+    from httpcore_fast._sync.http11 import HTTP11UpgradeStream
+
+    stream = HTTP11UpgradeStream(httpcore_fast.MockStream([]), b"early")
+    with pytest.raises(httpcore_fast.ProxyError, match="5 bytes"):
+        stream.start_tls(httpcore_fast.default_ssl_context(), "example.com")
+    assert stream.read(100) == b"early"  # still there for a caller that wants them
+    clean = HTTP11UpgradeStream(httpcore_fast.MockStream([]), b"")
+    assert clean.start_tls(httpcore_fast.default_ssl_context(), "example.com") is not None

@@ -19,7 +19,13 @@ import types
 import typing
 
 from .._backends.base import AsyncNetworkStream
-from .._exceptions import ConnectionNotAvailable, LocalProtocolError, ReadTimeout, WriteError
+from .._exceptions import (
+    ConnectionNotAvailable,
+    LocalProtocolError,
+    ProxyError,
+    ReadTimeout,
+    WriteError,
+)
 from .._kernel import get_kernel
 from .._limits import ResponseLimits
 from .._models import ByteStream, Origin, Request, Response
@@ -510,6 +516,14 @@ class AsyncHTTP11UpgradeStream(AsyncNetworkStream):
         server_hostname: str | None = None,
         timeout: float | None = None,
     ) -> AsyncNetworkStream:
+        """TLS over the tunnel (``timeout`` in seconds). Raises ``ProxyError`` if bytes
+        arrived after the 101/2xx response head and before TLS started: the TLS
+        handshake would otherwise silently lose them."""
+        if self._leading_data:
+            raise ProxyError(
+                f"{len(self._leading_data)} bytes received after the tunnel was opened, "
+                "before TLS started"
+            )
         return await self._stream.start_tls(ssl_context, server_hostname, timeout)
 
     def get_extra_info(self, info: str) -> typing.Any:
