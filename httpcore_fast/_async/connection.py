@@ -20,7 +20,7 @@ from .._models import Origin, Request, Response
 from .._ssl import shared_ssl_context
 from .._synchronization import AsyncSemaphore, AsyncShieldCancellation
 from .._trace import Trace
-from .http11 import AsyncHTTP11Connection, same_origin
+from .http11 import AsyncHTTP11Connection, check_origin
 from .interfaces import AsyncConnectionInterface
 
 RETRIES_BACKOFF_FACTOR = 0.5  # seconds: retry delays are 0, 0.5, 1, 2, 4, ...
@@ -102,11 +102,7 @@ class AsyncLazyConnection(AsyncConnectionInterface):
         """
         connection = self._connection
         if connection is None:
-            if not same_origin(request.url, self._origin):
-                raise RuntimeError(
-                    f"Attempted to send request to {request.url.origin} on connection "
-                    f"to {self._origin}"
-                )
+            check_origin(request.url, self._origin)
             if self._connect_lock is None:
                 self._connect_lock = AsyncSemaphore(1)
             async with self._connect_lock:

@@ -56,7 +56,7 @@ from .._kernel import get_kernel
 from .._models import ByteStream, Origin, Request, Response
 from .._synchronization import AsyncEvent, AsyncLock, AsyncShieldCancellation, AsyncThreadLock
 from .._trace import Trace
-from .http11 import DEFAULT_PORTS, same_origin
+from .http11 import DEFAULT_PORTS, check_origin
 from .interfaces import AsyncConnectionInterface
 
 logger = logging.getLogger("httpcore.http2")
@@ -405,11 +405,7 @@ class AsyncHTTP2Connection(AsyncConnectionInterface):
         ``RemoteProtocolError`` if the server reset the stream or broke the protocol; the
         network and timeout exceptions of the exchange.
         """
-        if not same_origin(request.url, self._origin):
-            raise RuntimeError(
-                f"Attempted to send request to {request.url.origin} on connection "
-                f"to {self._origin}"
-            )
+        check_origin(request.url, self._origin)
         extensions = request.extensions
         tracing = extensions.get("trace") is not None or logger.isEnabledFor(_DEBUG)
         timeouts = extensions.get("timeout") or {}

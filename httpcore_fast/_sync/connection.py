@@ -20,7 +20,7 @@ from .._models import Origin, Request, Response
 from .._ssl import shared_ssl_context
 from .._synchronization import Semaphore, ShieldCancellation
 from .._trace import Trace
-from .http11 import HTTP11Connection, same_origin
+from .http11 import HTTP11Connection, check_origin
 from .interfaces import ConnectionInterface
 
 RETRIES_BACKOFF_FACTOR = 0.5  # seconds: retry delays are 0, 0.5, 1, 2, 4, ...
@@ -102,11 +102,7 @@ class LazyConnection(ConnectionInterface):
         """
         connection = self._connection
         if connection is None:
-            if not same_origin(request.url, self._origin):
-                raise RuntimeError(
-                    f"Attempted to send request to {request.url.origin} on connection "
-                    f"to {self._origin}"
-                )
+            check_origin(request.url, self._origin)
             if self._connect_lock is None:
                 self._connect_lock = Semaphore(1)
             with self._connect_lock:

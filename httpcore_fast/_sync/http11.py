@@ -66,6 +66,15 @@ def same_origin(url: typing.Any, origin: Origin) -> bool:
     return bool(port == origin.port)
 
 
+def check_origin(url: typing.Any, origin: Origin) -> None:
+    """Raise ``RuntimeError`` (httpcore's message) unless ``url`` is on ``origin``:
+    a connection only carries requests for the origin it was opened to."""
+    if not same_origin(url, origin):
+        raise RuntimeError(
+            f"Attempted to send request to {url.origin} on connection to {origin}"
+        )
+
+
 class HTTP11Connection(ConnectionInterface):
     """One HTTP/1.1 connection over an already connected ``NetworkStream``.
 
@@ -120,11 +129,7 @@ class HTTP11Connection(ConnectionInterface):
         network / timeout / ``RemoteProtocolError`` exceptions of the exchange (after
         which the connection is closed).
         """
-        if not same_origin(request.url, self._origin):
-            raise RuntimeError(
-                f"Attempted to send request to {request.url.origin} on connection "
-                f"to {self._origin}"
-            )
+        check_origin(request.url, self._origin)
 
         with self._state_lock:
             if self._state is NEW or self._state is IDLE:

@@ -44,7 +44,7 @@ from .._synchronization import ShieldCancellation
 from .._trace import Trace
 from .connection import HTTPConnection, LazyConnection, protocol_connection
 from .connection_pool import ConnectionPool, register_proxy_factory
-from .http11 import same_origin
+from .http11 import check_origin
 from .interfaces import ConnectionInterface
 
 logger = logging.getLogger("httpcore.proxy")
@@ -253,11 +253,7 @@ class ForwardHTTPConnection(ConnectionInterface):
     def handle_request(self, request: Request) -> Response:
         """Forward ``request`` to the proxy; raises ``RuntimeError`` for a request to
         another origin, and the exceptions of the connection to the proxy."""
-        if not same_origin(request.url, self._remote_origin):
-            raise RuntimeError(
-                f"Attempted to send request to {request.url.origin} on connection "
-                f"to {self._remote_origin}"
-            )
+        check_origin(request.url, self._remote_origin)
         proxy_origin = self._proxy_origin
         forwarded = Request(
             method=request.method,
