@@ -23,6 +23,23 @@ from .._models import (
 )
 
 
+def _build_request(
+    method: bytes | str,
+    url: URL | bytes | str,
+    headers: HeaderTypes,
+    content: typing.Any,
+    extensions: Extensions | None,
+) -> Request:
+    """The ``Request`` that ``request()`` / ``stream()`` send: arguments checked once (the
+    exceptions of ``enforce_bytes`` / ``enforce_url`` / ``enforce_headers``), ``Host`` and
+    Content-Length / Transfer-Encoding added when missing."""
+    method = enforce_bytes(method, name="method")
+    url = enforce_url(url, name="url")
+    checked = enforce_headers(headers, name="headers")
+    checked = include_request_headers(checked, url=url, content=content)
+    return Request._from_checked(method, url, checked, content, extensions)
+
+
 class AsyncRequestInterface:
     async def request(
         self,
@@ -41,11 +58,7 @@ class AsyncRequestInterface:
         Raises any of the public exceptions (``ConnectError``, ``ReadTimeout``,
         ``RemoteProtocolError``, ``PoolTimeout``, ...).
         """
-        method = enforce_bytes(method, name="method")
-        url = enforce_url(url, name="url")
-        headers = enforce_headers(headers, name="headers")
-        headers = include_request_headers(headers, url=url, content=content)
-        request = Request._from_checked(method, url, headers, content, extensions)
+        request = _build_request(method, url, headers, content, extensions)
         response = await self.handle_async_request(request)
         try:
             await response.aread()
@@ -67,11 +80,7 @@ class AsyncRequestInterface:
 
         Same arguments and exceptions as :meth:`request`.
         """
-        method = enforce_bytes(method, name="method")
-        url = enforce_url(url, name="url")
-        headers = enforce_headers(headers, name="headers")
-        headers = include_request_headers(headers, url=url, content=content)
-        request = Request._from_checked(method, url, headers, content, extensions)
+        request = _build_request(method, url, headers, content, extensions)
         response = await self.handle_async_request(request)
         try:
             yield response

@@ -23,6 +23,23 @@ from .._models import (
 )
 
 
+def _build_request(
+    method: bytes | str,
+    url: URL | bytes | str,
+    headers: HeaderTypes,
+    content: typing.Any,
+    extensions: Extensions | None,
+) -> Request:
+    """The ``Request`` that ``request()`` / ``stream()`` send: arguments checked once (the
+    exceptions of ``enforce_bytes`` / ``enforce_url`` / ``enforce_headers``), ``Host`` and
+    Content-Length / Transfer-Encoding added when missing."""
+    method = enforce_bytes(method, name="method")
+    url = enforce_url(url, name="url")
+    checked = enforce_headers(headers, name="headers")
+    checked = include_request_headers(checked, url=url, content=content)
+    return Request._from_checked(method, url, checked, content, extensions)
+
+
 class RequestInterface:
     def request(
         self,
@@ -41,11 +58,7 @@ class RequestInterface:
         Raises any of the public exceptions (``ConnectError``, ``ReadTimeout``,
         ``RemoteProtocolError``, ``PoolTimeout``, ...).
         """
-        method = enforce_bytes(method, name="method")
-        url = enforce_url(url, name="url")
-        headers = enforce_headers(headers, name="headers")
-        headers = include_request_headers(headers, url=url, content=content)
-        request = Request._from_checked(method, url, headers, content, extensions)
+        request = _build_request(method, url, headers, content, extensions)
         response = self.handle_request(request)
         try:
             response.read()
@@ -67,11 +80,7 @@ class RequestInterface:
 
         Same arguments and exceptions as :meth:`request`.
         """
-        method = enforce_bytes(method, name="method")
-        url = enforce_url(url, name="url")
-        headers = enforce_headers(headers, name="headers")
-        headers = include_request_headers(headers, url=url, content=content)
-        request = Request._from_checked(method, url, headers, content, extensions)
+        request = _build_request(method, url, headers, content, extensions)
         response = self.handle_request(request)
         try:
             yield response
