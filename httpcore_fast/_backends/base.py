@@ -7,6 +7,7 @@ these interfaces, so users can plug in their own (as httpcore's mock backends do
 
 from __future__ import annotations
 
+import socket
 import ssl
 import time
 import typing
@@ -16,6 +17,23 @@ SOCKET_OPTION = typing.Union[
     typing.Tuple[int, int, typing.Union[bytes, bytearray]],
     typing.Tuple[int, int, None, int],
 ]
+
+# RFC 8305 §5 "Connection Attempt Delay": a connection attempt to the next address starts
+# this many seconds after the previous one if that has not finished (or at once if it
+# failed). 250 ms is the RFC's recommended value (trio and anyio use it too).
+HAPPY_EYEBALLS_DELAY = 0.25
+
+
+def close_socket_after_fork(stream: typing.Any) -> None:
+    """The default ``_close_after_fork()``: close ``stream.get_extra_info("socket")`` if it
+    is a ``socket.socket`` (an ``ssl.SSLSocket`` included: closing it sends no
+    close_notify). Never raises."""
+    try:
+        sock = stream.get_extra_info("socket")
+        if isinstance(sock, socket.socket):
+            sock.close()
+    except Exception:  # noqa: BLE001 - the contract: never raise in an at-fork hook
+        pass
 
 
 class NetworkStream:
@@ -48,6 +66,18 @@ class NetworkStream:
         """``"ssl_object"``, ``"client_addr"``, ``"server_addr"``, ``"socket"``,
         ``"is_readable"``; None for anything else."""
         return None  # pragma: nocover
+
+    def _close_after_fork(self) -> None:
+        """Release this process's copies of the stream's file descriptors, in a child
+        process forked while the stream was open (the parent keeps using the stream).
+
+        No protocol action: no TLS close_notify, no write, nothing that reaches the
+        parent's event loop. Never raises, idempotent, and leaves nothing that later
+        warns (``ResourceWarning``) or closes a file descriptor number again. Default:
+        close ``get_extra_info("socket")`` if it is a ``socket.socket``; streams whose
+        socket is something else override it.
+        """
+        close_socket_after_fork(self)
 
 
 class NetworkBackend:
@@ -95,6 +125,10 @@ class AsyncNetworkStream:
 
     def get_extra_info(self, info: str) -> typing.Any:
         return None  # pragma: nocover
+
+    def _close_after_fork(self) -> None:
+        """A plain (not async) method: see :meth:`NetworkStream._close_after_fork`."""
+        close_socket_after_fork(self)
 
 
 class AsyncNetworkBackend:

@@ -14,7 +14,11 @@ sockets), and map exceptions with a bare ``try``/``except`` around the raw socke
 
 from __future__ import annotations
 
+import collections
+import errno
+import itertools
 import select
+import selectors
 import socket
 import ssl
 import sys
@@ -29,7 +33,7 @@ from .._exceptions import (
     WriteError,
     WriteTimeout,
 )
-from .base import SOCKET_OPTION, NetworkBackend, NetworkStream
+from .base import HAPPY_EYEBALLS_DELAY, SOCKET_OPTION, NetworkBackend, NetworkStream
 
 __all__ = ["SyncBackend", "SyncStream", "TLSinTLSStream", "is_socket_readable"]
 
@@ -156,6 +160,16 @@ class SyncStream(NetworkStream):
     def close(self) -> None:
         """Close the socket (idempotent)."""
         self._sock.close()
+
+    def _close_after_fork(self) -> None:
+        """Close this process's copy of the socket (see
+        :meth:`NetworkStream._close_after_fork`): ``socket.close()`` on a plain or TLS
+        socket releases the descriptor without a TLS close_notify, and a closed socket
+        object never closes a descriptor number again."""
+        try:
+            self._sock.close()
+        except OSError:  # pragma: no cover - close() of a valid socket does not fail
+            pass
 
     def start_tls(
         self,
@@ -317,6 +331,14 @@ class TLSinTLSStream(NetworkStream):
         """Close the underlying socket (no TLS close_notify is sent)."""
         self._sock.close()
 
+    def _close_after_fork(self) -> None:
+        """Close this process's copy of the outer TLS socket (no close_notify on either
+        TLS layer); see :meth:`NetworkStream._close_after_fork`."""
+        try:
+            self._sock.close()
+        except OSError:  # pragma: no cover - close() of a valid socket does not fail
+            pass
+
     def start_tls(
         self,
         ssl_context: ssl.SSLContext,
@@ -346,6 +368,139 @@ class TLSinTLSStream(NetworkStream):
         return None
 
 
+_AddrInfo = typing.Tuple[typing.Any, typing.Any, int, str, typing.Any]
+
+
+def interleave_families(infos: typing.Sequence[_AddrInfo]) -> list[_AddrInfo]:
+    """Order ``getaddrinfo`` results for connection attempts (RFC 8305 §4, "First
+    Address Family Count" 1): the first address's family first, then alternating with
+    the other family (v6, v4, v6, v4 ... for a v6-first answer), each family keeping
+    its own order. Returns a new list."""
+    by_family: dict[int, list[_AddrInfo]] = {}
+    for info in infos:
+        by_family.setdefault(info[0], []).append(info)
+    rounds = itertools.zip_longest(*by_family.values())
+    return [info for round_ in rounds for info in round_ if info is not None]
+
+
+# A non-blocking connect() that has started but not finished.
+_IN_PROGRESS = frozenset({errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EAGAIN})
+# poll() where there is one: no descriptor of its own (unlike epoll) and no FD_SETSIZE
+# limit (unlike select).
+_Selector: type[selectors.BaseSelector] = getattr(
+    selectors, "PollSelector", selectors.SelectSelector
+)
+
+
+def _start_attempt(
+    info: _AddrInfo, options: typing.Iterable[SOCKET_OPTION], local_address: str | None
+) -> tuple[socket.socket, bool]:
+    """Create a socket for ``info``, apply ``options`` then ``TCP_NODELAY``, bind
+    ``local_address``, and start a non-blocking connect. Returns ``(socket, connected)``;
+    raises ``OSError`` (the socket closed) if the attempt failed at once."""
+    family, type_, proto, _, address = info
+    sock = socket.socket(family, type_, proto)
+    try:
+        for option in options:
+            sock.setsockopt(*option)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if local_address is not None:
+            sock.bind((local_address, 0))
+        sock.setblocking(False)
+        err = sock.connect_ex(address)
+        if err not in _IN_PROGRESS and err != 0:
+            raise OSError(err, f"Connect call failed {address}")
+    except BaseException:
+        sock.close()
+        raise
+    return sock, err == 0
+
+
+def _combined_error(errors: list[OSError]) -> OSError:
+    """One error for failed attempts: the first one, or (several) an ``OSError`` of the
+    first one's errno (so the same subclass, e.g. ``ConnectionRefusedError``) whose
+    message lists every attempt's."""
+    if len(errors) == 1:
+        return errors[0]
+    messages = "; ".join(str(exc) for exc in errors)
+    return OSError(errors[0].errno, f"all {len(errors)} connection attempts failed: {messages}")
+
+
+def happy_eyeballs_connect(
+    infos: typing.Sequence[_AddrInfo],
+    deadline: float | None,
+    options: typing.Iterable[SOCKET_OPTION] = (),
+    local_address: str | None = None,
+    delay: float | None = None,
+) -> socket.socket:
+    """Connect to the first address of ``infos`` that answers (RFC 8305 §5).
+
+    Attempts start in :func:`interleave_families` order, each ``delay`` seconds after
+    the previous one, or at once when the previous one fails; the first connected socket
+    wins and every other attempt's socket is closed. All of them are non-blocking
+    sockets waited on together with one ``poll`` selector in this thread: no threads
+    (a blocking ``connect`` in a thread cannot be abandoned cleanly), no descriptor
+    beyond the sockets themselves.
+
+    Args:
+        infos: ``getaddrinfo`` results (at least one).
+        deadline: ``time.monotonic()`` value after which to give up (None: never).
+        options: ``setsockopt`` argument tuples applied to each socket before
+            connecting, then ``TCP_NODELAY``.
+        local_address: address to bind each socket to (port 0), or None.
+        delay: the RFC 8305 "Connection Attempt Delay", in seconds (None:
+            ``HAPPY_EYEBALLS_DELAY``, 0.25).
+
+    Returns the connected socket, non-blocking. Raises ``socket.timeout`` at the
+    deadline, else the attempts' ``OSError`` (see :func:`_combined_error`).
+    """
+    if delay is None:
+        delay = HAPPY_EYEBALLS_DELAY
+    pending = collections.deque(interleave_families(infos))
+    attempts: dict[socket.socket, typing.Any] = {}  # connecting socket -> its address
+    errors: list[OSError] = []
+    next_start = 0.0
+    try:
+        with _Selector() as selector:
+            while pending or attempts:
+                now = time.monotonic()
+                if deadline is not None and now >= deadline:
+                    raise socket.timeout("timed out")
+                if pending and (not attempts or now >= next_start):
+                    info = pending.popleft()
+                    try:
+                        sock, connected = _start_attempt(info, options, local_address)
+                    except OSError as exc:
+                        errors.append(exc)
+                        continue
+                    if connected:
+                        return sock
+                    attempts[sock] = info[4]
+                    selector.register(sock, selectors.EVENT_WRITE)
+                    next_start = now + delay
+                    continue
+                wait = next_start - now if pending else None
+                if deadline is not None:
+                    wait = deadline - now if wait is None else min(wait, deadline - now)
+                for key, _ in selector.select(wait):
+                    sock = typing.cast(socket.socket, key.fileobj)
+                    selector.unregister(sock)
+                    err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                    if err == 0:
+                        del attempts[sock]
+                        return sock
+                    address = attempts.pop(sock)
+                    errors.append(OSError(err, f"Connect call failed {address}"))
+                    sock.close()
+                    next_start = 0.0  # a failed attempt starts the next one at once
+    finally:
+        for sock in attempts:  # the losers (the winner was removed before returning)
+            sock.close()
+    if not errors:  # pragma: no cover - getaddrinfo never answers with nothing
+        errors.append(OSError("no address to connect to"))
+    raise _combined_error(errors)
+
+
 class SyncBackend(NetworkBackend):
     """Opens blocking sockets. Every TCP connection gets ``TCP_NODELAY``."""
 
@@ -360,35 +515,33 @@ class SyncBackend(NetworkBackend):
         """Connect to ``(host, port)`` and return a :class:`SyncStream`.
 
         Args:
-            host: name or address (resolved with ``getaddrinfo``; each address is
-                tried in turn).
+            host: name or address, resolved with ``getaddrinfo``; when it has several
+                addresses they are raced as RFC 8305 says (Happy Eyeballs, see
+                :func:`happy_eyeballs_connect`).
             port: TCP port.
-            timeout: seconds per connection attempt; also the socket's initial timeout.
+            timeout: seconds for the whole connect, resolution included (a running
+                ``getaddrinfo`` cannot be interrupted, but the time it took counts);
+                also the socket's initial timeout. None: no limit.
             local_address: local IP address to bind to (port 0), or None.
-            socket_options: ``setsockopt`` argument tuples, applied after connecting,
-                before ``TCP_NODELAY`` (as httpcore does).
+            socket_options: ``setsockopt`` argument tuples, applied before connecting,
+                then ``TCP_NODELAY``.
 
         Raises:
-            ConnectTimeout: the connection attempt timed out.
-            ConnectError: resolution, refusal, unreachable host, bad option...
+            ConnectTimeout: not connected within ``timeout``.
+            ConnectError: resolution failure, refusal, unreachable host, bad option...
+                (every address failed: the first address's error type, see
+                :func:`_combined_error`).
         """
-        source_address = None if local_address is None else (local_address, 0)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        options = list(socket_options) if socket_options is not None else []
         try:
-            sock = socket.create_connection((host, port), timeout, source_address=source_address)
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            sock = happy_eyeballs_connect(infos, deadline, options, local_address)
         except socket.timeout as exc:
             raise ConnectTimeout(exc) from exc
         except OSError as exc:
             raise ConnectError(exc) from exc
-        try:
-            if socket_options is not None:
-                for option in socket_options:
-                    sock.setsockopt(*option)
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except BaseException as exc:
-            sock.close()
-            if isinstance(exc, OSError):
-                raise ConnectError(exc) from exc
-            raise
+        sock.settimeout(timeout)
         return SyncStream(sock)
 
     def connect_unix_socket(
