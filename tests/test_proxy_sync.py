@@ -399,28 +399,58 @@ def test_socks_get_post_stream(
 
 
 @pytest.mark.parametrize(
-    ("scheme", "version", "address_type"),
+    ("scheme", "local_dns", "version", "address_type"),
     [
-        ("socks5h", 5, "domain"),
-        ("socks5", 5, "ipv4"),
-        ("socks4a", 4, "domain"),
-        ("socks4", 4, "ipv4"),
+        # httpcore's meaning: socks5 and socks5h both send the name to the proxy.
+        ("socks5", False, 5, "domain"),
+        ("socks5h", False, 5, "domain"),
+        ("socks5", True, 5, "ipv4"),  # the explicit opt-in
+        ("socks4a", False, 4, "domain"),
+        ("socks4", False, 4, "ipv4"),
+        ("socks4", True, 4, "ipv4"),
     ],
 )
 def test_socks_name_resolution(
     scheme: str,
+    local_dns: bool,
     version: int,
     address_type: str,
     socks_server: typing.Callable[..., SocksServer],
     http_server: UvicornServer,
 ) -> None:
     server = socks_server()
-    with httpcore_fast.SOCKSProxy(server.url(scheme)) as proxy:
+    with httpcore_fast.SOCKSProxy(server.url(scheme), local_dns=local_dns) as proxy:
         response = proxy.request("GET", f"http://localhost:{http_server.port}/")
     assert response.content == HELLO
     [request] = server.requests
     assert (request.version, request.address_type) == (version, address_type)
     assert request.host == ("localhost" if address_type == "domain" else "127.0.0.1")
+
+
+@pytest.mark.parametrize("scheme", ["socks5", "socks5h"])
+def test_socks5_names_the_proxy_alone_can_resolve(
+    scheme: str, socks_server: typing.Callable[..., SocksServer]
+) -> None:
+    # A .onion name resolves nowhere but at (a Tor) proxy: with socks5 as with socks5h it
+    # must reach the proxy as a name (local resolution would fail with ConnectError first),
+    # both through SOCKSProxy and through a pool with proxy=Proxy(...).
+    server = socks_server(SocksRules(refuse_hosts={"hidden.onion": 0x04}))
+    for pool in (
+        httpcore_fast.SOCKSProxy(server.url(scheme)),
+        httpcore_fast.ConnectionPool(proxy=httpcore_fast.Proxy(server.url(scheme))),
+    ):
+        with pool:
+            with pytest.raises(ProxyError, match="^Proxy Server could not connect: Host unr"):
+                pool.request("GET", "https://hidden.onion/")
+    assert [(r.address_type, r.host, r.port) for r in server.requests] == [
+        ("domain", "hidden.onion", 443)
+    ] * 2
+
+
+def test_local_dns_only_where_names_could_be_resolved_locally() -> None:
+    for scheme in ("socks5h", "socks4a"):
+        with pytest.raises(ValueError, match="local_dns=True contradicts"):
+            httpcore_fast.SOCKSProxy(f"{scheme}://127.0.0.1:1", local_dns=True)
 
 
 def test_socks5_auth_success_and_failure(
@@ -508,7 +538,13 @@ def test_socks_trace_events(
         "socks.start_tls.started",
         "socks.start_tls.complete",
     ]
-    assert events[0][1] == {"host": "127.0.0.1", "port": pproxy_server.port, "timeout": None}
+    assert events[0][1] == {
+        "host": "127.0.0.1",
+        "port": pproxy_server.port,
+        "local_address": None,
+        "timeout": None,
+        "socket_options": None,
+    }
     assert set(events[2][1]) == {"stream", "host", "port", "auth"}
     assert names[6] == "http11.send_request_headers.started"
 

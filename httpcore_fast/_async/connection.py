@@ -68,6 +68,110 @@ def protocol_connection(
     )
 
 
+def origin_ssl_context(ssl_context: ssl.SSLContext | None, http2: bool) -> ssl.SSLContext:
+    """The context for TLS to an origin: ALPN ``http/1.1``, plus ``h2`` when ``http2``
+    (RFC 7301). ``ssl_context`` None: the process-wide default context; a caller's
+    context gets its ALPN protocols set, as httpcore does."""
+    if ssl_context is None:
+        return shared_ssl_context(http2=http2)
+    ssl_context.set_alpn_protocols(["http/1.1", "h2"] if http2 else ["http/1.1"])
+    return ssl_context
+
+
+def tls_arguments(
+    request: Request,
+    origin: Origin,
+    ssl_context: ssl.SSLContext | None,
+    http2: bool,
+    timeout: float | None,
+) -> dict[str, typing.Any]:
+    """The ``start_tls`` arguments for TLS to ``origin``: :func:`origin_ssl_context`,
+    the server name from the request's ``sni_hostname`` extension or the origin's host,
+    and ``timeout`` (seconds)."""
+    return {
+        "ssl_context": origin_ssl_context(ssl_context, http2),
+        "server_hostname": request.extensions.get("sni_hostname", None)
+        or origin.host.decode("ascii"),
+        "timeout": timeout,
+    }
+
+
+async def start_tls(
+    request: Request,
+    stream: AsyncNetworkStream,
+    log: logging.Logger,
+    kwargs: dict[str, typing.Any],
+) -> AsyncNetworkStream:
+    """``stream.start_tls(**kwargs)``, traced as ``start_tls`` on ``log``. Raises
+    ``ConnectError`` / ``ConnectTimeout`` (``stream`` is then left to the caller)."""
+    async with Trace("start_tls", log, request, kwargs) as trace:
+        stream = await stream.start_tls(**kwargs)
+        trace.return_value = stream
+    return stream
+
+
+async def connect_stream(
+    request: Request,
+    network_backend: AsyncNetworkBackend,
+    log: logging.Logger,
+    *,
+    host: str,
+    port: int,
+    uds: str | None,
+    local_address: str | None,
+    socket_options: typing.Iterable[SOCKET_OPTION] | None,
+    timeout: float | None,
+    retries: int,
+    tls: dict[str, typing.Any] | None = None,
+) -> AsyncNetworkStream:
+    """Open a stream to ``host``:``port`` over TCP from ``local_address`` (or to the Unix
+    socket ``uds``), with ``socket_options``; then TLS if ``tls`` (the arguments of
+    ``start_tls``, see :func:`tls_arguments`) is given. A failed attempt (``ConnectError`` / ``ConnectTimeout``) is
+    retried ``retries`` times, after 0, 0.5, 1, 2, ... seconds.
+
+    ``timeout``: seconds for each step (None: no limit). Trace events (on ``log``):
+    ``connect_tcp`` or ``connect_unix_socket``, ``start_tls``, ``retry``. Every
+    connection kind (direct, to an HTTP proxy, to a SOCKS proxy) connects through here,
+    so the pool's connection options reach all of them. Raises ``ConnectError`` /
+    ``ConnectTimeout`` once the retries are used up.
+    """
+    retries_left = retries
+    delays = exponential_backoff(factor=RETRIES_BACKOFF_FACTOR)
+    while True:
+        try:
+            if uds is None:
+                kwargs: dict[str, typing.Any] = {
+                    "host": host,
+                    "port": port,
+                    "local_address": local_address,
+                    "timeout": timeout,
+                    "socket_options": socket_options,
+                }
+                async with Trace("connect_tcp", log, request, kwargs) as trace:
+                    stream = await network_backend.connect_tcp(**kwargs)
+                    trace.return_value = stream
+            else:
+                kwargs = {"path": uds, "timeout": timeout, "socket_options": socket_options}
+                async with Trace("connect_unix_socket", log, request, kwargs) as trace:
+                    stream = await network_backend.connect_unix_socket(**kwargs)
+                    trace.return_value = stream
+            if tls is not None:
+                kwargs = tls
+                try:
+                    stream = await start_tls(request, stream, log, tls)
+                except BaseException:
+                    with AsyncShieldCancellation():
+                        await stream.aclose()
+                    raise
+            return stream
+        except (ConnectError, ConnectTimeout):
+            if retries_left <= 0:
+                raise
+            retries_left -= 1
+            async with Trace("retry", log, request, kwargs):
+                await network_backend.sleep(next(delays))
+
+
 class AsyncLazyConnection(AsyncConnectionInterface):
     """A connection to ``_origin`` whose protocol connection is opened by the first request
     (``_open(request)``, a coroutine returning the HTTP/1.1 or HTTP/2 connection) and then
@@ -82,10 +186,14 @@ class AsyncLazyConnection(AsyncConnectionInterface):
     _origin: Origin
     _http1: bool
     _http2: bool
-    _connection: AsyncConnectionInterface | None = None
-    _connect_failed = False
-    _connect_lock: AsyncSemaphore | None = None
     _is_multiplexed = False
+
+    def __init__(self) -> None:
+        self._connection: AsyncConnectionInterface | None = None
+        self._connect_failed = False
+        # Made here, never on first use: two threads starting requests on a new
+        # connection (HTTP/2 lets both in) would each make a lock and both connect.
+        self._connect_lock = AsyncSemaphore(1)
 
     async def _open(self, request: Request) -> AsyncConnectionInterface:
         raise NotImplementedError()  # pragma: nocover
@@ -103,8 +211,6 @@ class AsyncLazyConnection(AsyncConnectionInterface):
         connection = self._connection
         if connection is None:
             check_origin(request.url, self._origin)
-            if self._connect_lock is None:
-                self._connect_lock = AsyncSemaphore(1)
             async with self._connect_lock:
                 if self._connection is None:
                     if self._connect_failed:
@@ -161,6 +267,14 @@ class AsyncLazyConnection(AsyncConnectionInterface):
             return self._connect_failed
         return self._connection.is_closed()
 
+    def is_connected(self) -> bool:
+        """True once connected (the protocol connection exists) and until it closes."""
+        return self._connection is not None and self._connection.is_connected()
+
+    def _close_after_fork(self) -> None:
+        if self._connection is not None:
+            self._connection._close_after_fork()
+
     def info(self) -> str:
         if self._connection is None:
             return "CONNECTION FAILED" if self._connect_failed else "CONNECTING"
@@ -207,6 +321,7 @@ class AsyncHTTPConnection(AsyncLazyConnection):
         *,
         limits: ResponseLimits | None = None,
     ) -> None:
+        super().__init__()
         self._origin = origin
         self._limits = limits
         self._ssl_context = ssl_context
@@ -236,60 +351,24 @@ class AsyncHTTPConnection(AsyncLazyConnection):
 
     async def _connect(self, request: Request) -> AsyncNetworkStream:
         timeouts = request.extensions.get("timeout") or {}
-        sni_hostname = request.extensions.get("sni_hostname", None)
         timeout = timeouts.get("connect", None)
-
-        retries_left = self._retries
-        delays = exponential_backoff(factor=RETRIES_BACKOFF_FACTOR)
-
-        while True:
-            try:
-                if self._uds is None:
-                    kwargs: dict[str, typing.Any] = {
-                        "host": self._origin.host.decode("ascii"),
-                        "port": self._origin.port,
-                        "local_address": self._local_address,
-                        "timeout": timeout,
-                        "socket_options": self._socket_options,
-                    }
-                    async with Trace("connect_tcp", logger, request, kwargs) as trace:
-                        stream = await self._network_backend.connect_tcp(**kwargs)
-                        trace.return_value = stream
-                else:
-                    kwargs = {
-                        "path": self._uds,
-                        "timeout": timeout,
-                        "socket_options": self._socket_options,
-                    }
-                    async with Trace("connect_unix_socket", logger, request, kwargs) as trace:
-                        stream = await self._network_backend.connect_unix_socket(**kwargs)
-                        trace.return_value = stream
-
-                if self._origin.scheme in TLS_SCHEMES:
-                    if self._ssl_context is None:
-                        ssl_context = shared_ssl_context(http2=self._http2)
-                    else:
-                        # As httpcore does: ALPN is set on the caller's context.
-                        ssl_context = self._ssl_context
-                        ssl_context.set_alpn_protocols(
-                            ["http/1.1", "h2"] if self._http2 else ["http/1.1"]
-                        )
-                    kwargs = {
-                        "ssl_context": ssl_context,
-                        "server_hostname": sni_hostname or self._origin.host.decode("ascii"),
-                        "timeout": timeout,
-                    }
-                    async with Trace("start_tls", logger, request, kwargs) as trace:
-                        stream = await stream.start_tls(**kwargs)
-                        trace.return_value = stream
-                return stream
-            except (ConnectError, ConnectTimeout):
-                if retries_left <= 0:
-                    raise
-                retries_left -= 1
-                delay = next(delays)
-                async with Trace("retry", logger, request, kwargs):
-                    await self._network_backend.sleep(delay)
+        origin = self._origin
+        tls = None
+        if origin.scheme in TLS_SCHEMES:
+            tls = tls_arguments(request, origin, self._ssl_context, self._http2, timeout)
+        return await connect_stream(
+            request,
+            self._network_backend,
+            logger,
+            host=origin.host.decode("ascii"),
+            port=origin.port,
+            uds=self._uds,
+            local_address=self._local_address,
+            socket_options=self._socket_options,
+            timeout=timeout,
+            retries=self._retries,
+            tls=tls,
+        )
 
     async def aclose(self) -> None:
         if self._connection is not None:

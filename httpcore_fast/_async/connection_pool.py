@@ -70,24 +70,14 @@ _live_pools: weakref.WeakSet[AsyncConnectionPool] = weakref.WeakSet()
 
 def _after_fork_in_child() -> None:
     for pool in list(_live_pools):
-        pool._forget_inherited_connections()
+        try:
+            pool._forget_inherited_connections()
+        except Exception:  # pragma: no cover - a broken pool must not stop the others
+            continue
 
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
-
-
-def _close_inherited_socket(connection: typing.Any) -> None:
-    """Close the child's copy of a connection's socket, without any protocol shutdown
-    (no TLS close_notify): the parent still uses the connection."""
-    inner = getattr(connection, "_connection", None) or connection
-    stream = getattr(inner, "_network_stream", None)
-    sock = stream.get_extra_info("socket") if stream is not None else None
-    if sock is not None:
-        try:
-            sock.close()
-        except OSError:  # pragma: no cover - already closed
-            pass
 
 
 class _Waiter:
@@ -176,7 +166,12 @@ class AsyncConnectionPool(AsyncRequestInterface):
         self._waiters.clear()
         self._active_requests = 0
         for connection in inherited:
-            _close_inherited_socket(connection)
+            try:
+                connection._close_after_fork()
+            except Exception:
+                # One connection failing (a third-party stream, say) must not keep the
+                # child's copies of the others open.
+                continue
 
     def create_connection(self, origin: Origin) -> AsyncConnectionInterface:
         """Build (not yet connect) a connection to ``origin``; proxies override this."""
@@ -545,7 +540,10 @@ class PoolByteStream:
         self._stream = stream
         self._pool = pool
         self._connection = connection
-        self._closed = False
+        # Popped by the first close: list.pop is one atomic step, so when two threads
+        # close one response (a reader failing while another thread aborts it), exactly
+        # one of them releases the connection (a flag test-then-set could release twice).
+        self._open = [True]
         self._iterator: typing.Any = None
 
     def __aiter__(self) -> typing.AsyncIterator[bytes]:
@@ -573,11 +571,13 @@ class PoolByteStream:
             raise exc from None
 
     async def aclose(self) -> None:
-        if not self._closed:
-            self._closed = True
-            try:
-                if hasattr(self._stream, "aclose"):
-                    await self._stream.aclose()
-            finally:
-                # Whatever happened while closing the stream, the slot goes back.
-                await self._pool._release(self._connection)
+        try:
+            self._open.pop()
+        except IndexError:
+            return  # already closed
+        try:
+            if hasattr(self._stream, "aclose"):
+                await self._stream.aclose()
+        finally:
+            # Whatever happened while closing the stream, the slot goes back.
+            await self._pool._release(self._connection)

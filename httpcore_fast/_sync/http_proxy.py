@@ -19,7 +19,6 @@ so ``ConnectionPool(proxy=Proxy("http://..."))`` routes through it.
 from __future__ import annotations
 
 import base64
-import importlib
 import logging
 import ssl
 import types
@@ -39,10 +38,14 @@ from .._models import (
     enforce_headers,
     enforce_url,
 )
-from .._ssl import shared_ssl_context
 from .._synchronization import ShieldCancellation
-from .._trace import Trace
-from .connection import HTTPConnection, LazyConnection, protocol_connection
+from .connection import (
+    HTTPConnection,
+    LazyConnection,
+    protocol_connection,
+    start_tls,
+    tls_arguments,
+)
 from .connection_pool import ConnectionPool, register_proxy_factory
 from .http11 import check_origin
 from .interfaces import ConnectionInterface
@@ -74,26 +77,6 @@ def basic_proxy_authorization(username: bytes | str, password: bytes | str) -> t
     userpass = enforce_bytes(username, name="proxy_auth") + b":"
     userpass += enforce_bytes(password, name="proxy_auth")
     return (b"Proxy-Authorization", b"Basic " + base64.b64encode(userpass))
-
-
-def load_http2_connection() -> typing.Any:
-    """``HTTP2Connection`` if HTTP/2 support is available (the ``http2`` module
-    and h2), else None: ``h2`` is then not offered in ALPN."""
-    try:
-        module = importlib.import_module(".http2", __package__)
-        return module.HTTP2Connection
-    except ImportError:
-        return None
-
-
-def origin_ssl_context(ssl_context: ssl.SSLContext | None, http2: bool) -> ssl.SSLContext:
-    """The context for TLS to the origin: ALPN ``http/1.1`` (plus ``h2`` when ``http2``
-    and HTTP/2 support is installed). As httpcore does, ALPN is set on a caller's context."""
-    offer_h2 = http2 and load_http2_connection() is not None
-    if ssl_context is None:
-        return shared_ssl_context(http2=offer_h2)
-    ssl_context.set_alpn_protocols(["http/1.1", "h2"] if offer_h2 else ["http/1.1"])
-    return ssl_context
 
 
 class HTTPProxy(ConnectionPool):
@@ -290,6 +273,12 @@ class ForwardHTTPConnection(ConnectionInterface):
     def is_closed(self) -> bool:
         return self._connection.is_closed()
 
+    def is_connected(self) -> bool:
+        return self._connection.is_connected()
+
+    def _close_after_fork(self) -> None:
+        self._connection._close_after_fork()
+
     def __repr__(self) -> str:
         return f"<{self.__class__.__name__} [{self.info()}]>"
 
@@ -314,11 +303,6 @@ class ProxiedConnection(LazyConnection):
     @property
     def _origin(self) -> Origin:  # type: ignore[override]
         return self._remote_origin
-
-    def _reset(self) -> None:
-        self._connection = None
-        self._connect_failed = False
-        self._connect_lock = None
 
 
 class TunnelHTTPConnection(ProxiedConnection):
@@ -351,6 +335,7 @@ class TunnelHTTPConnection(ProxiedConnection):
         *,
         limits: ResponseLimits | None = None,
     ) -> None:
+        super().__init__()
         self._proxy_connection = HTTPConnection(
             origin=proxy_origin,
             ssl_context=proxy_ssl_context,
@@ -371,7 +356,6 @@ class TunnelHTTPConnection(ProxiedConnection):
         self._keepalive_expiry = keepalive_expiry
         self._http1 = http1
         self._http2 = http2
-        self._reset()
 
     def _open_failed(self) -> None:
         self._proxy_connection.close()
@@ -406,15 +390,8 @@ class TunnelHTTPConnection(ProxiedConnection):
             raise ProxyError(f"{status} {reason.decode('ascii', errors='ignore')}")
 
         stream = response.extensions["network_stream"]
-        kwargs: dict[str, typing.Any] = {
-            "ssl_context": origin_ssl_context(self._ssl_context, self._http2),
-            "server_hostname": request.extensions.get("sni_hostname", None)
-            or host.decode("ascii"),
-            "timeout": timeout,
-        }
-        with Trace("start_tls", logger, request, kwargs) as trace:
-            stream = stream.start_tls(**kwargs)
-            trace.return_value = stream
+        kwargs = tls_arguments(request, origin, self._ssl_context, self._http2, timeout)
+        stream = start_tls(request, stream, logger, kwargs)
         return protocol_connection(
             origin,
             stream,
@@ -423,6 +400,20 @@ class TunnelHTTPConnection(ProxiedConnection):
             http2=self._http2,
             limits=self._limits,
         )
+
+    def is_connected(self) -> bool:
+        """While the tunnel is being set up: whether the connection to the proxy is
+        open (as httpcore2 reports it); then whether the tunnel is."""
+        connection = self._connection
+        if connection is None:
+            return self._proxy_connection.is_connected()
+        return connection.is_connected()
+
+    def _close_after_fork(self) -> None:
+        # The tunnel's TLS stream and the connection to the proxy share one socket;
+        # closing the child's copy twice is harmless (never raises).
+        super()._close_after_fork()
+        self._proxy_connection._close_after_fork()
 
     def close(self) -> None:
         """Close the connection to the origin and the one to the proxy below it."""

@@ -117,3 +117,15 @@ class ConnectionInterface(RequestInterface):
 
     def is_closed(self) -> bool:
         raise NotImplementedError()  # pragma: nocover
+
+    def is_connected(self) -> bool:
+        """True once the connection's network stream is open, until it is closed
+        (httpcore2's method). A connection that has not connected yet, or whose connect
+        failed, is not connected. Default: ``not self.is_closed()``, right for
+        connections that are built over an already open stream."""
+        return not self.is_closed()
+
+    def _close_after_fork(self) -> None:
+        """In a forked child: release this process's copies of the connection's file
+        descriptors, with no protocol action (no TLS close_notify, no HTTP/2 GOAWAY: the
+        parent still uses the connection). Never raises. Default: nothing to release."""

@@ -5,12 +5,17 @@ Generated from ``httpcore_fast/_async/socks_proxy.py`` by
 
 Proxy URL schemes and where the origin's host name is resolved:
 
-==========  ==========================================================================
-``socks5h``  by the proxy (the name is sent, RFC 1928 §5 DOMAINNAME)
-``socks5``   locally (an IPv4 or IPv6 address is sent)
+===========  =========================================================================
+``socks5``   by the proxy (the name is sent, RFC 1928 §5 DOMAINNAME), as in httpcore;
+             locally (an IPv4 or IPv6 address is sent) only with
+             ``SOCKSProxy(..., local_dns=True)``
+``socks5h``  by the proxy (the name is sent), always
 ``socks4a``  by the proxy (the SOCKS4a extension: the name follows the user id)
 ``socks4``   locally (SOCKS4 carries an IPv4 address only)
-==========  ==========================================================================
+===========  =========================================================================
+
+httpcore sends the name for ``socks5`` too, so that names such as ``.onion`` work and
+DNS never leaks past the proxy; local resolution is an explicit opt-in.
 
 Requests are built and replies parsed with ``socksio``; replies are read with their
 exact lengths, so bytes the origin sends right after the handshake are never lost.
@@ -31,7 +36,7 @@ import struct
 import typing
 
 from .._backends.sync import SyncBackend
-from .._backends.base import NetworkBackend, NetworkStream
+from .._backends.base import SOCKET_OPTION, NetworkBackend, NetworkStream
 from .._limits import ResponseLimits
 from .._exceptions import (
     ConnectError,
@@ -45,16 +50,15 @@ from .._models import URL, Origin, Request, enforce_bytes, enforce_url
 from .._synchronization import ShieldCancellation, current_async_library
 from .._trace import Trace
 from .connection import (
-    RETRIES_BACKOFF_FACTOR,
     TLS_SCHEMES,
-    exponential_backoff,
+    connect_stream,
     protocol_connection,
+    start_tls,
+    tls_arguments,
 )
 from .connection_pool import ConnectionPool, register_proxy_factory
-from .http_proxy import (
-    ProxiedConnection,
-    origin_ssl_context,
-)
+from .http11 import HTTP11UpgradeStream
+from .http_proxy import ProxiedConnection
 from .interfaces import ConnectionInterface
 
 socksio: typing.Any
@@ -68,6 +72,8 @@ logger = logging.getLogger("httpcore.socks")
 SOCKS_DEFAULT_PORT = 1080
 SOCKS5_SCHEMES = (b"socks5", b"socks5h")
 SOCKS4_SCHEMES = (b"socks4", b"socks4a")
+# Schemes whose names are always resolved by the proxy; ``socks5`` too unless
+# ``local_dns=True``; ``socks4`` never (it carries an IPv4 address only).
 REMOTE_DNS_SCHEMES = (b"socks5h", b"socks4a")
 
 # RFC 1928 §3.
@@ -125,7 +131,8 @@ def _to_thread(func: typing.Callable[..., typing.Any], *args: typing.Any) -> typ
 
 
 def resolve_address(host: str, port: int, family: int) -> str:
-    """Resolve ``host`` locally (``socks5``, ``socks4``) to an address of ``family``
+    """Resolve ``host`` locally (``socks4``; ``socks5`` with ``local_dns=True``) to an
+    address of ``family``
     (``AF_UNSPEC`` for any); an IP literal is returned as is.
 
     Raises ``ConnectError`` if the name does not resolve, ``ProxyError`` if an address
@@ -148,16 +155,28 @@ def resolve_address(host: str, port: int, family: int) -> str:
     return str(infos[0][4][0])
 
 
-def _read_exactly(stream: NetworkStream, size: int, timeout: float | None) -> bytes:
-    """Read exactly ``size`` bytes of a SOCKS reply (never more, so that what the origin
-    sends after the handshake stays in the stream). ``ProxyError`` at EOF."""
-    data = b""
-    while len(data) < size:
-        chunk = stream.read(size - len(data), timeout)
-        if not chunk:
-            raise ProxyError("The proxy closed the connection during the SOCKS handshake.")
-        data += chunk
-    return data
+class _ReplyReader:
+    """Reads SOCKS replies with their exact lengths, so that bytes the origin sends right
+    after the handshake stay in the stream. A stream may still return more than asked
+    (httpcore's mock streams return whole chunks): the surplus is kept in ``pending``
+    and read first; what is left after the handshake belongs to the origin."""
+
+    def __init__(self, stream: NetworkStream, timeout: float | None) -> None:
+        self._stream = stream
+        self._timeout = timeout
+        self.pending = b""
+
+    def read_exactly(self, size: int) -> bytes:
+        """``size`` bytes of the reply. Raises ``ProxyError`` at EOF, and the network and
+        timeout exceptions of the stream."""
+        data = self.pending
+        while len(data) < size:
+            chunk = self._stream.read(size - len(data), self._timeout)
+            if not chunk:
+                raise ProxyError("The proxy closed the connection during the SOCKS handshake.")
+            data += chunk
+        self.pending = data[size:]
+        return data[:size]
 
 
 def setup_socks5_connection(
@@ -167,16 +186,18 @@ def setup_socks5_connection(
     port: int,
     auth: tuple[bytes, bytes] | None = None,
     timeout: float | None = None,
-) -> None:
+) -> bytes:
     """Ask the SOCKS5 proxy on ``stream`` for a tunnel to ``host``:``port`` (RFC 1928),
     authenticating with ``auth`` = (username, password) if given (RFC 1929).
-    ``host`` is sent as an address if it is an IP literal, else as a name.
+    ``host`` is sent as an address if it is an IP literal, else as a name. Returns the
+    bytes read past the reply (the origin's; usually none).
 
     Raises ``ProxyError`` (with the proxy's reason) if the proxy refuses the method,
     the credentials or the connection, or answers something malformed; the network and
     timeout exceptions of the stream (``timeout`` in seconds, per read or write).
     """
     s5 = socksio.socks5
+    reader = _ReplyReader(stream, timeout)
     try:
         connection = s5.SOCKS5Connection()
         method = (
@@ -186,7 +207,7 @@ def setup_socks5_connection(
         )
         connection.send(s5.SOCKS5AuthMethodsRequest([method]))
         stream.write(connection.data_to_send(), timeout)
-        data = _read_exactly(stream, 2, timeout)
+        data = reader.read_exactly(2)
         if data[1:2] != method:
             requested = SOCKS5_AUTH_METHODS[method[0]]
             answered = SOCKS5_AUTH_METHODS.get(data[1], f"UNKNOWN ({data[1]:#04x})")
@@ -196,7 +217,7 @@ def setup_socks5_connection(
         if auth is not None:
             connection.send(s5.SOCKS5UsernamePasswordRequest(auth[0], auth[1]))
             stream.write(connection.data_to_send(), timeout)
-            reply = connection.receive_data(_read_exactly(stream, 2, timeout))
+            reply = connection.receive_data(reader.read_exactly(2))
             if not reply.success:
                 raise ProxyError("Invalid username/password")
 
@@ -204,7 +225,7 @@ def setup_socks5_connection(
             s5.SOCKS5CommandRequest.from_address(s5.SOCKS5Command.CONNECT, (host, port))
         )
         stream.write(connection.data_to_send(), timeout)
-        data = _read_exactly(stream, 4, timeout)
+        data = reader.read_exactly(4)
         if data[0] != 5:
             raise ProxyError("Malformed SOCKS5 reply from the proxy.")
         if data[1] != 0:
@@ -212,17 +233,18 @@ def setup_socks5_connection(
             raise ProxyError(f"Proxy Server could not connect: {reason}.")
         atype = data[3]
         if atype == 1:
-            data += _read_exactly(stream, 4 + 2, timeout)
+            data += reader.read_exactly(4 + 2)
         elif atype == 4:
-            data += _read_exactly(stream, 16 + 2, timeout)
+            data += reader.read_exactly(16 + 2)
         elif atype == 3:
-            data += _read_exactly(stream, 1, timeout)
-            data += _read_exactly(stream, data[4] + 2, timeout)
+            data += reader.read_exactly(1)
+            data += reader.read_exactly(data[4] + 2)
         else:
             raise ProxyError("Malformed SOCKS5 reply from the proxy.")
         connection.receive_data(data)
     except socksio.exceptions.SOCKSError as exc:
         raise ProxyError(f"SOCKS5 protocol error: {exc}") from None
+    return reader.pending
 
 
 def setup_socks4_connection(
@@ -232,10 +254,11 @@ def setup_socks4_connection(
     port: int,
     user_id: bytes = b"",
     timeout: float | None = None,
-) -> None:
+) -> bytes:
     """Ask the SOCKS4 proxy on ``stream`` for a tunnel to ``host``:``port``: SOCKS4 if
     ``host`` is an IPv4 address, else SOCKS4a (the proxy resolves the name).
-    ``user_id`` is sent as the USERID field (may be empty).
+    ``user_id`` is sent as the USERID field (may be empty). Returns the bytes read past
+    the reply (the origin's; usually none).
 
     Raises ``ProxyError`` with the proxy's reason if it refuses, or if it answers
     something malformed; the network and timeout exceptions of the stream.
@@ -254,7 +277,8 @@ def setup_socks4_connection(
         request = struct.pack(">BBH", 4, 1, port) + b"\x00\x00\x00\x01"
         request += user_id + b"\x00" + name + b"\x00"
     stream.write(request, timeout)
-    data = _read_exactly(stream, 8, timeout)
+    reader = _ReplyReader(stream, timeout)
+    data = reader.read_exactly(8)
     code = data[1]
     if code != 0x5A:
         if data[0] != 0 or code not in SOCKS4_REPLY_CODES:
@@ -264,6 +288,7 @@ def setup_socks4_connection(
         socksio.socks4.SOCKS4Reply.loads(data)
     except socksio.exceptions.SOCKSError as exc:
         raise ProxyError(f"SOCKS4 protocol error: {exc}") from None
+    return reader.pending
 
 
 def _is_ipv4(host: str) -> bool:
@@ -276,17 +301,24 @@ def _is_ipv4(host: str) -> bool:
 class SOCKSProxy(ConnectionPool):
     """A connection pool that sends every request through a SOCKS proxy.
 
-    ``proxy_url``: ``socks5h://``, ``socks5://``, ``socks4a://`` or ``socks4://`` URL
+    ``proxy_url``: ``socks5://``, ``socks5h://``, ``socks4a://`` or ``socks4://`` URL
     (``URL``, bytes or str; port 1080 by default); see the module docstring for where
     each resolves names. ``proxy_auth``: ``(username, password)`` (SOCKS5
-    username/password authentication; for SOCKS4 the username is sent as the user id).
-    ``ssl_context``: TLS to ``https://`` origins. The other parameters are
+    username/password authentication, RFC 1929; for SOCKS4 the username is sent as the
+    user id). ``ssl_context``: TLS to ``https://`` origins. The other parameters are
     :class:`ConnectionPool`'s (``keepalive_expiry`` in seconds; ``retries`` for
     connecting to the proxy).
 
+    Beyond httpcore, keyword-only: ``limits`` (``ResponseLimits``); ``local_dns``: with a
+    ``socks5://`` proxy, resolve origin host names in this process and send the proxy an
+    address (default False: the name is sent, as httpcore does; ``socks4://`` always
+    resolves locally). A pool built with ``proxy=Proxy("socks5://...")`` always sends
+    names.
+
     Raises ``RuntimeError`` if ``socksio`` is not installed, ``UnsupportedProtocol``
-    for another URL scheme, ``TypeError`` for arguments of the wrong type. Nothing is
-    connected until the first request.
+    for another URL scheme, ``ValueError`` for ``local_dns=True`` with a scheme that
+    resolves at the proxy (``socks5h``, ``socks4a``), ``TypeError`` for arguments of the
+    wrong type. Nothing is connected until the first request.
     """
 
     def __init__(
@@ -303,6 +335,7 @@ class SOCKSProxy(ConnectionPool):
         network_backend: NetworkBackend | None = None,
         *,
         limits: ResponseLimits | None = None,
+        local_dns: bool = False,
     ) -> None:
         _require_socksio()
         super().__init__(
@@ -322,6 +355,13 @@ class SOCKSProxy(ConnectionPool):
                 f"Proxy URL has an unsupported protocol "
                 f"'{self._proxy_url.scheme.decode('ascii', errors='replace')}://'."
             )
+        if local_dns and self._proxy_url.scheme in REMOTE_DNS_SCHEMES:
+            raise ValueError(
+                f"local_dns=True contradicts a "
+                f"'{self._proxy_url.scheme.decode('ascii')}://' proxy, which resolves "
+                "names at the proxy."
+            )
+        self._local_dns = local_dns
         if proxy_auth is not None:
             self._proxy_auth: tuple[bytes, bytes] | None = (
                 enforce_bytes(proxy_auth[0], name="proxy_auth"),
@@ -332,7 +372,9 @@ class SOCKSProxy(ConnectionPool):
 
     def create_connection(self, origin: Origin) -> ConnectionInterface:
         """A connection to ``origin`` through the proxy (not yet connected)."""
-        return socks_connection(self, origin, self._proxy_url, self._proxy_auth)
+        return socks_connection(
+            self, origin, self._proxy_url, self._proxy_auth, local_dns=self._local_dns
+        )
 
 
 def socks_connection(
@@ -340,13 +382,15 @@ def socks_connection(
     origin: Origin,
     proxy_url: URL,
     proxy_auth: tuple[bytes, bytes] | None,
+    *,
+    local_dns: bool = False,
 ) -> ConnectionInterface:
     """A connection to ``origin`` through the SOCKS proxy at ``proxy_url``, configured
-    from ``pool``'s settings."""
+    from ``pool``'s settings (``socket_options``, ``local_address`` and ``uds`` apply to
+    the connection to the proxy). ``local_dns``: see :class:`SOCKSProxy`."""
     _require_socksio()
-    connection_class = (
-        Socks4Connection if proxy_url.scheme in SOCKS4_SCHEMES else Socks5Connection
-    )
+    scheme = proxy_url.scheme
+    connection_class = Socks4Connection if scheme in SOCKS4_SCHEMES else Socks5Connection
     return connection_class(
         proxy_origin=proxy_origin(proxy_url),
         remote_origin=origin,
@@ -356,8 +400,11 @@ def socks_connection(
         http1=pool._http1,
         http2=pool._http2,
         network_backend=pool._network_backend,
-        remote_dns=proxy_url.scheme in REMOTE_DNS_SCHEMES,
+        remote_dns=scheme in REMOTE_DNS_SCHEMES or (scheme == b"socks5" and not local_dns),
         retries=pool._retries,
+        local_address=pool._local_address,
+        uds=pool._uds,
+        socket_options=pool._socket_options,
         limits=pool._limits,
     )
 
@@ -378,10 +425,12 @@ class Socks5Connection(ProxiedConnection):
     ``https://`` origins (ALPN ``h2`` offered when ``http2`` is true and HTTP/2 support
     is installed) and HTTP/1.1 or HTTP/2 on top.
 
-    ``remote_dns``: send the origin's host name for the proxy to resolve (``socks5h``,
-    httpcore's behaviour, the default) or resolve it here and send the address
-    (``socks5``). ``retries``: connect attempts to the proxy retried after
-    ``ConnectError`` / ``ConnectTimeout``. ``timeout["connect"]`` bounds each step of
+    Keyword-only, beyond httpcore's: ``remote_dns``: send the origin's host name for
+    the proxy to resolve (httpcore's behaviour, the default) or resolve it here and send
+    the address. ``retries``: connect attempts to the proxy retried after
+    ``ConnectError`` / ``ConnectTimeout``; ``local_address``, ``uds``,
+    ``socket_options``: for the connection to the proxy, as for a direct connection;
+    ``limits``: ``ResponseLimits``. ``timeout["connect"]`` bounds each step of
     connecting (TCP, every handshake read and write, TLS).
     Requests raise ``ProxyError`` if the proxy refuses (with its reason).
     """
@@ -398,11 +447,15 @@ class Socks5Connection(ProxiedConnection):
         http1: bool = True,
         http2: bool = False,
         network_backend: NetworkBackend | None = None,
+        *,
         remote_dns: bool = True,
         retries: int = 0,
-        *,
+        local_address: str | None = None,
+        uds: str | None = None,
+        socket_options: typing.Iterable[SOCKET_OPTION] | None = None,
         limits: ResponseLimits | None = None,
     ) -> None:
+        super().__init__()
         self._limits = limits
         self._proxy_origin = proxy_origin
         self._remote_origin = remote_origin
@@ -416,7 +469,9 @@ class Socks5Connection(ProxiedConnection):
         )
         self._remote_dns = remote_dns
         self._retries = retries
-        self._reset()
+        self._local_address = local_address
+        self._uds = uds
+        self._socket_options = socket_options
 
     def _open(self, request: Request) -> ConnectionInterface:
         timeouts = request.extensions.get("timeout") or {}
@@ -426,24 +481,31 @@ class Socks5Connection(ProxiedConnection):
         if not self._remote_dns:
             host = resolve_address(host, origin.port, self._address_family())
 
-        stream = self._connect_tcp(request, timeout)
+        proxy = self._proxy_origin
+        stream = connect_stream(
+            request,
+            self._network_backend,
+            logger,
+            host=proxy.host.decode("ascii"),
+            port=proxy.port,
+            uds=self._uds,
+            local_address=self._local_address,
+            socket_options=self._socket_options,
+            timeout=timeout,
+            retries=self._retries,
+        )
         try:
             try:
-                self._setup(request, stream, host, timeout)
+                leftover = self._setup(request, stream, host, timeout)
             except (ReadTimeout, WriteTimeout) as exc:
                 # The handshake is part of connecting: its reads and writes are bounded
                 # by the connect timeout, and running out of it is a ConnectTimeout.
                 raise ConnectTimeout(str(exc) or "SOCKS handshake timed out") from None
+            if leftover:
+                stream = HTTP11UpgradeStream(stream, leftover)
             if origin.scheme in TLS_SCHEMES:
-                kwargs: dict[str, typing.Any] = {
-                    "ssl_context": origin_ssl_context(self._ssl_context, self._http2),
-                    "server_hostname": request.extensions.get("sni_hostname", None)
-                    or origin.host.decode("ascii"),
-                    "timeout": timeout,
-                }
-                with Trace("start_tls", logger, request, kwargs) as trace:
-                    stream = stream.start_tls(**kwargs)
-                    trace.return_value = stream
+                kwargs = tls_arguments(request, origin, self._ssl_context, self._http2, timeout)
+                stream = start_tls(request, stream, logger, kwargs)
             return protocol_connection(
                 origin,
                 stream,
@@ -457,33 +519,12 @@ class Socks5Connection(ProxiedConnection):
                 stream.close()
             raise exc
 
-    def _connect_tcp(self, request: Request, timeout: float | None) -> NetworkStream:
-        kwargs: dict[str, typing.Any] = {
-            "host": self._proxy_origin.host.decode("ascii"),
-            "port": self._proxy_origin.port,
-            "timeout": timeout,
-        }
-        retries_left = self._retries
-        delays = exponential_backoff(factor=RETRIES_BACKOFF_FACTOR)
-        while True:
-            try:
-                with Trace("connect_tcp", logger, request, kwargs) as trace:
-                    stream = self._network_backend.connect_tcp(**kwargs)
-                    trace.return_value = stream
-                return stream
-            except (ConnectError, ConnectTimeout):
-                if retries_left <= 0:
-                    raise
-                retries_left -= 1
-                with Trace("retry", logger, request, kwargs):
-                    self._network_backend.sleep(next(delays))
-
     def _address_family(self) -> int:
         return socket.AF_UNSPEC
 
     def _setup(
         self, request: Request, stream: NetworkStream, host: str, timeout: float | None
-    ) -> None:
+    ) -> bytes:
         kwargs: dict[str, typing.Any] = {
             "stream": stream,
             "host": host,
@@ -491,8 +532,9 @@ class Socks5Connection(ProxiedConnection):
             "auth": self._proxy_auth,
         }
         with Trace(self._setup_step, logger, request, kwargs) as trace:
-            setup_socks5_connection(**kwargs, timeout=timeout)
+            leftover = setup_socks5_connection(**kwargs, timeout=timeout)
             trace.return_value = stream
+        return leftover
 
 class Socks4Connection(Socks5Connection):
     """Like :class:`Socks5Connection`, through a SOCKS4 proxy: ``remote_dns`` true
@@ -506,7 +548,7 @@ class Socks4Connection(Socks5Connection):
 
     def _setup(
         self, request: Request, stream: NetworkStream, host: str, timeout: float | None
-    ) -> None:
+    ) -> bytes:
         kwargs: dict[str, typing.Any] = {
             "stream": stream,
             "host": host,
@@ -514,5 +556,6 @@ class Socks4Connection(Socks5Connection):
             "user_id": b"" if self._proxy_auth is None else self._proxy_auth[0],
         }
         with Trace(self._setup_step, logger, request, kwargs) as trace:
-            setup_socks4_connection(**kwargs, timeout=timeout)
+            leftover = setup_socks4_connection(**kwargs, timeout=timeout)
             trace.return_value = stream
+        return leftover
