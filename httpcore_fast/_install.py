@@ -16,14 +16,20 @@ How the aliasing works:
   second time under another name). An ``httpcore.*`` name with no httpcore_fast module behind
   it raises ``ModuleNotFoundError``, even though the real httpcore is installed.
 
-Without changing code, run a program with the switch on::
+Logging follows the names: while installed, the DEBUG lines of our ``httpcore.*`` loggers
+also go out as ``httpcore2.*`` records to whoever configured those names (httpx2's docs tell
+users to turn on the ``httpcore2`` loggers), each line once per handler: see
+:func:`httpcore_fast._trace.serve_logs_as`.
 
-    python -m httpcore_fast._install -m package.module [args...]
-    python -m httpcore_fast._install path/to/script.py [args...]
+Without changing code, run a program with the switch on (``httpcore_fast/__main__.py``)::
+
+    python -m httpcore_fast -m package.module [args...]
+    python -m httpcore_fast path/to/script.py [args...]
 
 (the program sees the same ``sys.argv`` as with ``python -m package.module`` / ``python
-script.py``). There is deliberately no environment variable: acting on one at interpreter
-start-up needs a ``.pth`` file or ``sitecustomize`` hook that runs in every process; a two-line
+script.py``). ``python -m httpcore_fast._install ...``, the runner's first name, still works.
+There is deliberately no environment variable: acting on one at interpreter start-up needs a
+``.pth`` file or ``sitecustomize`` hook that runs in every process; a two-line
 ``sitecustomize.py`` of your own is the way to get that (see ``docs/migration.md``).
 """
 
@@ -33,11 +39,14 @@ import importlib
 import importlib.abc
 import importlib.machinery
 import importlib.util
+import os
 import runpy
 import sys
 import threading
 from collections.abc import Sequence
 from types import ModuleType
+
+from . import _trace
 
 __all__ = ["install", "uninstall", "is_installed"]
 
@@ -162,6 +171,7 @@ def install() -> None:
                     sys.modules[alias + suffix] = module
         _finder = finder
         _reset_exception_map_caches()
+        _trace.serve_logs_as(_ALIASES)
 
 
 def uninstall() -> None:
@@ -169,9 +179,10 @@ def uninstall() -> None:
 
     Removes every ``httpcore*`` entry of ``sys.modules`` that points at an httpcore_fast
     module, removes the import hook, and clears httpx's / httpx2's cached exception maps so
-    they are rebuilt from whichever httpcore is imported next. Modules that kept a reference
-    to the aliased module (``import httpcore`` at their top level while installed) keep
-    httpcore_fast. Does nothing if not installed.
+    they are rebuilt from whichever httpcore is imported next, and stops logging under the
+    ``httpcore2.*`` names. Modules that kept a reference to the aliased module (``import
+    httpcore`` at their top level while installed) keep httpcore_fast. Does nothing if not
+    installed.
     """
     global _finder
     with _lock:
@@ -186,11 +197,22 @@ def uninstall() -> None:
                 del sys.modules[name]
         _finder = None
         _reset_exception_map_caches()
+        _trace.stop_serving_logs()
+
+
+USAGE = """\
+usage: python -m httpcore_fast -m module [args...]
+       python -m httpcore_fast script.py [args...]
+
+Run a module (as python -m would) or a script with httpcore_fast.install() in effect:
+'import httpcore' and 'import httpcore2' (httpx, httpx2) get httpcore_fast."""
 
 
 def _main(argv: list[str]) -> None:
-    """``python -m httpcore_fast._install (-m module | script) [args...]``."""
-    usage = "usage: python -m httpcore_fast._install (-m module | script.py) [args...]"
+    """The runner: ``python -m httpcore_fast (-m module | script.py) [args...]`` (also
+    ``python -m httpcore_fast._install ...``). ``-h`` / ``--help`` prints the usage; no
+    arguments print it to stderr and exit with status 2."""
+    usage = USAGE
     if argv[:1] in (["-h"], ["--help"]):
         print(usage)
         raise SystemExit(0)
@@ -203,12 +225,17 @@ def _main(argv: list[str]) -> None:
         runpy.run_module(argv[1], run_name="__main__", alter_sys=True)
     else:
         sys.argv = list(argv)
+        # As ``python script.py``: the script's directory first on sys.path (the runner,
+        # started with -m, has the current directory there), so sibling imports work.
+        sys.path[0] = os.path.dirname(os.path.abspath(argv[0]))
         runpy.run_path(argv[0], run_name="__main__")
 
 
 if __name__ == "__main__":
-    # Run the copy imported as httpcore_fast._install, not this __main__ copy, so that the
-    # program's own install()/uninstall() calls see the state set here.
+    # ``python -m httpcore_fast._install``, the runner's first name (the public one is
+    # ``python -m httpcore_fast``). Run the copy imported as httpcore_fast._install, not this
+    # __main__ copy, so that the program's own install()/uninstall() calls see the state set
+    # here.
     from httpcore_fast._install import _main as _run
 
     _run(sys.argv[1:])

@@ -13,17 +13,36 @@ timeout=None socket_options=None``.
 
 The hot path avoids even building a ``Trace`` when nobody listens: see
 :func:`tracing_enabled`.
+
+Logging under a second name (``httpcore2.*``): while :func:`httpcore_fast.install` serves
+httpcore_fast as ``httpcore2`` too, :func:`serve_logs_as` makes each of our loggers
+(:data:`LOGGER_NAMES`, e.g. ``httpcore.http11``) also a source of records for its twin
+under the alias (``httpcore2.http11``), so that logging configured for either name sees
+the same DEBUG lines under that name, once per handler. See :class:`_ServedLogger`.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
+import threading
 import types
 import typing
+from collections.abc import Iterable, Sequence
 
 from ._models import Request
 
-__all__ = ["Trace", "tracing_enabled"]
+__all__ = ["Trace", "tracing_enabled", "LOGGER_NAMES", "serve_logs_as", "stop_serving_logs"]
+
+LOGGER_NAMES = (
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+    "httpcore.socks",
+)
+"""The loggers our modules trace to (``logging.getLogger(name)`` at their top level):
+httpcore 1.0.x's names. httpcore2 uses the same last parts under ``httpcore2``."""
 
 _DEBUG = logging.DEBUG
 _prefixes: dict[str, str] = {}
@@ -163,3 +182,188 @@ class Trace:
                 await self.atrace(f"{self.name}.complete", {"return_value": self.return_value})
             else:
                 await self.atrace(f"{self.name}.failed", {"exception": exc_value})
+
+
+# -- logging under alias names --------------------------------------------------------------
+
+# The lock logging itself holds while it fills and clears the level caches (an RLock in
+# CPython 3.10 to 3.14); a private fallback keeps this module importable without it.
+_logging_lock: typing.Any = getattr(logging, "_lock", None) or threading.RLock()
+
+
+def _chain_enabled(logger: logging.Logger, level: int) -> bool:
+    """Whether ``logger`` itself would emit at ``level`` (what ``Logger.isEnabledFor``
+    computes, without the cache, so that it can be asked of a served logger too)."""
+    return (
+        not logger.disabled
+        and logger.manager.disable < level
+        and level >= logger.getEffectiveLevel()
+    )
+
+
+_Chains = tuple[logging.Logger, ...]
+
+
+def _fill_cache(cache: dict[int, bool], chains: _Chains, level: int) -> bool:
+    """Compute and cache whether any logger of ``chains`` would emit at ``level``."""
+    with _logging_lock:
+        enabled = cache[level] = any(_chain_enabled(logger, level) for logger in chains)
+    return enabled
+
+
+def _configured(logger: logging.Logger) -> bool:
+    """Whether the user configured ``logger``'s own namespace: a level or a handler set on
+    it or on an ancestor below the root logger (``httpcore2.http11`` or ``httpcore2``)."""
+    node: logging.Logger | None = logger
+    while node is not None and node is not logger.root:
+        if node.level != logging.NOTSET or node.handlers:
+            return True
+        node = node.parent
+    return False
+
+
+class _Served:
+    """The alias logging of one of our loggers (``httpcore.http11``), which also logs as
+    its twins under the alias names (``httpcore2.http11``) while httpcore_fast is served
+    under those names.
+
+    :func:`serve_logs_as` puts :attr:`is_enabled_for` and :meth:`handle` on the logger
+    object itself, as instance attributes shadowing ``Logger.isEnabledFor`` and
+    ``Logger.handle``, so every module holding the logger (imported before or after) logs
+    through them, with no change to the logger's class; :func:`stop_serving_logs` removes
+    them.
+
+    * ``isEnabledFor(level)`` is true if the logger or any twin would emit at ``level``
+      (by their levels, ``disabled`` flags and ``logging.disable``). The answer is kept in
+      the logger's own level cache, which ``logging`` clears on every ``setLevel`` and
+      ``logging.disable`` anywhere, so a cache hit is one dict lookup in a plain function:
+      the per-request checks on the hot path cost what a plain logger's cost (measured:
+      slightly less). (A change made only by assigning a logger's ``disabled`` attribute
+      takes effect at the next level change, where a plain logger sees it at once.)
+    * ``handle(record)`` decides which names the record goes out under. If the user
+      configured any of the namespaces (a level or a handler on ``httpcore2.http11`` or
+      ``httpcore2``; on ``httpcore.http11`` or ``httpcore``), only the configured ones
+      count; if none, all do. Of those, each whose logger is enabled for the record's level
+      gets it under its own name: its logger's filters, then the handlers of the logger and
+      its ancestors (honouring ``propagate``). A handler reached from several names (the
+      root logger's, typically) gets the record once, under the first name, ours first.
+
+    So ``logging.getLogger("httpcore2").setLevel(logging.DEBUG)`` (or a handler there, as
+    httpx2's docs show) yields ``httpcore2.*`` records and silencing ``httpcore2`` silences
+    them; ``logging.basicConfig(level=logging.DEBUG)`` alone yields ``httpcore.*`` records
+    (the names httpcore_fast has always used); each line reaches each handler once.
+    """
+
+    __slots__ = ("logger", "chains", "is_enabled_for")
+
+    def __init__(self, logger: logging.Logger, twins: _Chains) -> None:
+        self.logger = logger
+        self.chains: _Chains = (logger, *twins)
+        cache: dict[int, bool] = logger._cache  # type: ignore[attr-defined]
+        chains = self.chains
+
+        # The hot path: ``cache`` and ``chains`` are default arguments (locals, no closure
+        # cells), and the miss is computed elsewhere, so a hit is a single dict lookup.
+        def is_enabled_for(
+            level: int, cache: dict[int, bool] = cache, chains: _Chains = chains
+        ) -> bool:
+            """Whether the logger or one of its alias twins would emit a ``level`` record."""
+            try:
+                return cache[level]
+            except KeyError:
+                return _fill_cache(cache, chains, level)
+
+        self.is_enabled_for = is_enabled_for
+
+    def handle(self, record: logging.LogRecord) -> None:
+        """Hand ``record`` (named after our logger) to the handlers of the names that
+        should log it, under each name, once per handler (see the class)."""
+        level = record.levelno
+        configured = [logger for logger in self.chains if _configured(logger)]
+        chains = [
+            logger for logger in configured or self.chains if _chain_enabled(logger, level)
+        ]
+        # every chain's record is made before any handler can touch the original
+        pairs = [
+            (logger, record if logger is self.logger else _renamed(record, logger.name))
+            for logger in chains
+        ]
+        seen: set[logging.Handler] = set()
+        found = 0
+        for logger, own_record in pairs:
+            passed = logger.filter(own_record)
+            if not passed:
+                continue
+            if isinstance(passed, logging.LogRecord):  # Python >= 3.12 filters may replace it
+                own_record = passed
+            found += _call_handlers(logger, own_record, seen)
+        last_resort = logging.lastResort
+        if chains and not found and last_resort is not None:
+            if level >= last_resort.level:
+                last_resort.handle(record)
+
+
+def _renamed(record: logging.LogRecord, name: str) -> logging.LogRecord:
+    twin = copy.copy(record)
+    twin.name = name
+    return twin
+
+
+def _call_handlers(
+    logger: logging.Logger, record: logging.LogRecord, seen: set[logging.Handler]
+) -> int:
+    """``Logger.callHandlers`` for one chain, skipping (and adding to) ``seen`` handlers;
+    returns how many handlers the chain has (the count ``logging`` uses for lastResort)."""
+    node: logging.Logger | None = logger
+    found = 0
+    while node is not None:
+        for handler in node.handlers:
+            found += 1
+            if handler in seen:
+                continue
+            seen.add(handler)
+            if record.levelno >= handler.level:
+                handler.handle(record)
+        node = node.parent if node.propagate else None
+    return found
+
+
+_served: dict[str, _Served] = {}
+
+
+def serve_logs_as(aliases: Sequence[str], names: Iterable[str] = LOGGER_NAMES) -> None:
+    """Make each logger in ``names`` also log under each alias: ``httpcore.http11`` with
+    ``aliases=["httpcore2"]`` also feeds ``httpcore2.http11`` (see :class:`_Served`).
+
+    Args:
+        aliases: top-level names; one equal to a logger's own first part is skipped.
+        names: dotted logger names (the loggers are created if they do not exist yet).
+
+    Calling it again replaces the aliases. Thread-safe (under logging's lock).
+    """
+    with _logging_lock:
+        for name in names:
+            logger = logging.getLogger(name)
+            first, _, rest = name.partition(".")
+            twins = tuple(
+                logging.getLogger(f"{alias}.{rest}") for alias in aliases if alias != first
+            )
+            served = _served[name] = _Served(logger, twins)
+            attributes = vars(logger)
+            attributes["isEnabledFor"] = served.is_enabled_for
+            attributes["handle"] = served.handle
+            attributes["_cache"].clear()
+
+
+def stop_serving_logs(names: Iterable[str] = LOGGER_NAMES) -> None:
+    """Undo :func:`serve_logs_as` for ``names``: each logger logs under its own name only,
+    through ``logging.Logger``'s own methods again. Names not being served are ignored."""
+    with _logging_lock:
+        for name in names:
+            served = _served.pop(name, None)
+            if served is None:
+                continue
+            attributes = vars(served.logger)
+            attributes.pop("isEnabledFor", None)
+            attributes.pop("handle", None)
+            attributes["_cache"].clear()

@@ -5,12 +5,10 @@
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import ssl
 from pathlib import Path
-
-import importlib
-import importlib.util
 from types import ModuleType
 
 import httpx
@@ -19,6 +17,7 @@ import trustme
 
 import httpcore_fast
 from httpcore_fast.httpx import AsyncHTTPTransport, HTTPTransport
+from tests.test_httpx_behaviour import LIBRARIES
 
 TRANSPORTS = [(HTTPTransport, httpx.HTTPTransport), (AsyncHTTPTransport, httpx.AsyncHTTPTransport)]
 
@@ -74,9 +73,7 @@ def test_verify_and_cert(tmp_path: Path) -> None:
     assert with_cert is not None
 
 
-@pytest.mark.parametrize(
-    "lib_name", ["httpx"] + (["httpx2"] if importlib.util.find_spec("httpx2") else [])
-)
+@pytest.mark.parametrize("lib_name", LIBRARIES)
 def test_proxy_keywords(lib_name: str) -> None:
     lib: ModuleType = importlib.import_module(lib_name)
     proxy = lib.Proxy("http://user:pw@127.0.0.1:3128", headers={"X-Proxy": "1"})

@@ -1,6 +1,8 @@
 """The install switch (httpcore_fast._install): ``import httpcore`` / ``import httpcore2``
 resolve to httpcore_fast, one module object per file; refusal when the real core is loaded;
-``uninstall()`` restores; the ``python -m httpcore_fast._install`` runner.
+``uninstall()`` restores; DEBUG lines under the ``httpcore2.*`` logger names when served as
+httpcore2; the ``python -m httpcore_fast`` runner (and its old name,
+``python -m httpcore_fast._install``).
 
 Every case runs in a fresh interpreter (sys.modules and sys.meta_path of the test process are
 never touched), with the kernel of the current ``kernel`` parameter: the ``py`` run sets
@@ -9,7 +11,7 @@ never touched), with the kernel of the current ``kernel`` parameter: the ``py`` 
 
 from __future__ import annotations
 
-import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -18,7 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_httpx_behaviour import LIBRARIES
+from tests.servers import ScriptedServer, keepalive_script
+from tests.test_httpx_behaviour import HTTPX2_REQUIRED, LIBRARIES
+
+pytest_plugins = ["tests.conftest_servers"]
 
 ROOT = Path(__file__).resolve().parent.parent
 CHILD_TIMEOUT = 60.0
@@ -36,9 +41,12 @@ def run(kernel, tmp_path: Path):  # noqa: ANN001, ANN201 - pytest fixture
     if kernel.__name__.endswith("_py"):
         env["HTTPCORE_FAST_NO_EXTENSIONS"] = "1"
 
-    def run(code: str, *args: str, module: bool = False) -> str:
+    def run(code: str, *args: str, module: bool | str = False) -> str:
+        """``module``: True runs ``python -m httpcore_fast *args``; a string runs that
+        module instead (``"httpcore_fast._install"``, the runner's old name)."""
         if module:
-            argv = [sys.executable, "-W", "error", "-m", "httpcore_fast._install", *args]
+            runner = "httpcore_fast" if module is True else module
+            argv = [sys.executable, "-W", "error", "-m", runner, *args]
         else:
             argv = [sys.executable, "-W", "error", "-c", textwrap.dedent(code), *args]
         result = subprocess.run(
@@ -122,10 +130,9 @@ def test_mock_patch_by_name_hits_the_real_class(run) -> None:  # noqa: ANN001
     )
 
 
-# httpcore2 comes with httpx2, which the dev extra installs on Python >= 3.11 only.
-REAL_CORES = ["httpcore", "httpcore._models"] + (
-    ["httpcore2"] if importlib.util.find_spec("httpcore2") else []
-)
+# httpcore2 comes with httpx2, which the dev extra installs on Python >= 3.11 only (where
+# a missing httpcore2 makes the httpcore2 case fail, not vanish).
+REAL_CORES = ["httpcore", "httpcore._models"] + (["httpcore2"] if HTTPX2_REQUIRED else [])
 
 
 @pytest.mark.parametrize("real", REAL_CORES)
@@ -168,7 +175,12 @@ def test_uninstall_restores_and_resets_httpx_exception_map(run) -> None:  # noqa
             port = s.getsockname()[1]
         url = f"http://127.0.0.1:{port}/"
 
+        import logging
+        from httpcore_fast._trace import LOGGER_NAMES
+        loggers = [logging.getLogger(name) for name in LOGGER_NAMES]
+
         install()
+        assert all("isEnabledFor" in vars(logger) for logger in loggers)  # served as httpcore2
         try:
             httpx.get(url)
         except httpx.ConnectError as exc:
@@ -178,6 +190,7 @@ def test_uninstall_restores_and_resets_httpx_exception_map(run) -> None:  # noqa
         uninstall()
         uninstall()  # idempotent
         assert not is_installed() and sys.meta_path == meta_path
+        assert not any({"isEnabledFor", "handle"} & set(vars(logger)) for logger in loggers)
         assert not [k for k in sys.modules if k.split(".")[0] in ("httpcore", "httpcore2")]
 
         import httpcore
@@ -216,20 +229,55 @@ def test_clients_build_on_httpcore_fast(run, lib: str) -> None:  # noqa: ANN001
     )
 
 
-def test_runner_module_and_script(run, tmp_path: Path) -> None:  # noqa: ANN001
+RUNNERS = [True, "httpcore_fast._install"]  # python -m httpcore_fast; its old name
+
+
+@pytest.mark.parametrize("runner", RUNNERS, ids=["httpcore_fast", "httpcore_fast._install"])
+def test_runner_module_and_script(run, tmp_path: Path, runner: bool | str) -> None:  # noqa: ANN001
     program = "import sys, httpcore; print(httpcore.__name__, sys.argv[1:], __name__)\n"
     (tmp_path / "prog.py").write_text(program)
     (tmp_path / "progmod.py").write_text(program)
-    assert run("", "prog.py", "a", "-b", module=True) == "httpcore_fast ['a', '-b'] __main__\n"
-    assert run("", "-m", "progmod", "x", module=True) == "httpcore_fast ['x'] __main__\n"
+    assert run("", "prog.py", "a", "-b", module=runner) == "httpcore_fast ['a', '-b'] __main__\n"
+    assert run("", "-m", "progmod", "x", module=runner) == "httpcore_fast ['x'] __main__\n"
     # the program's own install() call sees the runner's state: no second hook
     (tmp_path / "again.py").write_text(
         "import sys\nfrom httpcore_fast._install import install, is_installed\n"
         "assert is_installed()\ninstall()\n"
         "print(sum(type(f).__name__ == '_AliasFinder' for f in sys.meta_path))\n"
     )
-    assert run("", "again.py", module=True) == "1\n"
-    assert run("", "--help", module=True).startswith("usage:")
+    assert run("", "again.py", module=runner) == "1\n"
+    # as with `python sub/script.py`: the script's directory comes first on sys.path
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "helper.py").write_text("VALUE = 'sibling'\n")
+    (tmp_path / "sub" / "main.py").write_text("import helper\nprint(helper.VALUE)\n")
+    assert run("", os.path.join("sub", "main.py"), module=runner) == "sibling\n"
+    assert run("", "--help", module=runner).startswith("usage: python -m httpcore_fast ")
+
+
+# A program that knows nothing of httpcore_fast: one GET through httpx to a loopback server.
+# It prints the body and where the connection's stream class and `httpcore` come from.
+HTTPX_PROGRAM = """\
+import sys
+import httpx
+response = httpx.get(sys.argv[1])
+stream = response.extensions["network_stream"]
+print(response.text, type(stream).__module__, sys.modules["httpcore"].__name__)
+"""
+
+
+@pytest.mark.parametrize("runner", RUNNERS, ids=["httpcore_fast", "httpcore_fast._install"])
+def test_runner_serves_an_unchanged_httpx_program(
+    run, tmp_path: Path, scripted_server, runner: bool | str  # noqa: ANN001
+) -> None:
+    """``python -m httpcore_fast app.py`` / ``-m app``: httpx in the program runs on
+    httpcore_fast (and, run plainly, the same program runs on the real httpcore)."""
+    server = scripted_server(keepalive_script(b"hello"))
+    (tmp_path / "app.py").write_text(HTTPX_PROGRAM)
+    served = "hello httpcore_fast._backends.sync httpcore_fast\n"
+    assert run("", "app.py", server.url("/"), module=runner) == served
+    assert run("", "-m", "app", server.url("/"), module=runner) == served
+    plain = run(HTTPX_PROGRAM, server.url("/"))
+    assert plain == "hello httpcore._backends.sync httpcore\n"
 
 
 def test_respx_mocks_through_the_alias(run) -> None:  # noqa: ANN001
@@ -254,3 +302,96 @@ def test_respx_mocks_through_the_alias(run) -> None:  # noqa: ANN001
         """
     )
     assert out == "ok\n"
+
+
+# --- DEBUG lines under httpcore2.* names when served as httpcore2 ------------------------
+
+# A child making one GET through ``client`` (httpx or httpx2) with logging set up the way
+# ``config`` says, on the real core (``mode`` "real") or on httpcore_fast (``install``).
+# Prints {handler name: [[logger name, message], ...]}; messages with addresses masked and
+# the stream class's package ("httpcore", "httpcore2", "httpcore_fast") replaced by CORE.
+LOG_CHILD = r"""
+import importlib, json, logging, logging.config, re, sys
+mode, client, config, url = sys.argv[1:]
+if mode == "install":
+    from httpcore_fast._install import install
+    install()
+lib = importlib.import_module(client)
+core, other = ("httpcore2", "httpcore") if client == "httpx2" else ("httpcore", "httpcore2")
+seen = {}
+
+class Collect(logging.Handler):
+    def emit(self, record):
+        message = re.sub(r"0x[0-9a-f]+", "0x?", record.getMessage())
+        message = re.sub(r"<httpcore(2|_fast)?\._backends", "<CORE._backends", message)
+        seen.setdefault(self.get_name(), []).append([record.name, message])
+
+def collect(name):
+    handler = Collect()
+    handler.set_name(name)
+    return handler
+
+if config == "setlevel":  # a level and a handler on the client's core; a handler elsewhere
+    logging.getLogger(core).setLevel(logging.DEBUG)
+    logging.getLogger(core).addHandler(collect("core"))
+    logging.getLogger(other).addHandler(collect("other"))
+    logging.getLogger().addHandler(collect("root"))
+elif config == "dictconfig":  # httpx's documented recipe (disable_existing_loggers too)
+    logging.config.dictConfig({
+        "version": 1,
+        "handlers": {"core": {"()": lambda: collect("core")}},
+        "loggers": {core: {"handlers": ["core"], "level": "DEBUG"}},
+    })
+elif config == "basic":  # only a DEBUG root logger with a handler
+    logging.getLogger().setLevel(logging.DEBUG)
+    logging.getLogger().addHandler(collect("root"))
+with lib.Client() as http:
+    assert http.get(url).text == "hello"
+print(json.dumps(seen))
+"""
+
+# Cases through httpx2 run wherever httpx2 is a dev dependency (and then fail if it is
+# missing); they are skipped only on Python 3.10, where httpx2 does not install.
+NEEDS_HTTPX2 = pytest.mark.skipif(not HTTPX2_REQUIRED, reason="httpx2 needs Python >= 3.11")
+
+
+def log_lines(run, mode: str, client: str, config: str, server: ScriptedServer) -> dict:  # noqa: ANN001
+    return json.loads(run(LOG_CHILD, mode, client, config, server.url("/")))
+
+
+@pytest.mark.parametrize(
+    ("client", "config"),
+    [
+        ("httpx", "setlevel"),
+        pytest.param("httpx2", "setlevel", marks=NEEDS_HTTPX2),
+        pytest.param("httpx2", "dictconfig", marks=NEEDS_HTTPX2),
+    ],
+)
+def test_debug_lines_under_the_served_names(run, scripted_server, client: str, config: str) -> None:  # noqa: ANN001
+    """Logging configured for ``httpcore2`` (httpx2's docs) or ``httpcore`` sees, under
+    install(), exactly what it sees with the real httpcore2 / httpcore: the same records
+    under the same logger names, once per handler, nothing under the other names."""
+    server = scripted_server(keepalive_script(b"hello"))
+    expected = log_lines(run, "real", client, config, server)
+    core = "httpcore2" if client == "httpx2" else "httpcore"
+    assert expected["core"] and {name for name, _ in expected["core"]} == {
+        f"{core}.connection",
+        f"{core}.http11",
+    }
+    assert log_lines(run, "install", client, config, server) == expected
+
+
+@NEEDS_HTTPX2
+def test_debug_lines_on_a_debug_root_logger_only(run, scripted_server) -> None:  # noqa: ANN001
+    """With only the root logger at DEBUG (no httpcore* namespace configured), each line
+    reaches the root handler once, under our ``httpcore.*`` names (docs/migration.md)."""
+    server = scripted_server(keepalive_script(b"hello"))
+    expected = log_lines(run, "real", "httpx2", "basic", server)["root"]
+    ours = [
+        entry
+        for entry in log_lines(run, "install", "httpx2", "basic", server)["root"]
+        if entry[0].startswith("httpcore")
+    ]
+    assert [[name.replace("httpcore.", "httpcore2."), m] for name, m in ours] == [
+        entry for entry in expected if entry[0].startswith("httpcore2")
+    ]
