@@ -120,8 +120,6 @@ def test_kernel_parse(benchmark, module, name, raw):
 @pytest.mark.parametrize("name, raw", CASES, ids=[c[0] for c in CASES])
 def test_h11_parse(benchmark, name, raw):
     benchmark.group = name
-    head, body = benchmark.pedantic(
-        _h11_parse, setup=_h11_setup(raw), rounds=ROUNDS, iterations=1
-    )
+    head, body = benchmark.pedantic(_h11_parse, setup=_h11_setup(raw), rounds=ROUNDS, iterations=1)
     assert head.status_code == 200
     assert body
