@@ -1,0 +1,213 @@
+"""What the comparison asks and what nginx answers: the payloads, the scenarios, the config.
+
+A scenario is a row of `SCENARIOS`: a name (the `--scenarios` key), a `kind` (how a client is
+driven, see below; the runners in harness.py), the URL path, a title for the report, and what
+a correct response looks like. To add one:
+
+* a row in `SCENARIOS` (and in `QUICK_SCENARIOS` if `--quick` should run it);
+* if it asks a new path, a `location` in `render_nginx_conf` below;
+* if it needs a new kind, a runner in harness.py (`run_client`) and that kind in the
+  `kinds` of every client spec in clients.py that can do it;
+* optionally a target in report.py (`TARGETS`).
+
+The scenarios are documented for users in benchmarks/README.md ("Scenarios").
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+# --------------------------------------------------------------------------------------
+# Server payloads. Plain ASCII without '"', '$', '\\' or ';' so they sit safely inside an
+# nginx quoted string.
+
+SMALL_BODY = (b"httpcore_fast benchmark payload: " + b"0123456789abcdefghij" * 4)[:99] + b"\n"
+BODY_2K = (b"2k-payload-" + b"abcdefghijklmnopqrstuvwxyz0123456789" * 57)[:2047] + b"\n"
+N_EXTRA_HEADERS = 50
+EXTRA_HEADERS = [
+    (f"X-Bench-Field-{i:02d}", f"value-{i:02d}-lorem-ipsum-dolor-sit-amet-{i * 7919:06d}")
+    for i in range(1, N_EXTRA_HEADERS + 1)
+]
+assert len(SMALL_BODY) == 100 and len(BODY_2K) == 2048
+BIG_SIZE = 100 * 1024 * 1024  # the large-body scenarios: 100 MiB
+BIG_BLOCK = 64 * 1024
+
+
+def big_block(i: int, base: bytes) -> bytes:
+    """Block i of the large file: its index, then fixed pseudo-random bytes."""
+    return i.to_bytes(8, "big") + base[8:]
+
+
+def write_big_file(path: Path) -> int:
+    """Write the 100 MiB file nginx serves; return its CRC-32 (checked once per client)."""
+    base = bytes(range(256)) * (BIG_BLOCK // 256)
+    base = bytes((b * 131 + 7) & 0xFF for b in base)
+    crc = 0
+    with open(path, "wb") as f:
+        for i in range(BIG_SIZE // BIG_BLOCK):
+            block = big_block(i, base)
+            crc = zlib.crc32(block, crc)
+            f.write(block)
+    return crc
+
+
+# --------------------------------------------------------------------------------------
+# Scenarios. `kind` says how a client is driven:
+#   seq      sync, one connection, each request after the previous response is read
+#   threads  sync, `concurrency` threads sharing one client/pool
+#   async    asyncio, `concurrency` tasks sharing one client/pool of that size
+#   trio     trio, the same
+#   big      sync, stream one 100 MiB body (MB/s)
+#   abig     asyncio, the same
+#   h2       asyncio over TLS + HTTP/2, `concurrency` streams on one connection
+
+SYNC_KINDS = frozenset({"seq", "threads", "big"})
+ASYNC_KINDS = frozenset({"async", "abig", "h2"})
+ALL_KINDS = SYNC_KINDS | ASYNC_KINDS | {"trio"}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    kind: str
+    path: str
+    title: str
+    concurrency: int = 1
+    body_len: int = 100
+    min_headers: int = 1
+    body: bytes | None = SMALL_BODY  # exact body to check (None: CRC-32 of the big file)
+
+    @property
+    def unit(self) -> str:
+        return "MB/s" if self.kind in ("big", "abig") else "req/s"
+
+
+SCENARIOS = {
+    s.name: s
+    for s in [
+        Scenario("small", "seq", "/small", "sequential keep-alive GET, 100 B body, sync"),
+        Scenario("2k", "seq", "/2k", "sequential keep-alive GET, 2 KB body, sync",
+                 body_len=2048, body=BODY_2K),
+        Scenario("headers50", "seq", "/headers50",
+                 f"sequential GET, {N_EXTRA_HEADERS} extra header fields + 100 B body, sync",
+                 min_headers=N_EXTRA_HEADERS),
+        Scenario("threads10", "threads", "/small", "10 threads on one sync pool, GET 100 B",
+                 concurrency=10),
+        Scenario("async50", "async", "/small",
+                 "50 concurrent asyncio requests, pool of 50, GET 100 B", concurrency=50),
+        Scenario("async1", "async", "/small", "1 asyncio request at a time, GET 100 B",
+                 concurrency=1),
+        Scenario("trio50", "trio", "/small",
+                 "50 concurrent trio requests, pool of 50, GET 100 B", concurrency=50),
+        Scenario("big", "big", "/big", "100 MiB body, Content-Length, sync (streamed)",
+                 body_len=BIG_SIZE, body=None),
+        Scenario("big-chunked", "big", "/big-chunked", "100 MiB body, chunked, sync (streamed)",
+                 body_len=BIG_SIZE, body=None),
+        Scenario("abig", "abig", "/big", "100 MiB body, Content-Length, asyncio (streamed)",
+                 body_len=BIG_SIZE, body=None),
+        Scenario("abig-chunked", "abig", "/big-chunked",
+                 "100 MiB body, chunked, asyncio (streamed)", body_len=BIG_SIZE, body=None),
+        Scenario("h2-50", "h2", "/small",
+                 "HTTP/2 over TLS: 50 concurrent streams, one connection", concurrency=50),
+    ]
+}  # fmt: skip
+FULL_SCENARIOS = list(SCENARIOS)
+QUICK_SCENARIOS = ["small", "headers50", "async50", "async1"]
+
+
+# --------------------------------------------------------------------------------------
+# The nginx config: one location per scenario path (nginx.py runs it).
+
+
+def _nginx_quote(data: bytes) -> str:
+    text = data.decode("ascii")
+    assert not set(text) & set('"$\\;{}'), "payload must be nginx-safe"
+    return '"' + text.replace("\n", "\\n") + '"'
+
+
+def render_nginx_conf(
+    tmp: Path, port: int, tls_port: int | None, temp_path_directives: list[str]
+) -> str:
+    headers = "\n".join(
+        f"            add_header {name} {_nginx_quote(value.encode())};"
+        for name, value in EXTRA_HEADERS
+    )
+    temp_paths = "\n".join(
+        f"    {d} {tmp / ('tmp_' + d.split('_')[0])};" for d in temp_path_directives
+    )
+    tls = ""
+    if tls_port:
+        tls = f"""
+    server {{
+        listen 127.0.0.1:{tls_port} ssl http2;
+        server_name localhost;
+        default_type text/plain;
+        ssl_certificate {tmp / "server.pem"};
+        ssl_certificate_key {tmp / "server.key"};
+        ssl_protocols TLSv1.2 TLSv1.3;
+        http2_max_concurrent_streams 128;
+        location = /small {{
+            return 200 {_nginx_quote(SMALL_BODY)};
+        }}
+        location / {{
+            return 404;
+        }}
+    }}"""
+    return f"""# generated by benchmarks/compare.py; lives only in this temp dir
+worker_processes 1;
+pid {tmp / "nginx.pid"};
+error_log {tmp / "error.log"} warn;
+events {{
+    worker_connections 512;
+}}
+http {{
+    access_log off;
+    server_tokens off;
+    keepalive_timeout 120s;
+    keepalive_requests 100000000;
+    tcp_nodelay on;
+    gzip off;
+{temp_paths}
+    server {{
+        listen 127.0.0.1:{port} reuseport;
+        server_name localhost;
+        default_type text/plain;
+        location = /small {{
+            return 200 {_nginx_quote(SMALL_BODY)};
+        }}
+        location = /2k {{
+            return 200 {_nginx_quote(BODY_2K)};
+        }}
+        location = /headers50 {{
+{headers}
+            return 200 {_nginx_quote(SMALL_BODY)};
+        }}
+        # 100 MiB with Content-Length, straight from the page cache (sendfile).
+        location = /big {{
+            default_type application/octet-stream;
+            alias {tmp / "big.bin"};
+            sendfile on;
+        }}
+        # The same file, chunked: the addition filter (an empty add_after_body) drops
+        # Content-Length, so nginx sends Transfer-Encoding: chunked; sendfile off with 32 KiB
+        # output buffers gives chunks of 32-64 KiB, as a dynamic source would.
+        location = /big-chunked {{
+            default_type application/octet-stream;
+            alias {tmp / "big.bin"};
+            sendfile off;
+            output_buffers 2 32k;
+            addition_types application/octet-stream;
+            add_after_body /empty;
+        }}
+        location = /empty {{
+            default_type application/octet-stream;
+            alias {tmp / "empty.bin"};
+        }}
+        location / {{
+            return 404;
+        }}
+    }}{tls}
+}}
+"""
