@@ -17,16 +17,19 @@ primitive is first used (an asyncio loop running in this thread means asyncio;
 otherwise trio if a trio run is active) and asyncio primitives are used directly:
 anyio is never involved, and trio is imported only when running under trio.
 
-Cancellation shielding: under trio, ``AsyncShieldCancellation`` is a shielded
-``trio.CancelScope``. Under asyncio it is a no-op: a task cannot shield part of itself
-(``asyncio.shield`` protects another awaitable, not the current task), so code that must
-not be interrupted by cancellation must not ``await`` inside the block, or must
-tolerate ``CancelledError`` there.
+Cancellation shielding: a task cannot shield part of itself on asyncio (``asyncio.shield``
+protects another awaitable, not the current task), so clean-up that awaits and must not
+be interrupted runs as its own task: ``await AsyncShieldCancellation.run(fn, *args)``
+(sync twin: ``ShieldCancellation.run(fn, *args)``, which just calls ``fn(*args)``). The
+``with AsyncShieldCancellation():`` block is a shielded ``trio.CancelScope`` under trio
+and an ``anyio.CancelScope(shield=True)`` under asyncio when anyio is imported, and does
+nothing against a native ``task.cancel()``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import sys
 import threading
 import types
@@ -175,6 +178,11 @@ class ShieldCancellation(_NoOp):
     """No-op: threads have no cancellation (sync twin of :class:`AsyncShieldCancellation`)."""
 
     __slots__ = ()
+
+    @staticmethod
+    def run(fn: typing.Callable[..., _T], *args: typing.Any) -> _T:
+        """Return ``fn(*args)``: the sync twin of :meth:`AsyncShieldCancellation.run`."""
+        return fn(*args)
 
 
 # ---------------------------------------------------------------------------------
@@ -334,17 +342,109 @@ class AsyncSemaphore:
         self._semaphore.release()
 
 
-class AsyncShieldCancellation:
-    """Shield the block from cancellation (sync ``with``).
+def _wake(waiter: asyncio.Future[None], _done: object) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
-    trio: a ``trio.CancelScope(shield=True)``. asyncio: an ``anyio.CancelScope(shield=True)``
-    when anyio is already imported (so the block survives anyio cancel scopes such as
-    ``anyio.move_on_after``, which re-deliver cancellation at every await); otherwise a
-    no-op. A native ``task.cancel()`` cannot be shielded from within a task, so code inside
-    must still tolerate ``CancelledError`` (the pool releases slots in ``finally`` blocks).
+
+if sys.version_info >= (3, 12):
+
+    def _start_task(
+        loop: asyncio.AbstractEventLoop, awaitable: typing.Awaitable[_T]
+    ) -> asyncio.Future[_T]:
+        # Eager: runs at once up to its first suspension, so a clean-up that never
+        # suspends (closing a native asyncio stream) finishes without a loop iteration.
+        if asyncio.iscoroutine(awaitable):
+            return asyncio.Task(awaitable, loop=loop, eager_start=True)
+        return asyncio.ensure_future(awaitable, loop=loop)
+
+else:  # Python 3.10 and 3.11
+
+    def _start_task(
+        loop: asyncio.AbstractEventLoop, awaitable: typing.Awaitable[_T]
+    ) -> asyncio.Future[_T]:
+        return asyncio.ensure_future(awaitable, loop=loop)
+
+
+async def _run_shielded_asyncio(
+    loop: asyncio.AbstractEventLoop,
+    fn: typing.Callable[..., typing.Awaitable[_T]],
+    args: tuple[typing.Any, ...],
+) -> _T:
+    """:meth:`AsyncShieldCancellation.run` on asyncio: ``fn(*args)`` runs as its own task
+    (outside any anyio cancel scope), and this task waits for it on a plain future, so
+    its cancellation cancels only that future. Anyio scopes are held off meanwhile with a
+    shielded anyio scope (they would otherwise re-deliver at every loop iteration)."""
+    anyio = sys.modules.get("anyio")
+    scope = anyio.CancelScope(shield=True) if anyio is not None else None
+    cancelled: asyncio.CancelledError | None = None
+    if scope is not None:
+        scope.__enter__()
+    try:
+        inner = _start_task(loop, fn(*args))
+        while not inner.done():
+            waiter: asyncio.Future[None] = loop.create_future()
+            wake = functools.partial(_wake, waiter)
+            inner.add_done_callback(wake)
+            try:
+                await waiter
+            except asyncio.CancelledError as exc:
+                # The caller was cancelled: keep waiting, re-raise afterwards. Its
+                # cancellation count (3.11+ ``cancelling()``) is left as it is, not
+                # uncancel()ed: asyncio.timeout() and TaskGroup see the CancelledError
+                # raised below as theirs.
+                inner.remove_done_callback(wake)
+                if cancelled is None:
+                    cancelled = exc
+    finally:
+        if scope is not None:
+            scope.__exit__(None, None, None)
+    if cancelled is not None:
+        if not inner.cancelled() and inner.exception() is not None:
+            cancelled.__context__ = inner.exception()  # retrieved, and shown
+        raise cancelled
+    return inner.result()
+
+
+class AsyncShieldCancellation:
+    """Shield the block from cancellation (sync ``with``), or run a clean-up coroutine
+    that cancellation cannot interrupt (:meth:`run`).
+
+    As a ``with`` block: trio: a ``trio.CancelScope(shield=True)``. asyncio: an
+    ``anyio.CancelScope(shield=True)`` when anyio is already imported (so the block
+    survives anyio cancel scopes such as ``anyio.move_on_after``, which re-deliver
+    cancellation at every await); otherwise a no-op. A native ``task.cancel()`` cannot be
+    shielded from within a task: code that must finish despite one uses :meth:`run`.
     """
 
     __slots__ = ("_scope",)
+
+    @staticmethod
+    async def run(fn: typing.Callable[..., typing.Awaitable[_T]], *args: typing.Any) -> _T:
+        """Await ``fn(*args)`` so that a cancellation of the caller while it runs does
+        not interrupt it: the caller waits for it to finish, then the cancellation is
+        raised (``CancelledError`` on asyncio, ``trio.Cancelled`` at trio's next
+        checkpoint). Returns ``fn``'s result, or raises its exception, when the caller
+        was not cancelled meanwhile; if it was, ``fn``'s exception is the cancellation's
+        ``__context__``.
+
+        ``await AsyncShieldCancellation.run(connection.aclose)`` becomes
+        ``ShieldCancellation.run(connection.close)`` in generated sync code.
+
+        asyncio: ``fn(*args)`` runs as a separate task (eagerly started on 3.12+: a
+        clean-up that never suspends costs no loop iteration), which neither
+        ``task.cancel()``, ``asyncio.timeout()``, a ``TaskGroup`` nor an anyio cancel
+        scope of the caller reaches; ``contextvars`` are copied to it as for any task,
+        and ``asyncio.current_task()`` inside ``fn`` is that task. trio: awaited inside
+        a ``trio.CancelScope(shield=True)``. Outside both: awaited as is.
+        """
+        loop = _get_running_loop()
+        if loop is not None:
+            return await _run_shielded_asyncio(loop, fn, args)
+        if _in_trio():
+            with _import_trio().CancelScope(shield=True):
+                return await fn(*args)
+        return await fn(*args)  # pragma: no cover - neither asyncio nor trio
 
     def __init__(self) -> None:
         self._scope: typing.Any = None

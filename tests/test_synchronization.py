@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
 import time
 import typing
 
+import anyio
 import pytest
 import trio
+import trio.testing
 
 from httpcore_fast._exceptions import PoolTimeout
 from httpcore_fast._synchronization import (
@@ -184,3 +187,212 @@ def test_shield_cancellation_asyncio_is_noop() -> None:
     asyncio.run(main())
     with AsyncShieldCancellation():  # outside any event loop: no-op too
         pass
+
+
+# -- AsyncShieldCancellation.run: clean-up that cancellation cannot interrupt -----------------
+
+
+class CleanUp:
+    """A clean-up coroutine that parks until released; records how it ended."""
+
+    def __init__(self, library: str) -> None:
+        self.library = library
+        self.started = AsyncEvent()
+        self.release = AsyncEvent()
+        self.outcome: str | None = None
+
+    async def __call__(self, value: int) -> int:
+        self.started.set()
+        try:
+            await self.release.wait()
+        except BaseException as exc:  # pragma: no cover - the test fails on it
+            self.outcome = f"interrupted by {type(exc).__name__}"
+            raise
+        self.outcome = "finished"
+        return value * 2
+
+
+def test_shield_run_sync_twin() -> None:
+    assert ShieldCancellation.run(lambda a, b: a + b, 1, 2) == 3
+
+
+@pytest.mark.parametrize("library", ["asyncio", "trio"])
+def test_shield_run_returns_and_raises(library: str) -> None:
+    async def fails() -> None:
+        raise ValueError("boom")
+
+    async def main() -> None:
+        cleanup = CleanUp(library)
+        cleanup.release.set()
+        assert await AsyncShieldCancellation.run(cleanup, 21) == 42
+        with pytest.raises(ValueError, match="boom"):
+            await AsyncShieldCancellation.run(fails)
+
+    if library == "asyncio":
+        asyncio.run(main())
+    else:
+        trio.run(main)
+
+
+async def parked_on(event: AsyncEvent) -> None:
+    await wait_parked(event, 1, asyncio.sleep)
+
+
+def test_shield_run_survives_task_cancel() -> None:
+    async def main() -> None:
+        cleanup = CleanUp("asyncio")
+        after: list[str] = []
+
+        async def caller() -> None:
+            await AsyncShieldCancellation.run(cleanup, 1)
+            after.append("ran on")  # pragma: no cover - the cancellation is re-raised
+
+        task = asyncio.ensure_future(caller())
+        await parked_on(cleanup.release)  # the clean-up is suspended
+        task.cancel()
+        for _ in range(5):  # the cancellation is delivered; the clean-up keeps waiting
+            await asyncio.sleep(0)
+        assert not task.done() and cleanup.outcome is None
+        cleanup.release.set()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert cleanup.outcome == "finished"
+        assert after == []
+
+    asyncio.run(main())
+
+
+def test_shield_run_cancelled_twice_and_failing() -> None:
+    async def main() -> None:
+        release = AsyncEvent()
+
+        async def fails() -> None:
+            await release.wait()
+            raise OSError("close failed")
+
+        task = asyncio.ensure_future(AsyncShieldCancellation.run(fails))
+        await parked_on(release)
+        task.cancel()
+        await asyncio.sleep(0)
+        task.cancel()
+        await asyncio.sleep(0)
+        release.set()
+        with pytest.raises(asyncio.CancelledError) as info:
+            await task
+        assert isinstance(info.value.__context__, OSError)  # shown, and retrieved
+
+    asyncio.run(main())
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="asyncio.timeout is 3.11+")
+def test_shield_run_under_asyncio_timeout() -> None:
+    async def main() -> None:
+        cleanup = CleanUp("asyncio")
+        task = asyncio.current_task()
+        assert task is not None
+
+        async def release_when_expired(timeout: typing.Any) -> None:
+            await parked_on(cleanup.release)
+            deadline = time.monotonic() + 5.0
+            while not timeout.expired():
+                assert time.monotonic() < deadline
+                await asyncio.sleep(0.001)
+            for _ in range(5):
+                await asyncio.sleep(0)
+            assert cleanup.outcome is None  # the expiry did not interrupt it
+            cleanup.release.set()
+
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.01) as timeout:
+                releaser = asyncio.ensure_future(release_when_expired(timeout))
+                await AsyncShieldCancellation.run(cleanup, 1)
+        await releaser
+        assert cleanup.outcome == "finished"
+        assert task.cancelling() == 0  # asyncio.timeout took its cancellation back
+
+    asyncio.run(main())
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="TaskGroup is 3.11+")
+def test_shield_run_in_a_failing_task_group() -> None:
+    async def main() -> None:
+        cleanup = CleanUp("asyncio")
+        body = asyncio.current_task()
+        assert body is not None
+
+        async def sibling() -> None:
+            await parked_on(cleanup.release)  # the body's clean-up is suspended
+            raise ValueError("sibling failed")
+
+        async def release_when_cancelled() -> None:
+            deadline = time.monotonic() + 5.0
+            while not body.cancelling():  # the group cancelled the body
+                assert time.monotonic() < deadline
+                await asyncio.sleep(0.001)
+            for _ in range(5):
+                await asyncio.sleep(0)
+            assert cleanup.outcome is None
+            cleanup.release.set()
+
+        releaser = asyncio.ensure_future(release_when_cancelled())
+        with pytest.raises(BaseException) as info:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(sibling())
+                await AsyncShieldCancellation.run(cleanup, 1)
+        await releaser
+        # The group saw its cancellation come back and reports the sibling's error.
+        assert type(info.value).__name__ == "ExceptionGroup"
+        assert [type(exc) for exc in info.value.exceptions] == [ValueError]  # type: ignore[attr-defined]
+        assert cleanup.outcome == "finished"
+        assert body.cancelling() == 0
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize("library", ["asyncio", "trio"])
+def test_shield_run_under_anyio_cancel_scope(library: str) -> None:
+    async def main() -> None:
+        cleanup = CleanUp(library)
+        after: list[str] = []
+
+        async def cancel_then_release(scope: anyio.CancelScope) -> None:
+            await cleanup.started.wait()
+            scope.cancel()
+            for _ in range(5):  # anyio retries delivery every loop iteration
+                await anyio.sleep(0)
+            assert cleanup.outcome is None
+            cleanup.release.set()
+
+        async with anyio.create_task_group() as group:
+            with anyio.CancelScope() as scope:
+                group.start_soon(cancel_then_release, scope)
+                assert await AsyncShieldCancellation.run(cleanup, 2) == 4
+                await anyio.sleep(5)  # the scope's cancellation lands here
+                after.append("ran on")  # pragma: no cover
+        assert scope.cancelled_caught
+        assert cleanup.outcome == "finished"
+        assert after == []
+
+    anyio.run(main, backend=library)
+
+
+def test_shield_run_under_trio_cancel_scope() -> None:
+    async def main() -> None:
+        cleanup = CleanUp("trio")
+        async with trio.open_nursery() as nursery:
+            with trio.CancelScope() as scope:
+
+                async def cancel_then_release() -> None:
+                    await cleanup.started.wait()
+                    scope.cancel()
+                    await trio.testing.wait_all_tasks_blocked()
+                    assert cleanup.outcome is None
+                    cleanup.release.set()
+
+                nursery.start_soon(cancel_then_release)
+                assert await AsyncShieldCancellation.run(cleanup, 3) == 6
+                await trio.sleep(5)  # cancelled here
+        assert scope.cancelled_caught
+        assert cleanup.outcome == "finished"
+
+    trio.run(main)
