@@ -12,7 +12,13 @@ from collections.abc import Callable, Iterator
 import pytest
 import trustme
 
-from tests.proxy_servers import PROXY_PASSWORD, PROXY_USER, PProxyServer, SocksRules, SocksServer
+from tests.proxy_servers import (
+    PROXY_PASSWORD,
+    PROXY_USER,
+    PProxyServer,
+    SocksServer,
+    TCPRelay,
+)
 
 
 @pytest.fixture(scope="session")
@@ -54,14 +60,15 @@ def pproxy_blocking_server() -> Iterator[PProxyServer]:
         yield server
 
 
-@pytest.fixture
-def socks_server() -> Iterator[Callable[..., SocksServer]]:
-    """A factory ``socks_server(rules=None)`` starting a :class:`SocksServer`; every
-    server is stopped at teardown, and an unexpected server-side exception fails the test."""
-    servers: list[SocksServer] = []
+def _started_servers(
+    make: Callable[..., SocksServer | TCPRelay],
+) -> Iterator[Callable[..., typing.Any]]:
+    """A factory starting ``make(...)`` servers; all are stopped at teardown, and an
+    unexpected server-side exception fails the test."""
+    servers: list[SocksServer | TCPRelay] = []
 
-    def start(rules: SocksRules | None = None) -> SocksServer:
-        server = SocksServer(rules).start()
+    def start(*args: typing.Any, **kwargs: typing.Any) -> typing.Any:
+        server = make(*args, **kwargs).start()
         servers.append(server)
         return server
 
@@ -74,6 +81,12 @@ def socks_server() -> Iterator[Callable[..., SocksServer]]:
         raise errors[0]
 
 
+@pytest.fixture
+def socks_server() -> Iterator[Callable[..., SocksServer]]:
+    """A factory ``socks_server(rules=None)`` starting a :class:`SocksServer`."""
+    yield from _started_servers(SocksServer)
+
+
 @pytest.fixture(scope="session")
 def shared_socks_server() -> Iterator[SocksServer]:
     """One :class:`SocksServer` without rules, for the whole session."""
@@ -81,6 +94,15 @@ def shared_socks_server() -> Iterator[SocksServer]:
         yield server
 
 
+@pytest.fixture
+def tcp_relay() -> Iterator[Callable[..., TCPRelay]]:
+    """A factory ``tcp_relay(port, uds_path=None)`` starting a :class:`TCPRelay` to
+    127.0.0.1:``port`` (counting connections, recording client addresses)."""
+
+    def make(port: int, *, uds_path: str | None = None) -> TCPRelay:
+        return TCPRelay(("127.0.0.1", port), uds_path=uds_path)
+
+    yield from _started_servers(make)
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,9 @@ The fixtures are in ``tests/conftest_proxy_servers.py``: load them with
   proxy (forwarding and CONNECT), SOCKS4 and SOCKS5 on one port, optionally with
   credentials (``#user:pass``: HTTP 407 / SOCKS5 username/password), over TLS
   (``http+ssl``) or with a block rule. Started by ``python -m pproxy``, stopped by PID.
+* :class:`TCPRelay` -- relays each client to a target (host, port), counting the
+  connections and recording each client's address (what a server or proxy behind it
+  sees), listening on TCP or on a Unix socket.
 * :class:`SocksServer` -- a relaying SOCKS4 / SOCKS4a / SOCKS5 server written here for
   what pproxy does not do: SOCKS4a (pproxy takes the 0.0.0.x address literally),
   reply codes for refused targets and rejected credentials (pproxy just closes), and a
@@ -28,6 +31,7 @@ import sys
 import tempfile
 import threading
 import time
+import typing
 from dataclasses import dataclass, field
 
 
@@ -152,21 +156,29 @@ class SocksRules:
     close_after_connect: bool = False  # accept the CONNECT, then drop the connection
 
 
-class SocksServer:
-    """SOCKS4, SOCKS4a and SOCKS5 (no-auth or username/password) CONNECT, relaying to the
-    target; ``rules`` refuse hosts with a given reply code. ``requests`` records every
-    request in arrival order."""
+_R = typing.TypeVar("_R", bound="RelayingServer")
 
-    def __init__(self, rules: SocksRules | None = None) -> None:
-        self.rules = rules or SocksRules()
+
+class RelayingServer:
+    """Accepts on 127.0.0.1:<port> (or on the Unix socket ``uds_path``) and serves each
+    client in its own thread with ``_serve(client, peer)``; ``peers`` records the address
+    each client connected from, in arrival order. ``with`` starts and stops it; every
+    wait is bounded and every socket is closed at stop."""
+
+    def __init__(self, *, uds_path: str | None = None) -> None:
         self.host = HOST
-        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._listener.bind((HOST, 0))
+        if uds_path is None:
+            self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self._listener.bind((HOST, 0))
+            self.port: int = self._listener.getsockname()[1]
+        else:
+            self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self._listener.bind(uds_path)
+            self.port = 0
         self._listener.listen(64)
         self._listener.settimeout(0.05)
-        self.port: int = self._listener.getsockname()[1]
-        self.requests: list[SocksRequest] = []
+        self.peers: list[typing.Any] = []
         self.errors: list[BaseException] = []
         self.stopping = threading.Event()
         self._lock = threading.Lock()
@@ -177,7 +189,13 @@ class SocksServer:
     def url(self, scheme: str) -> str:
         return f"{scheme}://{self.host}:{self.port}"
 
-    def start(self) -> SocksServer:
+    @property
+    def accepted(self) -> int:
+        """How many connections were accepted so far."""
+        with self._lock:
+            return len(self.peers)
+
+    def start(self: _R) -> _R:
         self._accept_thread.start()
         return self
 
@@ -196,7 +214,7 @@ class SocksServer:
             sock.close()
         self._listener.close()
 
-    def __enter__(self) -> SocksServer:
+    def __enter__(self: _R) -> _R:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:
@@ -210,16 +228,77 @@ class SocksServer:
     def _accept_loop(self) -> None:
         while not self.stopping.is_set():
             try:
-                sock, _ = self._listener.accept()
+                sock, peer = self._listener.accept()
             except TimeoutError:
                 continue
             except OSError:  # pragma: no cover - listener closed under us
                 return
             self._track(sock)
-            thread = threading.Thread(target=self._serve, args=(sock,), daemon=True)
+            thread = threading.Thread(target=self._serve_safely, args=(sock,), daemon=True)
             with self._lock:
+                self.peers.append(peer)
                 self._threads.append(thread)
             thread.start()
+
+    def _serve_safely(self, client: socket.socket) -> None:
+        client.settimeout(0.05)
+        try:
+            self._serve(client)
+        except (ConnectionError, OSError):
+            pass
+        except BaseException as exc:  # recorded; the fixture fails the test with it
+            self.errors.append(exc)
+
+    def _serve(self, client: socket.socket) -> None:
+        raise NotImplementedError
+
+    def _relay(self, client: socket.socket, upstream: socket.socket) -> None:
+        """Copy bytes both ways until both sides are done (or the server stops)."""
+        upstream.settimeout(0.05)
+        peers = {client: upstream, upstream: client}
+        open_ends = {client, upstream}
+        while open_ends and not self.stopping.is_set():
+            readable, _, _ = select.select(list(open_ends), [], [], 0.05)
+            for sock in readable:
+                try:
+                    data = sock.recv(65536)
+                except TimeoutError:
+                    continue
+                except OSError:
+                    data = b""
+                if data:
+                    peers[sock].sendall(data)
+                else:
+                    open_ends.discard(sock)
+                    with contextlib.suppress(OSError):
+                        peers[sock].shutdown(socket.SHUT_WR)
+        for sock in (client, upstream):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+class TCPRelay(RelayingServer):
+    """Relays every client to ``target`` = (host, port): a counting, address-recording
+    stand-in in front of any server or proxy (``accepted``, ``peers``)."""
+
+    def __init__(self, target: tuple[str, int], *, uds_path: str | None = None) -> None:
+        super().__init__(uds_path=uds_path)
+        self.target = target
+
+    def _serve(self, client: socket.socket) -> None:
+        upstream = self._track(socket.create_connection(self.target, timeout=2.0))
+        self._relay(client, upstream)
+
+
+class SocksServer(RelayingServer):
+    """SOCKS4, SOCKS4a and SOCKS5 (no-auth or username/password) CONNECT, relaying to the
+    target; ``rules`` refuse hosts with a given reply code. ``requests`` records every
+    request in arrival order."""
+
+    def __init__(self, rules: SocksRules | None = None) -> None:
+        super().__init__()
+        self.rules = rules or SocksRules()
+        self.requests: list[SocksRequest] = []
 
     # -- one client
 
@@ -248,21 +327,15 @@ class SocksServer:
         raise ConnectionError("field too long")
 
     def _serve(self, client: socket.socket) -> None:
-        client.settimeout(0.05)
-        try:
-            version = self._recv_exactly(client, 1)[0]
-            if version == 5:
-                target = self._socks5(client)
-            elif version == 4:
-                target = self._socks4(client)
-            else:
-                return
-            if target is not None:
-                self._relay(client, target)
-        except (ConnectionError, OSError):
-            pass
-        except BaseException as exc:  # recorded; the fixture fails the test with it
-            self.errors.append(exc)
+        version = self._recv_exactly(client, 1)[0]
+        if version == 5:
+            target = self._socks5(client)
+        elif version == 4:
+            target = self._socks4(client)
+        else:
+            return
+        if target is not None:
+            self._relay(client, target)
 
     def _connect_target(self, host: str, port: int) -> socket.socket | None:
         try:
@@ -341,29 +414,6 @@ class SocksServer:
         client.sendall(b"\x00\x5a" + struct.pack(">H", port) + address)
         return upstream
 
-    def _relay(self, client: socket.socket, upstream: socket.socket) -> None:
-        upstream.settimeout(0.05)
-        peers = {client: upstream, upstream: client}
-        open_ends = {client, upstream}
-        while open_ends and not self.stopping.is_set():
-            readable, _, _ = select.select(list(open_ends), [], [], 0.05)
-            for sock in readable:
-                try:
-                    data = sock.recv(65536)
-                except TimeoutError:
-                    continue
-                except OSError:
-                    data = b""
-                if data:
-                    peers[sock].sendall(data)
-                else:
-                    open_ends.discard(sock)
-                    with contextlib.suppress(OSError):
-                        peers[sock].shutdown(socket.SHUT_WR)
-        for sock in (client, upstream):
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-
 
 def is_ip(host: str) -> bool:
     try:
@@ -380,5 +430,6 @@ __all__ = [
     "SocksRequest",
     "SocksRules",
     "SocksServer",
+    "TCPRelay",
     "is_ip",
 ]

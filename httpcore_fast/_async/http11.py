@@ -235,26 +235,38 @@ class AsyncHTTP11Connection(AsyncConnectionInterface):
     ) -> None:
         """Write the body from ``stream`` framed as the head declared.
 
-        Raises ``LocalProtocolError`` if the body does not match its Content-Length.
+        Raises ``LocalProtocolError`` if the body does not match its Content-Length. If
+        sending fails or is cancelled, a generator body is closed before the exception
+        propagates (httpcore2's behaviour).
         """
         write = self._network_stream.write
         body_length = self._body_length
-        if body_length < 0:  # Transfer-Encoding: chunked (RFC 9112 §7.1)
-            async for chunk in stream:
-                if chunk:
-                    await write(b"%x\r\n%b\r\n" % (len(chunk), chunk), timeout)
-            await write(b"0\r\n\r\n", timeout)
-            return
-        sent = 0
-        async for chunk in stream:
-            if not chunk:
-                continue
-            sent += len(chunk)
-            if sent > body_length:
-                raise LocalProtocolError("Too much data for declared Content-Length")
-            await write(chunk, timeout)
-        if sent < body_length:
-            raise LocalProtocolError("Too little data for declared Content-Length")
+        iterator = stream.__aiter__()
+        try:
+            if body_length < 0:  # Transfer-Encoding: chunked (RFC 9112 §7.1)
+                async for chunk in iterator:
+                    if chunk:
+                        await write(b"%x\r\n%b\r\n" % (len(chunk), chunk), timeout)
+                await write(b"0\r\n\r\n", timeout)
+                return
+            sent = 0
+            async for chunk in iterator:
+                if not chunk:
+                    continue
+                sent += len(chunk)
+                if sent > body_length:
+                    raise LocalProtocolError("Too much data for declared Content-Length")
+                await write(chunk, timeout)
+            if sent < body_length:
+                raise LocalProtocolError("Too little data for declared Content-Length")
+        except BaseException:
+            # Sending failed or was cancelled mid-body: finish a generator body now
+            # (its ``finally`` blocks run here, and trio does not warn about an
+            # unclosed async generator later), as httpcore2 does.
+            if isinstance(iterator, types.AsyncGeneratorType):
+                with AsyncShieldCancellation():
+                    await iterator.aclose()
+            raise
 
     async def _receive_more(self, timeout: float | None) -> None:
         """Read once from the network into the parser (b"" / 0 means EOF)."""
@@ -360,6 +372,9 @@ class AsyncHTTP11Connection(AsyncConnectionInterface):
             self._state = CLOSED
             await self._network_stream.aclose()
 
+    def _close_after_fork(self) -> None:
+        self._network_stream._close_after_fork()
+
     def can_handle_request(self, origin: Origin) -> bool:
         """True if ``origin`` is this connection's ``Origin``."""
         return origin == self._origin
@@ -436,7 +451,7 @@ class HTTP11ConnectionByteStream:
         self._request = request
         self._timeout = timeout
         self._tracing = tracing
-        self._closed = False
+        self._open = [True]
 
     def __aiter__(self) -> typing.AsyncIterator[bytes]:
         # An iterator object, not a generator: nothing is left suspended (and warned
@@ -485,18 +500,21 @@ class HTTP11ConnectionByteStream:
             raise exc
 
     async def aclose(self) -> None:
-        if not self._closed:
-            self._closed = True
-            if not self._tracing:
+        try:
+            self._open.pop()  # atomic: one close ends the exchange, even across threads
+        except IndexError:
+            return  # already closed
+        if not self._tracing:
+            await self._connection._response_closed()
+        else:
+            async with Trace("response_closed", logger, self._request):
                 await self._connection._response_closed()
-            else:
-                async with Trace("response_closed", logger, self._request):
-                    await self._connection._response_closed()
 
 
 class AsyncHTTP11UpgradeStream(AsyncNetworkStream):
-    """The network stream after a 101 or a 2xx CONNECT: first replays the bytes the
-    parser had already buffered past the response head, then reads the stream."""
+    """The network stream after a 101 or a 2xx CONNECT (or a SOCKS handshake): first
+    replays the bytes already read past the response head (or the SOCKS reply), then
+    reads the stream."""
 
     def __init__(self, stream: AsyncNetworkStream, leading_data: bytes) -> None:
         self._stream = stream
@@ -533,3 +551,6 @@ class AsyncHTTP11UpgradeStream(AsyncNetworkStream):
 
     def get_extra_info(self, info: str) -> typing.Any:
         return self._stream.get_extra_info(info)
+
+    def _close_after_fork(self) -> None:
+        self._stream._close_after_fork()
