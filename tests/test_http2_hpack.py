@@ -11,7 +11,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from httpcore_fast._async.http2 import AsyncHTTP2Connection, _Decoder, _Encoder, _H2State
+from httpcore_fast._async.http2 import (
+    DECODED_HEADER_LIST_FACTOR,
+    AsyncHTTP2Connection,
+    _Decoder,
+    _Encoder,
+    _H2State,
+    _h2_hooks,
+)
 
 FIELDS = [
     (b":method", b"GET"),
@@ -37,9 +44,14 @@ steps = st.lists(
 
 
 def test_state_machine_uses_them() -> None:
-    state = _H2State(config=AsyncHTTP2Connection.CONFIG)
+    state = _h2_hooks().new_state(AsyncHTTP2Connection.CONFIG)
+    assert type(state) is _H2State
     assert type(state.encoder) is _Encoder and type(state.decoder) is _Decoder
-    assert state.decoder.max_header_list_size == hpack.Decoder().max_header_list_size
+    # h2 gives the decoder its advertised header list size; blocks are decoded up to
+    # DECODED_HEADER_LIST_FACTOR times that (the connection fails only the stream).
+    assert state.decoder.max_header_list_size == (
+        hpack.Decoder().max_header_list_size * DECODED_HEADER_LIST_FACTOR
+    )
 
 
 @settings(max_examples=200, deadline=None, derandomize=True, database=None)

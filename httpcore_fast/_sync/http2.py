@@ -16,10 +16,16 @@ One connection carries many requests at once (RFC 9113 §5), each on its own str
   not processed and raise ``ConnectionNotAvailable`` so that the pool retries them on
   another connection, as it does for a stream refused with ``REFUSED_STREAM`` (§8.7);
 * a stream reset by the server fails only its own request (``RemoteProtocolError``);
-  closing or cancelling a request early resets only its stream (``RST_STREAM`` CANCEL),
-  handing back its flow-control credit and its place;
-* a read timeout fails only the request that timed out; a network error, an end of file or
-  a protocol error from the server fails the connection and every request on it.
+  closing, cancelling or timing out a request resets only its stream (``RST_STREAM``
+  CANCEL), handing back its flow-control credit and its place: the other requests go on
+  and the connection stays usable;
+* a network error, a write that failed or timed out (how much of it left is unknown), an
+  end of file or a protocol error from the server fails the connection and every request
+  on it.
+
+Private parts of h2 and hpack used here (see :func:`_h2_hooks`) are checked once per
+process before first use; a feature whose hook has gone falls back to plain h2/hpack
+behaviour with one ``RuntimeWarning``.
 """
 
 from __future__ import annotations
@@ -27,12 +33,15 @@ from __future__ import annotations
 import asyncio
 import collections
 import enum
+import inspect
 import logging
 import sys
 import time
 import types
 import typing
+import warnings
 
+import h2
 import h2.config
 import h2.connection
 import h2.events
@@ -41,7 +50,7 @@ import h2.settings
 import hpack
 from h2.errors import ErrorCodes
 from hpack import NeverIndexedHeaderTuple
-from hpack.table import HeaderTable, table_entry_size
+from hpack.table import HeaderTable
 
 from .._backends.base import NetworkStream
 from .._exceptions import (
@@ -53,6 +62,7 @@ from .._exceptions import (
     WriteError,
 )
 from .._kernel import get_kernel
+from .._limits import ResponseLimits
 from .._models import ByteStream, Origin, Request, Response
 from .._synchronization import Event, Lock, ShieldCancellation, ThreadLock
 from .._trace import Trace
@@ -63,9 +73,14 @@ logger = logging.getLogger("httpcore.http2")
 _DEBUG = logging.DEBUG
 
 # Client settings (RFC 9113 §6.5.2) sent in the connection preface, as httpcore sends them:
-# no server push, at most 100 concurrent streams, header lists up to 64 KiB.
+# no server push, at most 100 concurrent streams, header lists up to 64 KiB (without
+# ``limits``; with them, ``ResponseLimits.max_head_size``).
 LOCAL_MAX_CONCURRENT_STREAMS = 100
 LOCAL_MAX_HEADER_LIST_SIZE = 64 * 1024
+# A header block up to this many times the advertised SETTINGS_MAX_HEADER_LIST_SIZE is
+# decoded in full (so the HPACK tables stay in step, RFC 9113 §4.3) and only its stream
+# fails; a larger one fails the connection (h2 stops decoding it: memory stays bounded).
+DECODED_HEADER_LIST_FACTOR = 4
 # Receive windows (bytes): the connection's is raised to this plus the default 65,535, and
 # every stream's to this; credit goes back to the server as the body is consumed.
 RECEIVE_WINDOW = 2**24
@@ -88,11 +103,19 @@ _SPECIAL_REQUEST_HEADERS = (
 )
 
 _ResponseReceived = h2.events.ResponseReceived
+_InformationalResponseReceived = h2.events.InformationalResponseReceived
 _DataReceived = h2.events.DataReceived
 _StreamEnded = h2.events.StreamEnded
 _StreamReset = h2.events.StreamReset
 _TrailersReceived = h2.events.TrailersReceived
-_STREAM_EVENTS = (_ResponseReceived, _DataReceived, _StreamEnded, _StreamReset, _TrailersReceived)
+_STREAM_EVENTS = (
+    _ResponseReceived,
+    _InformationalResponseReceived,
+    _DataReceived,
+    _StreamEnded,
+    _StreamReset,
+    _TrailersReceived,
+)
 
 
 class HTTPConnectionState(enum.IntEnum):
@@ -106,9 +129,21 @@ IDLE = HTTPConnectionState.IDLE
 CLOSED = HTTPConnectionState.CLOSED
 
 
+def _entry_size(name: bytes, value: bytes) -> int:
+    """The size of a field as HPACK counts it (RFC 7541 §4.1): name and value octets
+    plus 32."""
+    return len(name) + len(value) + 32
+
+
+# ------------------------------------------------------------------ HPACK
+
+
 class _Table(HeaderTable):
     """An HPACK dynamic table (RFC 7541 §2.3.2) that counts its changes in
-    ``generation``: a header block coded while it stays unchanged codes the same again."""
+    ``generation``: a header block coded while it stays unchanged codes the same again.
+
+    Relies on hpack's ``HeaderTable``: ``add()`` (called for every indexed field),
+    the ``maxsize`` property, the ``_maxsize`` and ``dynamic_entries`` attributes."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -117,7 +152,7 @@ class _Table(HeaderTable):
     def add(self, name: bytes, value: bytes) -> None:
         # Adding a field larger than the table to an empty table leaves it empty (§4.4):
         # what nginx does with every field once it has set the table size to 0.
-        if self.dynamic_entries or table_entry_size(name, value) <= self._maxsize:
+        if self.dynamic_entries or _entry_size(name, value) <= self._maxsize:
             self.generation += 1
         super().add(name, value)
 
@@ -139,7 +174,9 @@ _MAX_CACHED_BLOCKS = 64
 class _Encoder(hpack.Encoder):
     """hpack's encoder, remembering the block of each header list that left the dynamic
     table as it was (all its fields already indexed): a request repeating a header list
-    costs a dictionary look-up. Lists with never-indexed fields are always encoded."""
+    costs a dictionary look-up. Lists with never-indexed fields are always encoded.
+
+    Relies on hpack's ``header_table`` attribute and its ``resized`` flag."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -172,10 +209,30 @@ class _Encoder(hpack.Encoder):
         return block
 
 
-class _Decoder(hpack.Decoder):
+class _LimitDecoder(hpack.Decoder):
+    """hpack's decoder, decoding header blocks up to ``DECODED_HEADER_LIST_FACTOR`` times
+    the ``max_header_list_size`` h2 gives it (our advertised SETTINGS_MAX_HEADER_LIST_SIZE,
+    RFC 9113 §6.5.2): a block between the two is decoded in full, keeping the HPACK
+    tables in step (RFC 9113 §4.3, §10.5.1), and the connection fails only its stream;
+    a larger one stops decoding with hpack's ``OversizedHeaderListError`` (a connection
+    error). Relies only on hpack's public ``max_header_list_size`` attribute."""
+
+    @property
+    def max_header_list_size(self) -> int:
+        """The decoding bound: the size set, times ``DECODED_HEADER_LIST_FACTOR``."""
+        return self._decoded_limit
+
+    @max_header_list_size.setter
+    def max_header_list_size(self, value: int) -> None:
+        self._decoded_limit = value * DECODED_HEADER_LIST_FACTOR
+
+
+class _Decoder(_LimitDecoder):
     """hpack's decoder, remembering the fields of each header block whose decoding left
     the dynamic table as it was: a server repeating a response head (nginx's, with a
-    table of size 0, differ only when the ``date`` does) costs a dictionary look-up."""
+    table of size 0, differ only when the ``date`` does) costs a dictionary look-up.
+
+    Relies on hpack's ``header_table`` and ``max_allowed_table_size`` attributes."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -206,28 +263,42 @@ class _Decoder(hpack.Decoder):
         return list(fields)
 
 
-class _H2State(h2.connection.H2Connection):
+# ------------------------------------------------------------------ h2
+
+
+class _H2Plain(h2.connection.H2Connection):
+    """h2's connection state machine with the codec and the output check chosen by
+    :func:`_h2_hooks` (GOAWAY handled as h2 does)."""
+
+    def __init__(
+        self,
+        config: h2.config.H2Configuration,
+        codec: tuple[type[hpack.Encoder], type[hpack.Decoder]] | None = None,
+        peek: bool = True,
+    ) -> None:
+        super().__init__(config=config)
+        if codec is not None:
+            encoder_class, decoder_class = codec
+            decoder = decoder_class()
+            decoder.max_header_list_size = self.decoder.max_header_list_size
+            self.encoder = encoder_class()
+            self.decoder = decoder
+        self._peek = peek
+
+    def has_output(self) -> bool:
+        """True if frames may wait to be written (``data_to_send()`` would return bytes;
+        always True without the ``_data_to_send`` hook)."""
+        return bool(self._data_to_send) if self._peek else True
+
+
+class _H2State(_H2Plain):
     """h2's connection state machine, except for a received GOAWAY.
 
     h2 closes its state machine on GOAWAY and then rejects every later frame, so the
     streams the server promised to finish (up to ``last_stream_id``, RFC 9113 §6.8) could
     not be read. Here a GOAWAY only produces its ``ConnectionTerminated`` event; the
     connection stops opening streams itself.
-
-    Its HPACK encoder and decoder remember the header blocks that repeat (see
-    :class:`_Encoder`, :class:`_Decoder`).
     """
-
-    def __init__(self, config: h2.config.H2Configuration) -> None:
-        super().__init__(config=config)
-        decoder = _Decoder()
-        decoder.max_header_list_size = self.decoder.max_header_list_size
-        self.encoder = _Encoder()
-        self.decoder = decoder
-
-    def has_output(self) -> bool:
-        """True if frames wait to be written (``data_to_send()`` would return bytes)."""
-        return bool(self._data_to_send)
 
     def _receive_goaway_frame(self, frame: typing.Any) -> typing.Any:
         event = h2.events.ConnectionTerminated()
@@ -238,6 +309,179 @@ class _H2State(h2.connection.H2Connection):
         event.last_stream_id = frame.last_stream_id
         event.additional_data = frame.additional_data or None
         return [], [event]
+
+
+class _Hooks(typing.NamedTuple):
+    """What :func:`_h2_hooks` found usable: the state class (with or without the GOAWAY
+    override), the HPACK encoder/decoder classes (None: h2's own) and whether
+    ``_data_to_send`` can be peeked at."""
+
+    state_class: type[_H2Plain]
+    codec: tuple[type[hpack.Encoder], type[hpack.Decoder]] | None
+    peek: bool
+
+    def new_state(self, config: h2.config.H2Configuration) -> _H2Plain:
+        return self.state_class(config, self.codec, self.peek)
+
+
+_hooks: _Hooks | None = None
+
+# Frames for the GOAWAY probe (RFC 9113 §6.5, §6.8, §6.7): an empty SETTINGS, a GOAWAY
+# with last_stream_id 1 and NO_ERROR, a PING.
+_PROBE_SETTINGS = b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
+_PROBE_GOAWAY = b"\x00\x00\x08\x07\x00\x00\x00\x00\x00" + b"\x00\x00\x00\x01" + b"\x00" * 4
+_PROBE_PING = b"\x00\x00\x08\x06\x00\x00\x00\x00\x00" + b"hcfprobe"
+_PROBE_FIELDS = [(b":method", b"GET"), (b":path", b"/hook-probe"), (b"x-probe", b"1")]
+
+
+def _version(module: types.ModuleType) -> str:
+    return str(getattr(module, "__version__", "unknown"))
+
+
+def _missing_goaway_hook(config: h2.config.H2Configuration) -> str | None:
+    """None if h2 still calls ``H2Connection._receive_goaway_frame(frame)`` for a GOAWAY
+    and our override keeps the connection readable; else what is missing."""
+    method = getattr(h2.connection.H2Connection, "_receive_goaway_frame", None)
+    if not inspect.isfunction(method):
+        return "the method H2Connection._receive_goaway_frame"
+    if len(inspect.signature(method).parameters) != 2:
+        return "the signature H2Connection._receive_goaway_frame(self, frame)"
+    try:
+        state = _H2State(config)
+        state.initiate_connection()
+        state.send_headers(1, _PROBE_FIELDS, end_stream=True)
+        events = state.receive_data(_PROBE_SETTINGS + _PROBE_GOAWAY)
+        if not any(type(e) is h2.events.ConnectionTerminated for e in events):
+            raise AssertionError("no ConnectionTerminated")
+        state.receive_data(_PROBE_PING)  # plain h2 refuses frames after a GOAWAY
+    except Exception:
+        return "the call of H2Connection._receive_goaway_frame for each GOAWAY frame"
+    return None
+
+
+def _missing_peek_hook(config: h2.config.H2Configuration) -> str | None:
+    """None if ``H2Connection._data_to_send`` is the buffer of queued frames."""
+    state = h2.connection.H2Connection(config=config)
+    if not isinstance(vars(state).get("_data_to_send"), (bytes, bytearray)):
+        return "the attribute H2Connection._data_to_send (bytes)"
+    state.initiate_connection()
+    if not state._data_to_send:
+        return "the attribute H2Connection._data_to_send (queued frames)"
+    state.data_to_send()
+    if state._data_to_send:
+        return "the attribute H2Connection._data_to_send (emptied by data_to_send())"
+    return None
+
+
+def _missing_codec_hook(config: h2.config.H2Configuration) -> str | None:
+    """None if h2 codes header blocks with its ``encoder`` and ``decoder`` attributes
+    (hpack ``Encoder`` and ``Decoder`` instances we can replace)."""
+    state = h2.connection.H2Connection(config=config)
+    for name, kind in (("encoder", hpack.Encoder), ("decoder", hpack.Decoder)):
+        if not isinstance(vars(state).get(name), kind):
+            return f"the attribute H2Connection.{name} (an hpack.{kind.__name__})"
+    if not isinstance(getattr(state.decoder, "max_header_list_size", None), int):
+        return "the attribute hpack.Decoder.max_header_list_size"
+    return None
+
+
+def _missing_hpack_hook() -> str | None:
+    """None if the HPACK block caches may be used: hpack's table and coders have the
+    attributes :class:`_Table`, :class:`_Encoder` and :class:`_Decoder` rely on, and
+    ours code a short sequence exactly as hpack's own do."""
+    encoder, decoder = hpack.Encoder(), hpack.Decoder()
+    table = encoder.header_table
+    shape = vars(table)
+    for name, kind in (("_maxsize", int), ("dynamic_entries", collections.deque),
+                       ("resized", bool)):
+        if not isinstance(shape.get(name), kind):
+            return f"the attribute HeaderTable.{name} ({kind.__name__})"
+    if not isinstance(inspect.getattr_static(type(table), "maxsize", None), property):
+        return "the property HeaderTable.maxsize"
+    if not callable(getattr(type(table), "add", None)):
+        return "the method HeaderTable.add"
+    if not isinstance(vars(decoder).get("max_allowed_table_size"), int):
+        return "the attribute hpack.Decoder.max_allowed_table_size"
+    try:
+        ours, our_decoder, reference_decoder = _Encoder(), _Decoder(), hpack.Decoder()
+        before = ours.header_table.generation
+        for resize in (None, None, 0, 4096, None):
+            if resize is not None:
+                ours.header_table_size = encoder.header_table_size = resize
+            block = ours.encode(list(_PROBE_FIELDS))
+            if block != encoder.encode(list(_PROBE_FIELDS)):
+                raise AssertionError("encoded differently")
+            if our_decoder.decode(block, raw=True) != reference_decoder.decode(block, raw=True):
+                raise AssertionError("decoded differently")
+        if ours.header_table.generation == before or our_decoder.header_table.generation == 0:
+            raise AssertionError("table changes not seen")
+    except Exception:
+        return "the calls of HeaderTable.add and HeaderTable.maxsize"
+    return None
+
+
+def _h2_hooks() -> _Hooks:
+    """The h2/hpack hooks usable with the installed versions, checked on first use (once
+    per process): a missing one turns its feature off, with one ``RuntimeWarning``.
+
+    ========================================  =========================================
+    hook (h2 3.x-4.x, hpack 3.x-4.x)          without it
+    ========================================  =========================================
+    ``H2Connection._receive_goaway_frame``    plain h2 GOAWAY: streams above
+                                              ``last_stream_id`` are retried, the
+                                              others fail with the connection
+    ``H2Connection._data_to_send``            ``data_to_send()`` is called to find out
+    ``H2Connection.encoder`` / ``decoder``    h2's own hpack coders (no block caches; a
+                                              header list over the advertised size
+                                              fails the connection)
+    ``HeaderTable._maxsize``, ``resized``,    plain hpack coders (no block caches)
+    ``dynamic_entries``, ``maxsize``, ``add``
+    ========================================  =========================================
+    """
+    global _hooks
+    hooks = _hooks
+    if hooks is not None:
+        return hooks
+    config = HTTP2Connection.CONFIG
+    goaway = _missing_goaway_hook(config)
+    peek = _missing_peek_hook(config)
+    codec_hook = _missing_codec_hook(config)
+    hpack_hook = None if codec_hook else _missing_hpack_hook()
+    for missing, feature, module in (
+        (goaway, "the GOAWAY override (h2's own GOAWAY handling is used)", h2),
+        (peek, "the output check (data_to_send() is called instead)", h2),
+        (codec_hook, "the HPACK block caches and per-stream header list limit", h2),
+        (hpack_hook, "the HPACK block caches (hpack's own coders are used)", hpack),
+    ):
+        if missing is not None:
+            warnings.warn(
+                f"httpcore_fast: {module.__name__} {_version(module)} lacks {missing}; "
+                f"{feature}",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+    codec: tuple[type[hpack.Encoder], type[hpack.Decoder]] | None
+    if codec_hook is not None:
+        codec = None
+    elif hpack_hook is not None:
+        codec = (hpack.Encoder, _LimitDecoder)
+    else:
+        codec = (_Encoder, _Decoder)
+    hooks = _hooks = _Hooks(
+        state_class=_H2Plain if goaway else _H2State, codec=codec, peek=peek is None
+    )
+    return hooks
+
+
+def _shared_hooks() -> typing.Any:
+    """:func:`_h2_hooks` of the async module: one check (and one warning) per process
+    for this module and its generated sync twin."""
+    from .._async import http2
+
+    return http2._h2_hooks()  # (typed Any: the sync twin's _Hooks is another class)
+
+
+# ------------------------------------------------------------------ helpers
 
 
 class _Refused:
@@ -317,6 +561,48 @@ class _Pause:
 _PAUSE = _Pause()
 
 
+class _RaiseIfCancelled:
+    """``_RAISE_IF_CANCELLED`` raises a pending trio cancellation and otherwise does
+    nothing, without suspending (trio's ``checkpoint_if_cancelled``): written just before
+    bytes are taken from h2, so a write that a cancellation interrupts has begun sending.
+    Nothing on asyncio (a cancellation arrives only where a task suspends); in the
+    generated sync code a bare name."""
+
+    __slots__ = ()
+
+    def __await__(self) -> typing.Generator[typing.Any, None, None]:
+        if asyncio._get_running_loop() is None:
+            trio = sys.modules.get("trio")
+            if trio is not None:
+                yield from trio.lowlevel.checkpoint_if_cancelled().__await__()
+
+
+_RAISE_IF_CANCELLED = _RaiseIfCancelled()
+
+
+def _cut_write_kept_framing(stream: typing.Any, exc: BaseException) -> bool:
+    """A write interrupted by ``exc`` (not an ``Exception``): True if the stream took all
+    of its bytes, so the HTTP/2 framing is intact and the connection may go on.
+
+    * asyncio (``CancelledError``): transports take the whole buffer before a write can
+      wait (a cancellation interrupts only the wait for it to drain);
+    * trio (``Cancelled``): a socket write waits, and can be interrupted, only after the
+      socket took part of the buffer (:data:`_RAISE_IF_CANCELLED` ran first), so not for a
+      stream with a socket; a stream without one (an in-memory stream, a test double) is
+      taken to have sent all or nothing;
+    * anything else (``KeyboardInterrupt`` in a blocking ``sendall``...): no.
+    """
+    if isinstance(exc, asyncio.CancelledError):
+        return True
+    trio = sys.modules.get("trio")
+    if trio is not None and isinstance(exc, trio.Cancelled):
+        try:
+            return stream.get_extra_info("socket") is None
+        except Exception:
+            return False
+    return False
+
+
 def _trace(
     tracing: bool, name: str, request: Request | None, kwargs: dict[str, typing.Any] | None = None
 ) -> typing.Any:
@@ -338,12 +624,55 @@ def _copy_error(exc: Exception) -> Exception:
     return copy
 
 
+def _close_request_body(body: typing.Any, iterator: typing.Any) -> None:
+    """Sending a request body failed or stopped early: close the iterator taken from it
+    (an async generator left open warns under trio) and the body itself if it has
+    ``close()``, so their clean-up code runs now. Their errors are dropped (the request
+    raises its own)."""
+    for closable in (iterator, body) if iterator is not body else (body,):
+        close = getattr(closable, "close", None)
+        if close is not None:
+            with ShieldCancellation():
+                try:
+                    close()
+                except Exception:
+                    pass
+
+
 class HTTP2Connection(ConnectionInterface):
     """One HTTP/2 connection over an already connected ``NetworkStream``.
 
     ``origin``: the ``Origin`` it serves; ``keepalive_expiry``: seconds an idle connection
     may be kept before ``has_expired()`` reports it (None: no limit). Requests run
     concurrently, each on its own stream (see the module docstring).
+
+    ``limits`` (keyword-only, a ``ResponseLimits``; None: httpcore's 64 KiB header list
+    and the ``ResponseLimits`` defaults for the rest) bounds what the server may send, as
+    far as each bound has an HTTP/2 meaning:
+
+    ============================  ============================================================
+    ``ResponseLimits``            HTTP/2
+    ============================  ============================================================
+    ``max_head_size``             SETTINGS_MAX_HEADER_LIST_SIZE advertised in the preface
+                                  (RFC 9113 §6.5.2), enforced on every received header block
+                                  by its RFC 7541 §4.1 size (name + value + 32 per field,
+                                  pseudo-header fields included). A block over it is decoded
+                                  (HPACK state kept, RFC 9113 §4.3) and fails its stream only
+                                  (``RemoteProtocolError``, RST_STREAM CANCEL); one over
+                                  ``DECODED_HEADER_LIST_FACTOR`` times it fails the connection
+    ``max_field_count``           regular (non-pseudo) fields in one header block
+    ``max_field_line_size``       one field as its HTTP/1.1 line ``name: value`` would be
+                                  (name + value + 2 octets)
+    ``max_trailer_size``          the trailer block's RFC 7541 §4.1 size (the header list
+                                  bound applies too)
+    ``max_informational``         1xx HEADERS (RFC 9113 §8.1) before the final response
+    ``head_timeout``              seconds from sending the request (headers and body) to the
+                                  response HEADERS: ``ReadTimeout`` for that request only
+    ``max_status_line_size``,     no HTTP/2 meaning (``:status`` is three digits, there is no
+    ``max_chunk_size_line``       chunked coding): not used
+    ============================  ============================================================
+
+    Exceeding a bound raises ``RemoteProtocolError`` naming it, for that request only.
     """
 
     READ_NUM_BYTES = 64 * 1024
@@ -363,15 +692,26 @@ class HTTP2Connection(ConnectionInterface):
         origin: Origin,
         stream: NetworkStream,
         keepalive_expiry: float | None = None,
+        *,
+        limits: ResponseLimits | None = None,
     ) -> None:
         self._origin = origin
         self._network_stream = stream
         self._keepalive_expiry = keepalive_expiry
-        self._h2_state = _H2State(config=self.CONFIG)
+        self._h2_state: _H2Plain = _shared_hooks().new_state(self.CONFIG)
         self._state = IDLE
         self._expire_at: float | None = None
         self._request_count = 0
         self._serialize_request_head = get_kernel().serialize_request_head
+        bounds = limits or ResponseLimits()
+        self._max_header_list_size = (
+            LOCAL_MAX_HEADER_LIST_SIZE if limits is None else limits.max_head_size
+        )
+        self._max_trailer_list_size = min(self._max_header_list_size, bounds.max_trailer_size)
+        self._max_field_count = bounds.max_field_count
+        self._max_field_line_size = bounds.max_field_line_size
+        self._max_informational = bounds.max_informational
+        self._head_timeout = bounds.head_timeout
         # Guards the h2 state and everything below; never held across I/O.
         self._lock = ThreadLock()
         self._init_lock = Lock()
@@ -402,8 +742,10 @@ class HTTP2Connection(ConnectionInterface):
         if the connection cannot take it or the server did not process it (GOAWAY,
         REFUSED_STREAM: safe to retry elsewhere); ``PoolTimeout`` if no stream became free
         within the ``pool`` timeout; ``LocalProtocolError`` for an invalid request;
-        ``RemoteProtocolError`` if the server reset the stream or broke the protocol; the
-        network and timeout exceptions of the exchange.
+        ``RemoteProtocolError`` if the server reset the stream, broke the protocol or sent
+        a response head over the ``limits``; ``ReadTimeout`` past the ``read`` timeout or
+        the ``head_timeout``; the network and timeout exceptions of the exchange. A
+        request that fails, times out or is cancelled resets only its own stream.
         """
         check_origin(request.url, self._origin)
         extensions = request.extensions
@@ -478,16 +820,22 @@ class HTTP2Connection(ConnectionInterface):
                 )
         except BaseException as exc:
             with ShieldCancellation():
-                if stream_id:
-                    with _trace(
-                        tracing, "response_closed", request, {"stream_id": stream_id}
+                if stream_id and tracing:
+                    with Trace(
+                        "response_closed", logger, request, {"stream_id": stream_id}
                     ):
-                        self._close_stream(stream_id)
+                        close = self._end_request(stream_id, slot)
                 else:
-                    self._abandon(slot)
+                    close = self._end_request(stream_id, slot)
+                if close:
+                    self.close()
             if isinstance(exc, ConnectionNotAvailable):
                 with self._lock:
                     self._request_count -= 1
+            if not close:
+                # RST_STREAM and credit now (not under the shield: a cancelled request
+                # never waits on a write; its frames then go with the next write).
+                self._send_soon(write_timeout)
             if isinstance(exc, h2.exceptions.ProtocolError):
                 raise LocalProtocolError(exc) from exc
             raise
@@ -566,7 +914,7 @@ class HTTP2Connection(ConnectionInterface):
                 initial_values={
                     h2.settings.SettingCodes.ENABLE_PUSH: 0,
                     h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: LOCAL_MAX_CONCURRENT_STREAMS,
-                    h2.settings.SettingCodes.MAX_HEADER_LIST_SIZE: LOCAL_MAX_HEADER_LIST_SIZE,
+                    h2.settings.SettingCodes.MAX_HEADER_LIST_SIZE: self._max_header_list_size,
                     h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: RECEIVE_WINDOW,
                 },
             )
@@ -578,22 +926,35 @@ class HTTP2Connection(ConnectionInterface):
 
     def _check_idle_connection(self, request: Request, timeout: float | None) -> None:
         """Before reusing an idle connection the server wrote to (a GOAWAY, a PING, or the
-        end of the connection), read what it sent."""
-        if not self._network_stream.get_extra_info("is_readable"):
-            return
-        with self._lock:
-            if self._reading:
-                return
-            self._reading = True
+        end of the connection), read what it sent.
+
+        Any failure (a ``RuntimeError`` from a stream whose event loop has gone included)
+        means the connection is dead: it is closed, ``has_expired()`` is true from then
+        on, and ``ConnectionNotAvailable`` is raised so that the pool retries the request
+        on a new connection; so it is if the server said GOAWAY.
+        """
         try:
-            self._read_once(request, timeout)
-        except ReadTimeout:
-            pass
-        except Exception:
+            if self._network_stream.get_extra_info("is_readable"):
+                with self._lock:
+                    reading = self._reading
+                    self._reading = True
+                if not reading:
+                    try:
+                        self._read_once(request, timeout)
+                    except ReadTimeout:
+                        pass
+                    finally:
+                        self._end_read_round()
+                    self._flush(_write_timeout(request))
+        except Exception as exc:
+            self._fail(exc)
+            if self._mark_closed():
+                with ShieldCancellation():
+                    try:
+                        self._network_stream.close()
+                    except Exception:
+                        pass
             raise ConnectionNotAvailable() from None
-        finally:
-            self._end_read_round()
-        self._flush(None)
         if not self._accepting():
             raise ConnectionNotAvailable()
 
@@ -690,28 +1051,40 @@ class HTTP2Connection(ConnectionInterface):
         """Send the body in DATA frames within the flow-control windows (RFC 9113 §5.2),
         then END_STREAM. Stops early if the server already ended or reset the stream.
 
-        Raises ``LocalProtocolError`` if the body does not match its Content-Length.
+        If sending fails, is cancelled or stops early, the body's iterator and the body
+        itself are closed (``close()``, when they have one) before this returns or
+        raises. Raises ``LocalProtocolError`` if the body does not match its
+        Content-Length (RFC 9113 §8.1.1).
         """
-        sent = 0
-        replayable = type(body) is ByteStream
-        for chunk in body:
-            if not chunk:
-                continue
-            if not replayable:
-                stream.body_started = True
-            sent += len(chunk)
-            if body_length >= 0 and sent > body_length:
-                raise LocalProtocolError("Too much data for declared Content-Length")
-            while chunk:
-                window = self._wait_for_window(request, stream_id, stream, read_timeout)
-                if not window:
-                    return
-                with self._lock:
-                    self._h2_state.send_data(stream_id, chunk[:window])
-                chunk = chunk[window:]
-                self._flush(write_timeout)
-        if body_length >= 0 and sent < body_length:
-            raise LocalProtocolError("Too little data for declared Content-Length")
+        iterator = body.__iter__()
+        sent_all = False
+        try:
+            sent = 0
+            replayable = type(body) is ByteStream
+            for chunk in iterator:
+                if not chunk:
+                    continue
+                if not replayable:
+                    stream.body_started = True
+                sent += len(chunk)
+                if body_length >= 0 and sent > body_length:
+                    raise LocalProtocolError("Too much data for declared Content-Length")
+                while chunk:
+                    window = self._wait_for_window(
+                        request, stream_id, stream, read_timeout
+                    )
+                    if not window:
+                        return
+                    with self._lock:
+                        self._h2_state.send_data(stream_id, chunk[:window])
+                    chunk = chunk[window:]
+                    self._flush(write_timeout)
+            if body_length >= 0 and sent < body_length:
+                raise LocalProtocolError("Too little data for declared Content-Length")
+            sent_all = True
+        finally:
+            if not sent_all:
+                _close_request_body(body, iterator)
         with self._lock:
             if stream.remote_ended or stream.reset:
                 return
@@ -745,35 +1118,70 @@ class HTTP2Connection(ConnectionInterface):
         return window
 
     def _flush(self, timeout: float | None) -> None:
-        """Write whatever h2 has queued. A write that fails or is interrupted once it has
-        taken the bytes leaves the framing unknown: the connection is then failed."""
+        """Write whatever h2 has queued. A write that fails leaves the framing unknown:
+        the connection is then failed (see :meth:`_write`)."""
         if not self._h2_state.has_output():
             return  # (frames taken by a write still in progress are its to write)
         with self._write_lock:
+            _RAISE_IF_CANCELLED  # noqa: B018 (sync code: a bare name)
             with self._lock:
                 data = self._h2_state.data_to_send()
             if data:
                 self._write(data, timeout)
 
-    def _flush_soon(self) -> None:
-        """Like ``_flush(None)``, for frames that may wait a moment (RST_STREAM,
-        WINDOW_UPDATE): if a request about to read has yet to write, it writes them.
-        (Should it be cancelled first, the next write of the connection does.)"""
-        if not self._reader_writes:
-            self._flush(None)
+    def _send_soon(self, timeout: float | None) -> None:
+        """Like ``_flush(timeout)``, for frames that may wait a moment (RST_STREAM,
+        WINDOW_UPDATE): if a request about to read has yet to write, it writes them;
+        nothing on a failed or closed connection. A write error is dropped (the
+        connection's requests see it); a cancellation is raised, the frames then going
+        with the connection's next write."""
+        if self._reader_writes or self._connection_error is not None or self._state is CLOSED:
+            return
+        try:
+            self._flush(timeout)
+        except Exception:
+            pass
 
     def _write(self, data: bytes, timeout: float | None) -> None:
-        """Under the write lock: write ``data``; on failure, fail the connection."""
+        """Under the write lock: write ``data``.
+
+        A write that fails (``WriteError``, ``WriteTimeout``...) may have sent part of
+        ``data``: the connection is failed. One interrupted by a cancellation fails it
+        too unless the stream took all of ``data`` (:func:`_cut_write_kept_framing`);
+        then the HPACK dynamic tables are emptied with the next header block (RFC 7541
+        §4.2), in step whether or not the server got every block of ``data``.
+        """
         try:
             self._network_stream.write(data, timeout)
-        except BaseException as exc:
-            self._fail(exc if isinstance(exc, Exception) else WriteError("Interrupted write"))
+        except Exception as exc:
+            self._fail(exc)
             raise
+        except BaseException as exc:
+            if _cut_write_kept_framing(self._network_stream, exc):
+                self._resync_hpack()
+            else:
+                self._fail(WriteError("Interrupted write"))
+            raise
+
+    def _resync_hpack(self) -> None:
+        """Queue two dynamic table size updates (0, then the current size) at the start
+        of the next header block: both HPACK tables are then empty (RFC 7541 §4.2, §6.3).
+        Not when a size update is already pending (at most two are allowed)."""
+        with self._lock:
+            encoder = self._h2_state.encoder
+            size = encoder.header_table_size
+            if size and getattr(encoder.header_table, "resized", True) is False:
+                encoder.header_table_size = 0
+                encoder.header_table_size = size
 
     # ------------------------------------------------------------------ receiving
 
     def _read_until(
-        self, request: Request, timeout: float | None, ready: typing.Callable[[], bool]
+        self,
+        request: Request,
+        timeout: float | None,
+        ready: typing.Callable[[], bool],
+        deadline: float | None = None,
     ) -> None:
         """Return once ``ready()`` is true, reading from the network meanwhile: one
         request reads at a time, the others wait for its round to end and look again.
@@ -783,7 +1191,8 @@ class HTTP2Connection(ConnectionInterface):
         all); by a request about to wait, unless the reader has yet to write.
 
         Raises the connection's error if it failed, ``ReadTimeout`` after ``timeout``
-        seconds without progress.
+        seconds without progress or once ``deadline`` (``time.monotonic()``, the
+        ``head_timeout``) has passed.
         """
         while True:
             with self._lock:
@@ -800,14 +1209,21 @@ class HTTP2Connection(ConnectionInterface):
                 else:
                     self._reading = True
                     self._reader_writes = True
+            wait = timeout
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left < 0 or timeout is None or left < timeout:
+                    wait = max(left, 0.0)
+                else:
+                    deadline = None  # the read timeout comes first
             if waiter is not None:
                 try:
                     if write_first:
                         self._flush(_write_timeout(request))
-                    waiter.wait(timeout)
+                    waiter.wait(wait)
                 except PoolTimeout:
                     self._forget_read_waiter(waiter)
-                    raise ReadTimeout("Timed out waiting for the HTTP/2 stream") from None
+                    raise self._timed_out(deadline) from None
                 except BaseException:
                     self._forget_read_waiter(waiter)
                     raise
@@ -817,15 +1233,28 @@ class HTTP2Connection(ConnectionInterface):
                     # The other requests that can run queue their frames first.
                     _PAUSE  # noqa: B018 (sync code: a bare name, no pause)
                 self._write_before_read(request)
-                self._read_once(request, timeout)
+                self._read_once(request, wait)
+            except ReadTimeout:
+                if deadline is not None:
+                    raise self._timed_out(deadline) from None
+                raise
             finally:
                 self._end_read_round()
             self._flush(None)
+
+    def _timed_out(self, deadline: float | None) -> ReadTimeout:
+        if deadline is not None:
+            return ReadTimeout(
+                f"HTTP/2 response head not received within head_timeout "
+                f"({self._head_timeout} s)"
+            )
+        return ReadTimeout("Timed out waiting for the HTTP/2 stream")
 
     def _write_before_read(self, request: Request) -> None:
         """The reader writes every frame queued so far (its own request's, and those of
         requests that left theirs to it), bounded by its ``write`` timeout."""
         with self._write_lock:
+            _RAISE_IF_CANCELLED  # noqa: B018 (sync code: a bare name)
             with self._lock:
                 self._reader_writes = False
                 data = self._h2_state.data_to_send()
@@ -942,11 +1371,17 @@ class HTTP2Connection(ConnectionInterface):
             self._wake_slot_waiters()
 
     def _next_event(
-        self, request: Request, stream: _Stream, timeout: float | None
+        self,
+        request: Request,
+        stream: _Stream,
+        timeout: float | None,
+        deadline: float | None = None,
     ) -> typing.Any:
         events = stream.events
         if not events:
-            self._read_until(request, timeout, events.__len__)  # type: ignore[arg-type]
+            self._read_until(
+                request, timeout, events.__len__, deadline  # type: ignore[arg-type]
+            )
         return events.popleft()
 
     def _stream_failed(self, stream_id: int, stream: _Stream, event: typing.Any) -> Exception:
@@ -964,31 +1399,78 @@ class HTTP2Connection(ConnectionInterface):
             return ConnectionNotAvailable()
         return RemoteProtocolError(event)
 
-    def _receive_response_head(
-        self, request: Request, stream_id: int, stream: _Stream, timeout: float | None
-    ) -> tuple[int, list[tuple[bytes, bytes]]]:
-        """Wait for the response HEADERS (1xx responses are skipped by h2's events).
+    def _field_block(
+        self, fields: typing.Any, list_limit: int
+    ) -> tuple[bytes | None, list[tuple[bytes, bytes]]]:
+        """Check one received header block (a response head, a 1xx head or trailers) and
+        return its ``:status`` (None if absent) and its regular fields.
 
-        Raises ``RemoteProtocolError`` for a missing or invalid ``:status`` or a field
-        value with CR, LF or NUL (RFC 9113 §8.2.1).
+        Raises ``RemoteProtocolError`` for a field value with CR, LF or NUL (RFC 9113
+        §8.2.1), or a block over the ``limits``: its RFC 7541 §4.1 size over
+        ``list_limit`` (SETTINGS_MAX_HEADER_LIST_SIZE, RFC 9113 §6.5.2), more regular
+        fields than ``max_field_count``, a field over ``max_field_line_size``.
         """
-        while True:
-            event = self._next_event(request, stream, timeout)
-            if type(event) is _ResponseReceived:
-                break
-            if type(event) is _StreamEnded or type(event) is _TrailersReceived:
-                continue  # pragma: nocover - h2 reports these only after a response
-            raise self._stream_failed(stream_id, stream, event)
         status = None
         headers = []
-        for name, value in event.headers:
+        size = 0
+        max_field_line_size = self._max_field_line_size
+        for name, value in fields:
+            size += len(name) + len(value) + 32
             if name[:1] == b":":
                 if name == b":status":
                     status = value
                 continue
             if b"\r" in value or b"\n" in value or b"\x00" in value:
                 raise RemoteProtocolError(f"Invalid HTTP/2 header value for {name!r}")
+            if len(name) + len(value) + 2 > max_field_line_size:
+                raise RemoteProtocolError(
+                    f"HTTP/2 header field {name!r} exceeds max_field_line_size "
+                    f"({max_field_line_size})"
+                )
             headers.append((name, value))
+        if size > list_limit:
+            raise RemoteProtocolError(
+                f"HTTP/2 header list of {size} bytes exceeds the advertised "
+                f"SETTINGS_MAX_HEADER_LIST_SIZE ({list_limit}) (RFC 9113 §6.5.2)"
+            )
+        if len(headers) > self._max_field_count:
+            raise RemoteProtocolError(
+                f"HTTP/2 header block with {len(headers)} fields exceeds max_field_count "
+                f"({self._max_field_count})"
+            )
+        return status, headers
+
+    def _receive_response_head(
+        self, request: Request, stream_id: int, stream: _Stream, timeout: float | None
+    ) -> tuple[int, list[tuple[bytes, bytes]]]:
+        """Wait for the response HEADERS, skipping 1xx responses (RFC 9113 §8.1).
+
+        Raises ``RemoteProtocolError`` for a missing or invalid ``:status``, an invalid
+        field value or a header block over the ``limits`` (see :meth:`_field_block`), more
+        1xx responses than ``max_informational``; ``ReadTimeout`` past ``head_timeout``.
+        """
+        deadline = None
+        if self._head_timeout is not None:
+            deadline = time.monotonic() + self._head_timeout
+        informational = 0
+        while True:
+            event = self._next_event(request, stream, timeout, deadline)
+            kind = type(event)
+            if kind is _ResponseReceived:
+                break
+            if kind is _InformationalResponseReceived:
+                informational += 1
+                if informational > self._max_informational:
+                    raise RemoteProtocolError(
+                        f"More than max_informational ({self._max_informational}) "
+                        f"informational responses"
+                    )
+                self._field_block(event.headers, self._max_header_list_size)
+                continue
+            if kind is _StreamEnded or kind is _TrailersReceived:
+                continue  # pragma: nocover - h2 reports these only after a response
+            raise self._stream_failed(stream_id, stream, event)
+        status, headers = self._field_block(event.headers, self._max_header_list_size)
         if status is None or len(status) != 3 or not status.isdigit():
             raise RemoteProtocolError(f"Invalid HTTP/2 response status {status!r}")
         return int(status), headers
@@ -999,6 +1481,7 @@ class HTTP2Connection(ConnectionInterface):
         stream = self._streams.get(stream_id)
         if stream is None:
             raise RuntimeError("The response was closed: its body can no longer be read.")
+        write_timeout = _write_timeout(request)
         while True:
             event = self._next_event(request, stream, timeout)
             kind = type(event)
@@ -1007,81 +1490,80 @@ class HTTP2Connection(ConnectionInterface):
                 if length:
                     with self._lock:
                         self._h2_state.acknowledge_received_data(length, stream_id)
-                    self._flush_soon()
+                    self._send_soon(write_timeout)
                 if event.data:
                     yield event.data
             elif kind is _StreamEnded:
                 return
             elif kind is _TrailersReceived:
-                continue  # trailer fields are accepted and dropped, as in httpcore
+                # Trailer fields are checked, then dropped, as in httpcore.
+                self._field_block(event.headers, self._max_trailer_list_size)
             else:
                 raise self._stream_failed(stream_id, stream, event)
 
-    # ------------------------------------------------------------------ ending streams
+    # ------------------------------------------------------------------ ending requests
 
-    def _close_stream(self, stream_id: int) -> None:
-        """A request is done with its stream: reset it if still open (RST_STREAM CANCEL),
-        hand back the credit of data nobody read, free its place; close the connection
-        when it is idle and can take no more streams."""
+    def _end_request(self, stream_id: int, slot: bool) -> bool:
+        """A request leaves (0: it has no stream yet; ``slot``: it holds a place).
+
+        Its stream, if still open, is reset (RST_STREAM CANCEL queued), the credit of
+        the data nobody read is handed back and its place freed. Returns True if the
+        connection must now be closed: idle, and failed or taking no more streams.
+        """
         with self._lock:
-            stream = self._streams.pop(stream_id, None)
-            if stream is None:
-                return
-            if self._connection_error is None:
-                h2_state = self._h2_state
-                try:
-                    unread = sum(
-                        event.flow_controlled_length
-                        for event in stream.events
-                        if type(event) is _DataReceived
-                    )
-                    if unread:
-                        h2_state.acknowledge_received_data(unread, stream_id)
-                    h2_stream = h2_state.streams.get(stream_id)
-                    if h2_stream is not None and not h2_stream.closed:
+            if stream_id:
+                stream = self._streams.pop(stream_id, None)
+                if stream is None:
+                    return False  # already ended
+                if self._connection_error is None:
+                    h2_state = self._h2_state
+                    try:
+                        unread = sum(
+                            event.flow_controlled_length
+                            for event in stream.events
+                            if type(event) is _DataReceived
+                        )
+                        if unread:
+                            h2_state.acknowledge_received_data(unread, stream_id)
                         h2_state.reset_stream(stream_id, ErrorCodes.CANCEL)
-                except h2.exceptions.ProtocolError:  # pragma: nocover - defensive
-                    pass
-            self._release_slot()
-        self._abandon(False)
-
-    def _abandon(self, slot: bool) -> None:
-        """A request leaves (its stream, if any, already closed): update the state, send
-        any RST_STREAM / WINDOW_UPDATE queued, close the connection if it is done."""
-        with self._lock:
-            if slot:
+                    except h2.exceptions.StreamClosedError:
+                        pass  # closed on both sides: nothing to reset (RFC 9113 §5.1)
+                    except h2.exceptions.ProtocolError:  # pragma: nocover - defensive
+                        pass
+                self._release_slot()
+            elif slot:
                 self._release_slot()
             self._in_progress -= 1
-            close = False
-            if self._in_progress == 0 and self._state is not CLOSED:
-                if (
-                    self._connection_error is not None
-                    or not self._accepting()
-                ):
-                    close = True
-                else:
-                    self._state = IDLE
-                    if self._keepalive_expiry is not None:
-                        self._expire_at = time.monotonic() + self._keepalive_expiry
-        if close:
-            self.close()
-            return
-        if self._connection_error is None and self._state is not CLOSED:
-            try:
-                self._flush_soon()
-            except Exception:
-                pass  # the connection is failed; its requests see that error
+            if self._in_progress or self._state is CLOSED:
+                return False
+            if self._connection_error is not None or not self._accepting():
+                return True
+            self._state = IDLE
+            if self._keepalive_expiry is not None:
+                self._expire_at = time.monotonic() + self._keepalive_expiry
+            return False
 
     # ------------------------------------------------------------------ lifecycle
 
-    def close(self) -> None:
-        """Close the connection and its network stream (idempotent)."""
+    def _mark_closed(self) -> bool:
+        """Set the state to CLOSED; False if it already was."""
         with self._lock:
             if self._state is CLOSED:
-                return
+                return False
             self._state = CLOSED
             self._wake_slot_waiters()
-        self._network_stream.close()
+            return True
+
+    def close(self) -> None:
+        """Close the connection and its network stream (idempotent)."""
+        if self._mark_closed():
+            self._network_stream.close()
+
+    def _close_after_fork(self) -> None:
+        """In a forked child: release this process's copies of the network stream's file
+        descriptors (the stream's ``_close_after_fork()``), nothing else: no GOAWAY, no
+        write, no state change (the parent still uses the connection). Never raises."""
+        self._network_stream._close_after_fork()
 
     def can_handle_request(self, origin: Origin) -> bool:
         return origin == self._origin
@@ -1112,6 +1594,11 @@ class HTTP2Connection(ConnectionInterface):
 
     def is_closed(self) -> bool:
         return self._state is CLOSED
+
+    def is_connected(self) -> bool:
+        """True while the network stream is open: from creation (the stream is already
+        connected) until :meth:`close` (httpcore2's method)."""
+        return self._state is not CLOSED
 
     def info(self) -> str:
         origin = str(self._origin)
@@ -1168,13 +1655,27 @@ class HTTP2ConnectionByteStream:
                 ):
                     yield chunk
         except BaseException:
-            with ShieldCancellation():
-                self.close()
+            self.close()
             raise
 
     def close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            kwargs = {"stream_id": self._stream_id}
-            with _trace(self._tracing, "response_closed", self._request, kwargs):
-                self._connection._close_stream(self._stream_id)
+        """End the stream (reset it if the body was not read to its end) and free its
+        place on the connection. A cancellation while the RST_STREAM is being written
+        leaves it to the connection's next write."""
+        if self._closed:
+            return
+        self._closed = True
+        connection = self._connection
+        stream_id = self._stream_id
+        if self._tracing:
+            with ShieldCancellation():
+                kwargs = {"stream_id": stream_id}
+                with Trace("response_closed", logger, self._request, kwargs):
+                    close = connection._end_request(stream_id, True)
+        else:
+            close = connection._end_request(stream_id, True)
+        if close:
+            with ShieldCancellation():
+                connection.close()
+        else:
+            connection._send_soon(_write_timeout(self._request))
