@@ -13,7 +13,7 @@ import json
 import ssl
 import threading
 import typing
-from pathlib import Path
+from pathlib import Path  # async only
 
 import pytest
 
@@ -28,6 +28,7 @@ from tests.proxy_servers import (
     SocksServer,
 )
 from tests.servers import HELLO, ScriptedServer, ServerConnection, UvicornServer, stream_chunk
+from tests.twins import sync_twin_text  # async only
 
 pytest_plugins = ["tests.conftest_servers", "tests.conftest_proxy_servers"]
 # --- async only ---
@@ -571,41 +572,13 @@ def test_socks_proxy_construction() -> None:
 
 # --- async only ---
 def test_sync_twin_is_generated() -> None:
-    """``tests/test_proxy_sync.py`` is this file through ``scripts/unasync.py``'s rules,
-    without the async-only blocks; regenerate it with ``python tests/test_proxy_async.py``."""
-    assert SYNC_TWIN.read_text() == sync_twin_text()
+    """``tests/test_proxy_sync.py`` is this file through ``scripts/unasync.py``'s rules
+    (see ``tests/twins.py``); regenerate it with ``python -m tests.test_proxy_async``."""
+    assert SYNC_TWIN.read_text() == sync_twin_text(Path(__file__))
 
 
 SYNC_TWIN = Path(__file__).with_name("test_proxy_sync.py")
 
-
-def sync_twin_text() -> str:
-    import importlib.util
-
-    path = Path(__file__).parent.parent / "scripts" / "unasync.py"
-    spec = importlib.util.spec_from_file_location("_unasync", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    text = Path(__file__).read_text()
-    kept = []
-    skipping = False
-    for line in text.splitlines(keepends=True):
-        if line.startswith("# --- async only ---"):
-            skipping = True
-        elif line.startswith("# --- end async only ---"):
-            skipping = False
-        elif not skipping:
-            kept.append(line)
-    header = '"""Generated from tests/test_proxy_async.py: do not edit.\n\n'
-    body = module.unasync_text("".join(kept))
-    assert body.startswith('"""')
-    marks = "pytestmark = [pytest.mark.network]\n"
-    body = body.replace("pytest_plugins = [", marks + "pytest_plugins = [", 1)
-    body = body.replace("from pathlib import Path\n", "")
-    return header + body[3:]
-
-
 if __name__ == "__main__":
-    SYNC_TWIN.write_text(sync_twin_text())
+    SYNC_TWIN.write_text(sync_twin_text(Path(__file__)))
 # --- end async only ---
