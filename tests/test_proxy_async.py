@@ -558,6 +558,27 @@ async def test_socks_trace_events(
     assert names[6] == "http11.send_request_headers.started"
 
 
+async def test_origin_bytes_that_arrive_with_the_socks_reply_are_kept() -> None:
+    # A stream may return more than the reply's length in one read (httpcore's mock
+    # streams return whole chunks; a proxy may send the reply and the origin's first bytes
+    # in one segment): those bytes are the origin's and must not be lost.
+    reply = b"\x05\x00\x00\x01\x7f\x00\x00\x01\x00\x50"
+    origin = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+    backend = httpcore_fast.AsyncMockBackend([b"\x05\x00", reply + origin])
+    async with httpcore_fast.AsyncConnectionPool(
+        proxy=httpcore_fast.Proxy("socks5://127.0.0.1:1080"), network_backend=backend
+    ) as pool:
+        response = await pool.request("GET", "http://example.org/")
+        assert response.status == 200 and response.content == b"ok"
+    # Before TLS they cannot be replayed into the handshake: refused, not silently lost.
+    backend = httpcore_fast.AsyncMockBackend([b"\x05\x00", reply + b"\x16\x03\x01"])
+    async with httpcore_fast.AsyncConnectionPool(
+        proxy=httpcore_fast.Proxy("socks5://127.0.0.1:1080"), network_backend=backend
+    ) as pool:
+        with pytest.raises(ProxyError, match="^3 bytes received after the tunnel was opened"):
+            await pool.request("GET", "https://example.org/")
+
+
 def test_socks_proxy_construction() -> None:
     # Built without a proxy running, as httpx does eagerly; nothing connects.
     proxy = httpcore_fast.AsyncSOCKSProxy("socks5://127.0.0.1:1", proxy_auth=("u", "p"))
