@@ -266,23 +266,9 @@ async def parent_async(setup: Setup, mode: str) -> None:
         check_parent_after_fork(pool, setup, connection)
 
 
-def http2_fork_support_pending() -> bool:
-    from httpcore_fast._async.http2 import AsyncHTTP2Connection
-
-    return "_close_after_fork" not in vars(AsyncHTTP2Connection)
-
-
 @pytest.mark.parametrize("setup", KINDS, indirect=True)
 @pytest.mark.parametrize("mode", MODES)
-def test_every_pool_kind_survives_fork(
-    mode: str, setup: Setup, request: pytest.FixtureRequest
-) -> None:
-    if setup.http_version == b"HTTP/2" and http2_fork_support_pending():
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True, reason="AsyncHTTP2Connection._close_after_fork: the HTTP/2 helper"
-            )
-        )
+def test_every_pool_kind_survives_fork(mode: str, setup: Setup) -> None:
     if mode == "sync":
         parent_sync(setup)
     elif mode == "trio":
