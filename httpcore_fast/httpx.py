@@ -28,10 +28,8 @@ proxy with ``mounts=`` (see ``docs/migration.md``).
 from __future__ import annotations
 
 import importlib
-import os
 import ssl
 import typing
-import warnings
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from types import ModuleType, TracebackType
 
@@ -176,45 +174,15 @@ def _flavour_of(obj: object) -> _Flavour:
 
 def _ssl_context(
     verify: ssl.SSLContext | str | bool, cert: typing.Any, trust_env: bool
-) -> ssl.SSLContext | None:
-    """The TLS context for ``verify`` / ``cert`` / ``trust_env``, as httpx 0.28 builds it.
-
-    Returns None for the default (``verify=True``, no ``cert``, ``trust_env``): the pool then
-    uses httpcore_fast's process-wide default context (certifi CA bundle, or
-    ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` as read when it is first built) instead of loading
-    the CA bundle again for every transport.
-    """
-    if verify is True:
-        if trust_env and not cert:
-            return None
-        context = _core.default_ssl_context(_trust_env=trust_env)
-    elif verify is False:
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    elif isinstance(verify, str):
-        warnings.warn(
-            "`verify=<str>` is deprecated. Use `verify=ssl.create_default_context(cafile=...)` "
-            "or `verify=ssl.create_default_context(capath=...)` instead.",
-            DeprecationWarning,
-            stacklevel=4,
-        )
-        if os.path.isdir(verify):
-            return ssl.create_default_context(capath=verify)
-        return ssl.create_default_context(cafile=verify)
-    else:
-        context = verify
-    if cert:
-        warnings.warn(
-            "`cert=...` is deprecated. Use `verify=<ssl_context>` instead, with "
-            "`.load_cert_chain()` to configure the certificate chain.",
-            DeprecationWarning,
-            stacklevel=4,
-        )
-        if isinstance(cert, str):
-            context.load_cert_chain(cert)
-        else:
-            context.load_cert_chain(*cert)
+) -> ssl.SSLContext:
+    """The TLS context the installed httpx builds for ``verify`` / ``cert`` /
+    ``trust_env`` (its ``create_ssl_context``; httpx2's when only httpx2 is installed), so
+    that a client trusts the same certificates on this transport as on httpx's own: for
+    httpx, the certifi bundle, or ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` with ``trust_env``,
+    read when the transport is built. Deprecated forms warn as httpx warns."""
+    context: ssl.SSLContext = _default_flavour_module.create_ssl_context(
+        verify=verify, cert=cert, trust_env=trust_env
+    )
     return context
 
 
@@ -313,8 +281,9 @@ class _PoolTransport:
     """The constructor both transports share: builds the httpcore_fast pool behind them.
 
     Args:
-        verify: True (verify with the default CA bundle), False (no verification), an
-            ``ssl.SSLContext``, or (deprecated, as in httpx) a CA file or directory path.
+        verify: True (verify with httpx's default CA bundle, certifi), False (no
+            verification), an ``ssl.SSLContext``, or (deprecated, as in httpx) a CA file or
+            directory path. The context is built by httpx's own ``create_ssl_context``.
         cert: (deprecated, as in httpx) client certificate file, or ``(certfile, keyfile)``
             or ``(certfile, keyfile, password)``.
         trust_env: honour ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` for ``verify=True``.

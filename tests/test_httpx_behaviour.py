@@ -36,17 +36,19 @@ import httpx  # noqa: E402,F401
 import httpcore_fast  # noqa: E402
 from httpcore_fast.httpx import AsyncHTTPTransport, HTTPTransport  # noqa: E402
 from tests.async_servers import anyio_backend  # noqa: E402,F401
+from tests.proxy_servers import SocksServer  # noqa: E402
 from tests.servers import (  # noqa: E402
     HELLO,
     ScriptedServer,
     ServerConnection,
     UvicornServer,
     http_response,
+    keepalive_script,
     large_body,
     stream_chunk,
 )
 
-pytest_plugins = ["tests.conftest_servers"]
+pytest_plugins = ["tests.conftest_servers", "tests.conftest_proxy_servers"]
 pytestmark = pytest.mark.network
 
 CHILD_KERNEL = os.environ.get("HTTPCORE_FAST_TEST_CHILD_KERNEL")
@@ -76,27 +78,50 @@ def lib(request: pytest.FixtureRequest) -> ModuleType:
     return importlib.import_module(request.param)
 
 
+# Keywords that go to the transport in "transport" mode (to the client, whose own transport
+# takes them, in "install" mode).
+TRANSPORT_KEYWORDS = ("limits", "http2", "proxy", "retries")
+
+
+def make_client(
+    lib: ModuleType, ssl_context: ssl.SSLContext, sync: bool, **kwargs: typing.Any
+) -> typing.Any:
+    """A Client / AsyncClient of ``lib`` on httpcore_fast, the way the current MODE puts it
+    there; ``retries`` needs a transport in install mode too (httpx's own, as a user would
+    write it): ``transport=lib.HTTPTransport(retries=...)``."""
+    transport_kwargs: dict[str, typing.Any] = {"verify": ssl_context}
+    for name in TRANSPORT_KEYWORDS:
+        if name in kwargs:
+            transport_kwargs[name] = kwargs.pop(name)
+    if MODE == "install":
+        pool_class = httpcore_fast.ConnectionPool if sync else httpcore_fast.AsyncConnectionPool
+        if "retries" in transport_kwargs:
+            transport_class = lib.HTTPTransport if sync else lib.AsyncHTTPTransport
+            kwargs["transport"] = transport_class(**transport_kwargs)
+            client = (lib.Client if sync else lib.AsyncClient)(**kwargs)
+        else:
+            client = (lib.Client if sync else lib.AsyncClient)(**transport_kwargs, **kwargs)
+        pool = client._transport._pool
+        if "proxy" not in transport_kwargs:
+            assert type(pool) is pool_class
+        else:
+            assert type(pool).__module__ == "httpcore_fast"
+    else:
+        transport = (HTTPTransport if sync else AsyncHTTPTransport)(**transport_kwargs)
+        client = (lib.Client if sync else lib.AsyncClient)(transport=transport, **kwargs)
+    return client
+
+
 @pytest.fixture
 def client(lib: ModuleType, client_ssl_context: ssl.SSLContext) -> typing.Callable[..., typing.Any]:
     """``client(sync, **kwargs)``: a Client / AsyncClient of ``lib`` on httpcore_fast.
 
-    ``kwargs`` go to the client, except ``limits`` / ``retries``, which go where each mode
-    takes them (the transport, or the client / its default transport).
+    ``kwargs`` go to the client, except ``limits`` / ``http2`` / ``proxy`` / ``retries``,
+    which go where each mode takes them (see :func:`make_client`).
     """
 
     def make(sync: bool, **kwargs: typing.Any) -> typing.Any:
-        limits = kwargs.pop("limits", None)
-        transport_kwargs: dict[str, typing.Any] = {"verify": client_ssl_context}
-        if limits is not None:
-            transport_kwargs["limits"] = limits
-        if MODE == "install":
-            client = (lib.Client if sync else lib.AsyncClient)(**transport_kwargs, **kwargs)
-            pool = client._transport._pool
-            assert type(pool) is (httpcore_fast.ConnectionPool if sync else httpcore_fast.AsyncConnectionPool)
-        else:
-            transport = (HTTPTransport if sync else AsyncHTTPTransport)(**transport_kwargs)
-            client = (lib.Client if sync else lib.AsyncClient)(transport=transport, **kwargs)
-        return client
+        return make_client(lib, client_ssl_context, sync, **kwargs)
 
     return make
 
@@ -248,6 +273,109 @@ def test_event_hooks_and_trace(
     assert seen == [("request", "/"), ("response", 200), ("request", "/status/404"), ("response", 404)]
     assert trace[0] == "connection.connect_tcp.started"
     assert "http11.receive_response_headers.complete" in trace
+
+
+# --- what each way in keeps: the rows of docs/migration.md's table -------------------------
+
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
+
+
+def forward_proxy_script(conn: ServerConnection) -> None:
+    """A forward proxy that answers every request itself: ``via proxy <request line>``."""
+    for _ in range(10):
+        request = conn.read_request()
+        if request is None:
+            return
+        conn.send(http_response(b"via proxy " + request.split(b"\r\n", 1)[0]))
+
+
+@pytest.mark.parametrize("no_proxy", [False, True], ids=["proxied", "no_proxy"])
+def test_environment_proxies(
+    client: typing.Callable[..., typing.Any],
+    scripted_server: typing.Callable[..., ScriptedServer],
+    monkeypatch: pytest.MonkeyPatch,
+    no_proxy: bool,
+) -> None:
+    """``HTTP_PROXY`` / ``NO_PROXY``: honoured through install() (httpx builds the
+    transports, on our HTTPProxy); ignored with ``transport=`` (httpx reads them only for
+    the transports it builds itself): docs/migration.md."""
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    proxy = scripted_server(forward_proxy_script)
+    origin = scripted_server(keepalive_script(b"direct"))
+    monkeypatch.setenv("HTTP_PROXY", proxy.url(""))
+    if no_proxy:
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    with client(True) as c:
+        text = c.get(origin.url("/x")).text
+    if MODE == "install" and not no_proxy:
+        assert text == f"via proxy GET {origin.url('/x')} HTTP/1.1"
+    else:
+        assert text == "direct"
+
+
+@pytest.mark.parametrize("scheme", ["socks5", "socks5h"])
+def test_socks_proxy_gets_the_name(
+    client: typing.Callable[..., typing.Any],
+    http_server: UvicornServer,
+    socks_server: typing.Callable[..., SocksServer],
+    scheme: str,
+) -> None:
+    """``proxy="socks5://..."`` and ``"socks5h://..."``: in both ways the proxy gets the
+    origin's host name to resolve (httpcore's behaviour: ``.onion`` names work, no local
+    DNS lookup leaks)."""
+    socks = socks_server()
+    with client(True, proxy=socks.url(scheme)) as c:
+        response = c.get(f"http://localhost:{http_server.port}/")
+    assert response.text == HELLO.decode()
+    assert [(r.version, r.address_type, r.host) for r in socks.requests] == [
+        (5, "domain", "localhost")
+    ]
+
+
+def test_http2(client: typing.Callable[..., typing.Any], h2_origin: typing.Any) -> None:
+    """``http2=True`` (the client's keyword through install(), the transport's with
+    ``transport=``) negotiates HTTP/2 by ALPN."""
+    with client(True, http2=True) as c:
+        first = c.get(h2_origin.url("/"))
+        second = c.get(h2_origin.url("/"))
+    assert first.http_version == second.http_version == "HTTP/2"
+    assert first.status_code == 200
+
+
+def test_retries(
+    client: typing.Callable[..., typing.Any], lib: ModuleType, closed_port: int
+) -> None:
+    """``retries=`` (a transport keyword in both ways) retries a failed connect."""
+    names: list[str] = []
+    with client(True, retries=2) as c:
+        with pytest.raises(lib.ConnectError):
+            c.get(
+                f"http://127.0.0.1:{closed_port}/",
+                extensions={"trace": lambda name, info: names.append(name)},
+            )
+    assert names.count("connection.connect_tcp.started") == 3
+    assert names.count("connection.retry.started") == 2
+
+
+@pytest.mark.parametrize("using", ["httpcore", "httpx"])
+def test_respx_mocks(client_ssl_context: ssl.SSLContext, http_server: UvicornServer, using: str) -> None:
+    """respx's default mocker patches httpcore's classes by name: it mocks through
+    install() (those names are ours) but not a ``transport=`` client (our classes are not
+    under httpcore's names). ``respx.mock(using="httpx")`` replaces the client's transport
+    and mocks both. (respx mocks httpx only, not httpx2.)"""
+    import respx
+
+    url = http_server.url("/")
+    with respx.mock(using=using, assert_all_called=False) as router:
+        route = router.get(url).respond(201, text="mocked")
+        with make_client(httpx, client_ssl_context, True) as c:
+            response = c.get(url)
+    if MODE == "install" or using == "httpx":
+        assert route.called and (response.status_code, response.text) == (201, "mocked")
+    else:
+        assert not route.called and response.text == HELLO.decode()
 
 
 # --- async (asyncio and trio) ----------------------------------------------------------

@@ -53,6 +53,7 @@ def test_httpx_behaviour_through_install(kernel) -> None:  # noqa: ANN001 - conf
     # "N passed in 12.34s", or "... in 65.43s (0:01:05)" past a minute
     match = re.fullmatch(r"(\d+) passed in [\d.]+s( \(\d+:\d\d:\d\d\))?", summary)
     assert match is not None, result.stdout  # nothing failed, skipped or xfailed
-    # every test of the module ran: 7 sync tests + 4 async tests x 2 async libraries
-    # (asyncio, trio), per client library, on one kernel
-    assert int(match.group(1)) == (7 + 4 * 2) * len(LIBRARIES)
+    # every test of the module ran, on one kernel: per client library, 13 sync cases
+    # (7 tests, 2 environment-proxy cases, 2 SOCKS schemes, http2, retries) and 4 async
+    # tests x 2 async libraries (asyncio, trio); and 2 respx cases (httpx only)
+    assert int(match.group(1)) == (13 + 4 * 2) * len(LIBRARIES) + 2

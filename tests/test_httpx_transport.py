@@ -53,19 +53,35 @@ def test_pool_keywords(ours: type, pool_class: type) -> None:
     assert default._keepalive_expiry == 5.0 and default._uds == "/tmp/x.sock"
 
 
-def test_verify_and_cert(tmp_path: Path) -> None:
-    assert HTTPTransport()._pool._ssl_context is None  # the shared default context
+def ca_listed(context: ssl.SSLContext, ca: trustme.CA) -> bool:
+    return ca.cert_pem.bytes() in {
+        ssl.DER_cert_to_PEM_cert(der).encode() for der in context.get_ca_certs(True)
+    }
+
+
+def test_verify_and_cert(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The TLS context is the one httpx builds (httpx.create_ssl_context): the same trust
+    anchors (certifi), the same SSL_CERT_FILE handling, the same deprecation warnings."""
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    default = HTTPTransport()._pool._ssl_context
+    assert default.cert_store_stats() == httpx.create_ssl_context().cert_store_stats()
+    assert default.verify_mode == ssl.CERT_REQUIRED and default.check_hostname
     context = ssl.create_default_context()
     assert HTTPTransport(verify=context)._pool._ssl_context is context
     off = HTTPTransport(verify=False)._pool._ssl_context
     assert off.verify_mode == ssl.CERT_NONE and not off.check_hostname
-    no_env = HTTPTransport(trust_env=False)._pool._ssl_context
-    assert no_env.verify_mode == ssl.CERT_REQUIRED and no_env.check_hostname
     ca = trustme.CA()
     ca_file = tmp_path / "ca.pem"
     ca.cert_pem.write_to_path(str(ca_file))
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+    for trust_env in (True, False):
+        ours = AsyncHTTPTransport(trust_env=trust_env)._pool._ssl_context
+        theirs = httpx.create_ssl_context(trust_env=trust_env)
+        assert ca_listed(ours, ca) is ca_listed(theirs, ca) is trust_env
+        assert ours.cert_store_stats() == theirs.cert_store_stats()
     with pytest.warns(DeprecationWarning, match="verify=<str>"):
-        HTTPTransport(verify=str(ca_file))
+        assert ca_listed(HTTPTransport(verify=str(ca_file))._pool._ssl_context, ca)
     cert_file = tmp_path / "client.pem"
     ca.issue_cert("client.example").private_key_and_cert_chain_pem.write_to_path(str(cert_file))
     with pytest.warns(DeprecationWarning, match="cert="):
