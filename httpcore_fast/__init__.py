@@ -4,7 +4,8 @@
 kernel new connections use (``"cython"`` or ``"python"``; ``HTTPCORE_FAST_NO_EXTENSIONS=1``
 forces ``"python"``); ``ResponseLimits`` (the ``limits=`` keyword of pools and
 connections) bounds what a server may send; ``install()`` / ``uninstall()`` make
-``import httpcore`` (and ``httpcore2``) resolve to httpcore_fast.
+``import httpcore`` (and ``httpcore2``) resolve to httpcore_fast, and
+``python -m httpcore_fast (-m module | script.py) [args...]`` runs a program with it on.
 """
 
 from __future__ import annotations
@@ -161,8 +162,8 @@ def __getattr__(name: str) -> typing.Any:
     if name in _LAZY_BACKENDS:
         return _backend_class(name)
     if name in ("install", "uninstall"):
-        # Imported on first use, so that `python -m httpcore_fast._install` (the runner)
-        # does not find its own module already imported by the package.
+        # Imported on first use, so that `python -m httpcore_fast._install` (the runner's
+        # old name) does not find its own module already imported by the package.
         from . import _install
 
         return getattr(_install, name)

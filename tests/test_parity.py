@@ -117,14 +117,17 @@ CLASSES = [
 FUNCTIONS = [name for name in REFERENCE.__all__ if inspect.isfunction(getattr(REFERENCE, name))]
 
 
+def pending(value: str, key: str | None = None) -> typing.Any:
+    """``value`` as a pytest param, marked strict xfail if ``key`` (default: ``value``) is
+    PENDING."""
+    key = value if key is None else key
+    marks = [pytest.mark.xfail(strict=True, reason=PENDING[key])] if key in PENDING else []
+    return pytest.param(value, marks=marks, id=value)
+
+
 def params(names: typing.Iterable[str]) -> list[typing.Any]:
     """``names`` as pytest params; the PENDING ones marked strict xfail."""
-    return [
-        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=PENDING[name]))
-        if name in PENDING
-        else name
-        for name in names
-    ]
+    return [pending(name) for name in names]
 
 
 def shape(obj: typing.Callable[..., typing.Any]) -> list[tuple[str, str, str]]:
@@ -597,16 +600,7 @@ async def connection_states_async(
 
 def state_params() -> list[typing.Any]:
     """One case per method: ``can_multiplex`` cases are PENDING while it is."""
-    return [
-        pytest.param(
-            method,
-            marks=[pytest.mark.xfail(strict=True, reason=PENDING[key])]
-            if (key := f"HTTPConnection.{method}") in PENDING
-            else [],
-            id=method,
-        )
-        for method in STATE_METHODS
-    ]
+    return [pending(method, f"HTTPConnection.{method}") for method in STATE_METHODS]
 
 
 @needs_httpcore2
@@ -648,12 +642,7 @@ def test_is_connected_after_a_failed_connect() -> None:
 @pytest.mark.parametrize(
     "variable",
     [
-        pytest.param(
-            "SSL_CERT_FILE",
-            marks=[pytest.mark.xfail(strict=True, reason=PENDING[key])]
-            if (key := "default_ssl_context._trust_env") in PENDING
-            else [],
-        ),
+        pending("SSL_CERT_FILE", "default_ssl_context._trust_env"),
         "SSL_CERT_DIR",  # read lazily: only the count is compared (no CA is listed)
     ],
 )
