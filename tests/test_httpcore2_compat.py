@@ -114,6 +114,33 @@ async def test_body_generator_closed_when_sending_is_cancelled(
         assert pool.connections == []
 
 
+@pytest.mark.anyio
+async def test_body_object_and_its_iterator_closed_when_sending_fails(
+    scripted_server: Callable[..., ScriptedServer], network_backend: Backend
+) -> None:
+    # A body object (not itself a generator) with ``aclose()``, whose ``__aiter__`` is a
+    # generator: both are closed, as httpcore2 closes them.
+    server = scripted_server(close_mid_body)
+    probe = BodyProbe()
+
+    class Body:
+        closed = False
+
+        def __aiter__(self) -> AsyncIterator[bytes]:
+            return probe.agen()
+
+        async def aclose(self) -> None:
+            self.closed = True
+
+    body = Body()
+    async with httpcore_fast.AsyncConnectionPool(network_backend=network_backend) as pool:
+        with pytest.raises((httpcore_fast.RemoteProtocolError, httpcore_fast.ReadError)):
+            await pool.request(
+                "POST", server.url("/"), content=body, headers={"Content-Length": "999999999"}
+            )
+    assert body.closed and probe.finalized
+
+
 def test_sync_body_generator_closed_when_the_server_drops_mid_body(
     scripted_server: Callable[..., ScriptedServer],
 ) -> None:

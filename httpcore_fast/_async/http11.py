@@ -75,6 +75,22 @@ def check_origin(url: typing.Any, origin: Origin) -> None:
         )
 
 
+async def close_request_body(body: typing.Any, iterator: typing.Any) -> None:
+    """Sending a request body failed, was cancelled or stopped early: close the iterator
+    taken from ``body`` and ``body`` itself, each if it has ``aclose()``, so that their
+    clean-up code runs now (an async generator left open would run it late, and trio
+    warns about it), as httpcore2 does. Shielded from cancellation; their own errors are
+    dropped (the request raises its own)."""
+    for closable in (iterator, body) if iterator is not body else (body,):
+        aclose = getattr(closable, "aclose", None)
+        if aclose is not None:
+            with AsyncShieldCancellation():
+                try:
+                    await aclose()
+                except Exception:
+                    pass
+
+
 class AsyncHTTP11Connection(AsyncConnectionInterface):
     """One HTTP/1.1 connection over an already connected ``AsyncNetworkStream``.
 
@@ -236,8 +252,8 @@ class AsyncHTTP11Connection(AsyncConnectionInterface):
         """Write the body from ``stream`` framed as the head declared.
 
         Raises ``LocalProtocolError`` if the body does not match its Content-Length. If
-        sending fails or is cancelled, a generator body is closed before the exception
-        propagates (httpcore2's behaviour).
+        sending fails or is cancelled, the body is closed (:func:`close_request_body`)
+        before the exception propagates.
         """
         write = self._network_stream.write
         body_length = self._body_length
@@ -260,12 +276,7 @@ class AsyncHTTP11Connection(AsyncConnectionInterface):
             if sent < body_length:
                 raise LocalProtocolError("Too little data for declared Content-Length")
         except BaseException:
-            # Sending failed or was cancelled mid-body: finish a generator body now
-            # (its ``finally`` blocks run here, and trio does not warn about an
-            # unclosed async generator later), as httpcore2 does.
-            if isinstance(iterator, types.AsyncGeneratorType):
-                with AsyncShieldCancellation():
-                    await iterator.aclose()
+            await close_request_body(stream, iterator)
             raise
 
     async def _receive_more(self, timeout: float | None) -> None:
