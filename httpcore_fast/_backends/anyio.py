@@ -10,6 +10,7 @@ Socket options are applied right after connecting (anyio opens the socket itself
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 import typing
 
@@ -25,8 +26,13 @@ from .._exceptions import (
     WriteError,
     WriteTimeout,
 )
-from .asyncio import socket_is_readable
-from .base import SOCKET_OPTION, AsyncNetworkBackend, AsyncNetworkStream
+from .asyncio import _close_foreign, _detach_transport, socket_is_readable
+from .base import (
+    SOCKET_OPTION,
+    AsyncNetworkBackend,
+    AsyncNetworkStream,
+    close_socket_after_fork,
+)
 
 __all__ = ["AnyIOBackend", "AnyIOStream"]
 
@@ -57,10 +63,29 @@ async def _guarded(
 
 
 class AnyIOStream(AsyncNetworkStream):
-    """A connected anyio byte stream (socket or TLS)."""
+    """A connected anyio byte stream (socket or TLS).
+
+    On asyncio the stream belongs to the event loop it was opened on: once that loop is
+    closed or is not the running one (a pool reused across ``asyncio.run`` calls), it
+    reads as readable (so the pool discards it) and :meth:`aclose` closes its socket
+    without that loop.
+    """
 
     def __init__(self, stream: anyio.abc.ByteStream) -> None:
         self._stream = stream
+        # The asyncio loop the stream was opened on (None under trio).
+        self._loop = asyncio._get_running_loop()
+
+    def _foreign_loop(self) -> bool:
+        """True on asyncio when this stream's loop is closed or not the running one."""
+        return self._loop is not None and self._loop is not asyncio._get_running_loop()
+
+    def _asyncio_transport(self) -> typing.Any:
+        """The asyncio transport under the (TLS) stream layers, or None."""
+        stream: typing.Any = self._stream
+        while hasattr(stream, "transport_stream"):  # anyio's TLSStream (memory BIO)
+            stream = stream.transport_stream
+        return getattr(stream, "_transport", None)
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         """Return up to ``max_bytes`` bytes, ``b""`` at end of stream. ``timeout`` in
@@ -77,8 +102,28 @@ class AnyIOStream(AsyncNetworkStream):
             await _guarded(self._stream.send(buffer), timeout, WriteTimeout, WriteError)
 
     async def aclose(self) -> None:
-        """Close the stream (and any stream below it)."""
+        """Close the stream (and any stream below it). On a closed or foreign asyncio
+        loop: close the socket without that loop, without raising or warning."""
+        if self._foreign_loop():
+            assert self._loop is not None
+            transport = self._asyncio_transport()
+            if transport is not None:
+                _close_foreign(self._loop, transport)
+            return
         await self._stream.aclose()
+
+    def _close_after_fork(self) -> None:
+        """In a forked child: close the child's copy of the socket, with no TLS
+        close_notify and nothing reaching the inherited event loop or trio run. See
+        :meth:`AsyncNetworkStream._close_after_fork`."""
+        try:
+            transport = self._asyncio_transport()
+            if transport is not None:  # asyncio: the raw socket is inside the transport
+                _detach_transport(transport, unregister=False)
+            else:  # trio: the raw socket is a socket.socket, closed as it is
+                close_socket_after_fork(self)
+        except Exception:  # noqa: BLE001 - never raise in an at-fork hook
+            pass
 
     async def start_tls(
         self,
@@ -109,7 +154,8 @@ class AnyIOStream(AsyncNetworkStream):
 
     def get_extra_info(self, info: str) -> typing.Any:
         """``"ssl_object"``, ``"client_addr"``, ``"server_addr"``, ``"socket"``,
-        ``"is_readable"`` (bool, checked without blocking); None for anything else."""
+        ``"is_readable"`` (bool, checked without blocking; True on a closed or foreign
+        asyncio loop); None for anything else."""
         extra = self._stream.extra
         if info == "ssl_object":
             return extra(TLSAttribute.ssl_object, None)
@@ -120,6 +166,8 @@ class AnyIOStream(AsyncNetworkStream):
         if info == "socket":
             return extra(anyio.abc.SocketAttribute.raw_socket, None)
         if info == "is_readable":
+            if self._foreign_loop():
+                return True
             ssl_object = extra(TLSAttribute.ssl_object, None)
             if ssl_object is not None and ssl_object.pending():
                 return True

@@ -55,6 +55,8 @@ _NO_HANDSHAKE_LIMIT = 1e9
 
 _TIMEOUT_ERRORS = (asyncio.TimeoutError, TimeoutError)  # distinct classes on 3.10
 
+_FOREIGN_LOOP = "the stream's event loop is closed or is not the one running here"
+
 if sys.version_info >= (3, 11):
 
     async def _with_timeout(awaitable: typing.Awaitable[typing.Any], timeout: float) -> typing.Any:
@@ -90,6 +92,62 @@ def socket_is_readable(sock: typing.Any) -> bool:
         return bool(poller.poll(0))
     readable, _, _ = select.select([fd], [], [], 0)  # pragma: no cover - Windows
     return bool(readable)
+
+
+_get_running_loop = asyncio._get_running_loop
+
+
+def _detach_transport(transport: typing.Any, unregister: bool) -> bool:
+    """Close the socket under an asyncio ``transport`` (plain, or TLS layers over one)
+    without going through its event loop: no callback is scheduled, no TLS close_notify
+    is sent, and the transports count as closed so that they never warn ("unclosed
+    transport") nor close the descriptor again.
+
+    For a transport whose loop is closed or not usable here, and for the child's copy
+    after ``fork()``. ``unregister``: also remove the descriptor from the loop's
+    selector (only for a loop that is open and not running in another thread; never
+    after fork, where the selector is shared with the parent). Returns False if
+    ``transport`` is not one of asyncio's selector transports (e.g. uvloop's), which this
+    cannot take apart; True once the socket is closed (or was already).
+    """
+    layer = transport
+    while hasattr(layer, "_ssl_protocol"):  # asyncio's TLS transport (sslproto)
+        layer._closed = True  # counts as closed: no ResourceWarning from its __del__
+        layer = getattr(layer._ssl_protocol, "_transport", None)
+        if layer is None:  # the TLS layer already lost its transport
+            return True
+    if not hasattr(layer, "_sock") or not hasattr(layer, "_conn_lost"):
+        return False
+    sock = layer._sock
+    if sock is None:  # already closed
+        return True
+    loop = getattr(layer, "_loop", None)
+    if unregister and loop is not None and not loop.is_closed():
+        fd = sock.fileno()
+        loop._remove_reader(fd)
+        loop._remove_writer(fd)
+    layer._closing = True
+    layer._conn_lost += 1  # a later abort() or close() returns at once
+    layer._sock = None  # its __del__ warns about a socket it still holds
+    sock.close()
+    return True
+
+
+def _close_foreign(loop: asyncio.AbstractEventLoop, transport: typing.Any) -> None:
+    """Close ``transport`` of ``loop``, which is not the loop running in this thread:
+    closed (``asyncio.run`` has returned), stopped, or running in another thread.
+    Never raises and never warns (see :func:`_detach_transport`)."""
+    if loop.is_running() and not loop.is_closed():  # another thread's: let it close
+        try:
+            loop.call_soon_threadsafe(transport.abort)
+            return
+        except RuntimeError:  # pragma: no cover - it closed in between
+            pass
+    if not _detach_transport(transport, unregister=True):  # pragma: no cover - uvloop
+        try:
+            transport.abort()
+        except RuntimeError:  # its loop is closed
+            pass
 
 
 class _StreamProtocol(asyncio.BufferedProtocol):
@@ -232,6 +290,8 @@ class _StreamProtocol(asyncio.BufferedProtocol):
         A cancelled wait leaves the protocol as it was (the waiter is cleared).
         """
         if not (self._eof or self._lost or self._closed):
+            if self._loop is not _get_running_loop():
+                raise ReadError(_FOREIGN_LOOP)
             if self._read_waiter is not None:
                 raise RuntimeError("another coroutine is already reading from this stream")
             waiter = self._loop.create_future()
@@ -252,6 +312,8 @@ class _StreamProtocol(asyncio.BufferedProtocol):
 
     async def _drain(self, timeout: float | None) -> None:
         """Wait until the transport resumes writing; WriteTimeout / WriteError."""
+        if self._loop is not _get_running_loop():
+            raise WriteError(_FOREIGN_LOOP)
         if self._drain_waiter is not None:
             raise RuntimeError("another coroutine is already writing to this stream")
         waiter = self._loop.create_future()
@@ -280,18 +342,23 @@ class AsyncIOStream(AsyncNetworkStream):
     Made by :class:`AsyncIOBackend` (or by :meth:`start_tls`); not constructed by users.
     """
 
-    __slots__ = ("_transport", "_protocol")
-
     def __init__(self, transport: asyncio.Transport, protocol: _StreamProtocol) -> None:
         self._transport = transport
         self._protocol = protocol
         self._poller: typing.Any = None
+        self._detached = False  # closed without the event loop (see _close)
 
     def _is_readable(self) -> bool:
         """``get_extra_info("is_readable")`` without the dispatch, with a poll object
-        made once per stream: the pool asks this of every idle connection it hands out."""
+        made once per stream: the pool asks this of every idle connection it hands out.
+
+        Also True when the stream's event loop is closed or is not the one running here
+        (a pool reused across ``asyncio.run`` calls): an idle connection that reads as
+        readable is discarded, and :meth:`aclose` closes it without that loop."""
         p = self._protocol
         if p._end != p._start or p._eof or p._lost or p._closed:
+            return True
+        if p._loop is not _get_running_loop():
             return True
         poller = self._poller
         if poller is None:
@@ -353,6 +420,8 @@ class AsyncIOStream(AsyncNetworkStream):
         p = self._protocol
         if p._closed or p._lost:
             p._raise_write_error()
+        if p._loop is not _get_running_loop():
+            raise WriteError(_FOREIGN_LOOP)
         if type(buffer) is not bytes:
             # The transport may keep a view of what it could not send yet: never let it
             # hold on to (and pin) a mutable buffer the caller will reuse.
@@ -363,14 +432,40 @@ class AsyncIOStream(AsyncNetworkStream):
 
     async def aclose(self) -> None:
         """Close the connection at once (unsent bytes are dropped). Never suspends, so it
-        is safe in cancellation cleanup; idempotent; raises nothing."""
+        is safe in cancellation cleanup; idempotent; raises nothing.
+
+        A stream whose event loop is closed or is not the one running here (a pool
+        reused across ``asyncio.run`` calls) is closed without that loop: its socket is
+        closed directly, without raising or warning (or, if that loop runs in another
+        thread, the close is handed to it)."""
         self._close()
 
     def _close(self) -> None:
         p = self._protocol
+        if p._closed and self._detached:
+            return
         p._closed = True
         p._start = p._end = 0
-        self._transport.abort()
+        loop = p._loop
+        if loop is _get_running_loop():
+            self._transport.abort()
+        else:
+            self._detached = True
+            _close_foreign(loop, self._transport)
+
+    def _close_after_fork(self) -> None:
+        """In a forked child: close the child's copy of the socket without any TLS
+        close_notify and without touching the inherited event loop (its selector is the
+        parent's too); the transports then count as closed and never close or warn again.
+        See :meth:`AsyncNetworkStream._close_after_fork`."""
+        p = self._protocol
+        p._closed = True
+        p._start = p._end = 0
+        self._detached = True
+        try:
+            _detach_transport(self._transport, unregister=False)
+        except Exception:  # noqa: BLE001 - never raise in an at-fork hook
+            pass
 
     async def start_tls(
         self,
@@ -417,11 +512,14 @@ class AsyncIOStream(AsyncNetworkStream):
     def get_extra_info(self, info: str) -> typing.Any:
         """``"ssl_object"`` (``ssl.SSLObject`` or None), ``"client_addr"``,
         ``"server_addr"`` (socket addresses), ``"socket"`` (asyncio's transport socket),
-        ``"is_readable"`` (bool: bytes or EOF pending, checked without blocking); None
-        for anything else."""
+        ``"is_readable"`` (bool: bytes or EOF pending, checked without blocking, or the
+        stream's event loop is closed or not the running one); None for anything
+        else."""
         if info == "is_readable":
             p = self._protocol
             if p._end != p._start or p._eof or p._lost or p._closed:
+                return True
+            if p._loop is not _get_running_loop():
                 return True
             return socket_is_readable(self._transport.get_extra_info("socket"))
         if info == "ssl_object":
@@ -508,6 +606,10 @@ class _MemoryBIOTLSStream(AsyncNetworkStream):
     async def aclose(self) -> None:
         """Close the stream below (without close_notify). Never suspends on asyncio."""
         await self._stream.aclose()
+
+    def _close_after_fork(self) -> None:
+        """Release the stream below's descriptors (no close_notify on either layer)."""
+        self._stream._close_after_fork()
 
     async def start_tls(
         self,

@@ -62,6 +62,9 @@ class MockStream(NetworkStream):
     def close(self) -> None:
         self._closed = True
 
+    def _close_after_fork(self) -> None:
+        """No descriptors: nothing to release."""
+
     def start_tls(
         self,
         ssl_context: ssl.SSLContext,
@@ -130,6 +133,9 @@ class AsyncMockStream(AsyncNetworkStream):
 
     async def aclose(self) -> None:
         self._closed = True
+
+    def _close_after_fork(self) -> None:
+        """No descriptors: nothing to release."""
 
     async def start_tls(
         self,

@@ -7,6 +7,7 @@ eyeballs and ``TCP_NODELAY``).
 
 from __future__ import annotations
 
+import os
 import ssl
 import typing
 
@@ -97,6 +98,21 @@ class TrioStream(AsyncNetworkStream):
                 await self._stream.aclose()
             raise
         return TrioStream(tls_stream)
+
+    def _close_after_fork(self) -> None:
+        """In a forked child: close the child's copy of the socket. ``detach()`` takes
+        the descriptor away from the trio socket (whose own ``close()`` would call into
+        the inherited trio run's I/O manager, whose epoll is the parent's too), so that a
+        later close is a no-op; no TLS close_notify. See
+        :meth:`AsyncNetworkStream._close_after_fork`."""
+        try:
+            socket_stream = self._socket_stream()
+            if socket_stream is not None:
+                fd = socket_stream.socket.detach()
+                if fd >= 0:
+                    os.close(fd)
+        except Exception:  # noqa: BLE001 - never raise in an at-fork hook
+            pass
 
     def _socket_stream(self) -> trio.SocketStream | None:
         stream = self._stream
