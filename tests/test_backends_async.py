@@ -12,6 +12,7 @@ needs a concurrent handshake, so its peer is an echo server in a thread.
 
 from __future__ import annotations
 
+import gc
 import os
 import socket
 import ssl
@@ -629,6 +630,57 @@ async def check_tls_in_tls(
         await inner.aclose()
     with pytest.raises(ReadError):
         await inner.read(10)
+
+
+@pytest.mark.anyio
+async def test_close_after_fork_tls_in_tls(
+    network_backend: AsyncNetworkBackend,
+    tls_in_tls_server: TLSEchoServer,
+    client_context: ssl.SSLContext,
+    ca: trustme.CA,
+) -> None:
+    await check_close_after_fork_tls_in_tls(network_backend, tls_in_tls_server, client_context, ca)
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+@pytest.mark.anyio
+async def test_close_after_fork_tls_in_tls_memory_bio(
+    tls_in_tls_server: TLSEchoServer,
+    client_context: ssl.SSLContext,
+    ca: trustme.CA,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(asyncio_backend, "_can_layer_tls", lambda transport: False)
+    await check_close_after_fork_tls_in_tls(
+        AsyncIOBackend(), tls_in_tls_server, client_context, ca
+    )
+
+
+async def check_close_after_fork_tls_in_tls(
+    network_backend: AsyncNetworkBackend,
+    tls_in_tls_server: TLSEchoServer,
+    client_context: ssl.SSLContext,
+    ca: trustme.CA,
+) -> None:
+    """``_close_after_fork()`` (called here without a fork) on a TLS stream inside TLS
+    closes the socket under both layers and leaves a stream whose later ``aclose()``
+    and collection neither raise nor warn."""
+    inner_context = ssl.create_default_context()
+    ca.configure_trust(inner_context)
+    stream = await network_backend.connect_tcp("127.0.0.1", tls_in_tls_server.peer.port)
+    outer = await stream.start_tls(client_context, "proxy.example", timeout=5)
+    inner = await outer.start_tls(inner_context, "target.example", timeout=5)
+    sock = inner.get_extra_info("socket")
+    fd = sock.fileno()
+    assert fd >= 0
+    inner._close_after_fork()
+    inner._close_after_fork()  # idempotent
+    assert sock.fileno() == -1
+    with pytest.raises(OSError):
+        os.fstat(fd)
+    await inner.aclose()  # nothing left to close: no error
+    del stream, outer, inner, sock
+    gc.collect()  # a transport still holding its socket would warn here (an error)
 
 
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])

@@ -570,6 +570,30 @@ def test_tls_in_tls(
             inner.close()
 
 
+def test_close_after_fork_closes_the_socket_under_every_layer(
+    backend: SyncBackend,
+    ca: trustme.CA,
+    server_context: ssl.SSLContext,
+    client_context: ssl.SSLContext,
+) -> None:
+    """``_close_after_fork()`` (without a fork here) on TLS-in-TLS, TLS and plain
+    streams closes their socket; twice is fine, and so is close() afterwards."""
+    inner_server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("target.example").configure_cert(inner_server)
+    inner_client = ssl.create_default_context()
+    ca.configure_trust(inner_client)
+    with Server(_tls_in_tls_server(inner_server), ssl_context=server_context) as server:
+        plain = backend.connect_tcp("127.0.0.1", server.port, timeout=5.0)
+        outer = plain.start_tls(client_context, server_hostname="localhost", timeout=5.0)
+        inner = outer.start_tls(inner_client, server_hostname="target.example", timeout=5.0)
+        for stream in (inner, outer, plain):
+            sock = stream.get_extra_info("socket")
+            stream._close_after_fork()
+            stream._close_after_fork()
+            assert sock.fileno() == -1
+            stream.close()  # harmless afterwards
+
+
 def test_tls_in_tls_handshake_failure(
     backend: SyncBackend,
     server_context: ssl.SSLContext,
