@@ -16,9 +16,10 @@ from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_FromStringAndSize
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
-from cpython.tuple cimport PyTuple_GET_ITEM
+from cpython.pyport cimport PY_SSIZE_T_MAX
+from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE
 from libc.stdint cimport int64_t
-from libc.string cimport memchr, memcmp, memcpy, memmove
+from libc.string cimport memchr, memcmp, memcpy, memmove, memset
 
 from operator import index as _index
 
@@ -33,8 +34,10 @@ from httpcore_fast._kernel_py import (
     MAX_INFORMATIONAL,
     MAX_STATUS_LINE_SIZE,
     MAX_TRAILER_SIZE,
+    MAX_VIEW_SIZE,
     __all__,
     _byte_view,
+    _header_pair,
 )
 
 KERNEL_NAME = "cython"
@@ -70,6 +73,7 @@ cdef bytes _B_HTTP10 = b"HTTP/1.0"
 cdef bytes _B_EMPTY = b""
 cdef bytes _B_OK = b"OK"
 cdef bytes _B_REQUEST_END = b" HTTP/1.1\r\n"
+cdef Py_ssize_t _MAX_VIEW = MAX_VIEW_SIZE
 cdef str _INCOMPLETE_HEAD = "peer closed connection without sending complete response head"
 cdef str _INCOMPLETE_CHUNKED = (
     "peer closed connection without sending complete message body: incomplete chunked read"
@@ -180,14 +184,21 @@ def serialize_request_head(method, target, headers):
     """Validate and serialise a request head in one pass; returns
     ``(head: bytes, body_length: int, close: bool)`` and raises ``LocalProtocolError``
     exactly as ``httpcore_fast._kernel_py.serialize_request_head`` (documented there and
-    in docs/kernel.md; RFC 9112 §3, §5, §6.3, §7.1)."""
+    in docs/kernel.md; RFC 9112 §3, §5, §6.3, §7.1).
+
+    Memory safety: ``headers`` is iterated once and each item is looked at once; the
+    names and values (exact ``bytes``, immutable) are kept in a private list, so the
+    output size computed in the first pass is exactly what the second pass writes, however
+    the caller's objects behave."""
     cdef Py_ssize_t total, i, count, host_index = -1, nsize, vsize
     cdef int64_t content_length = -1
     cdef bint chunked = False, close = False
     cdef const char* np
     cdef const char* vp
     cdef char* out
-    cdef bytes head, name, value
+    cdef bytes head
+    cdef object name, value
+    cdef list fields = []
     if type(method) is not bytes or type(target) is not bytes:
         raise TypeError("method and target must be bytes")
     if PyBytes_GET_SIZE(method) == 0 or not _all_in(
@@ -198,12 +209,15 @@ def serialize_request_head(method, target, headers):
         PyBytes_AS_STRING(target), PyBytes_GET_SIZE(target), _TARGET_T
     ):
         raise LocalProtocolError(f"Illegal target {target!r}")
-    if type(headers) is not list:
-        headers = list(headers)
-    count = PyList_GET_SIZE(headers)
     total = PyBytes_GET_SIZE(method) + PyBytes_GET_SIZE(target) + 14  # 2 SP, HTTP/1.1, 2 CRLF
-    for i in range(count):
-        name, value = _field_pair(<object>PyList_GET_ITEM(headers, i))
+    count = 0
+    for item in headers:  # bounds-checked iteration, as Python's for loop
+        if type(item) is not tuple or PyTuple_GET_SIZE(item) != 2:
+            item = _header_pair(item)
+        name = <object>PyTuple_GET_ITEM(item, 0)
+        value = <object>PyTuple_GET_ITEM(item, 1)
+        if type(name) is not bytes or type(value) is not bytes:
+            raise TypeError("header names and values must be bytes")
         np = PyBytes_AS_STRING(name)
         nsize = PyBytes_GET_SIZE(name)
         vp = PyBytes_AS_STRING(value)
@@ -219,7 +233,7 @@ def serialize_request_head(method, target, headers):
             if _lower_eq(np, nsize, b"host", 4):
                 if host_index >= 0:
                     raise LocalProtocolError("Multiple Host: headers")
-                host_index = i
+                host_index = count
             elif _lower_eq(np, nsize, b"content-length", 14):
                 content_length = _content_length(vp, vsize, content_length, True)
             elif _lower_eq(np, nsize, b"transfer-encoding", 17):
@@ -230,6 +244,9 @@ def serialize_request_head(method, target, headers):
                 chunked = True
             elif not close and _lower_eq(np, nsize, b"connection", 10):
                 close = _has_close_token(vp, vsize)
+        fields.append(name)
+        fields.append(value)
+        count += 1
     if host_index < 0:
         raise LocalProtocolError("Missing mandatory Host: header")
     if chunked and content_length >= 0:
@@ -240,20 +257,13 @@ def serialize_request_head(method, target, headers):
     out[0] = b' '
     out = _put(out + 1, target)
     out = _put(out, _B_REQUEST_END)
-    out = _put_field(out, <object>PyList_GET_ITEM(headers, host_index))
+    out = _put_field(out, fields, host_index)
     for i in range(count):
         if i != host_index:
-            out = _put_field(out, <object>PyList_GET_ITEM(headers, i))
+            out = _put_field(out, fields, i)
     out[0] = b'\r'
     out[1] = b'\n'
     return head, (-1 if chunked else (content_length if content_length >= 0 else 0)), close
-
-
-cdef inline tuple _field_pair(object item):
-    name, value = item
-    if type(name) is not bytes or type(value) is not bytes:
-        raise TypeError("header names and values must be bytes")
-    return name, value
 
 
 cdef inline bint _is_chunked(const char* p, Py_ssize_t n) noexcept:
@@ -271,12 +281,12 @@ cdef inline char* _put(char* out, bytes data) noexcept:
     return out + n
 
 
-cdef inline char* _put_field(char* out, object item):
-    name, value = item
-    out = _put(out, <bytes>name)
+cdef inline char* _put_field(char* out, list fields, Py_ssize_t i) noexcept:
+    """Write field ``i`` of the private ``[name0, value0, name1, ...]`` list (exact bytes)."""
+    out = _put(out, <bytes>PyList_GET_ITEM(fields, 2 * i))
     out[0] = b':'
     out[1] = b' '
-    out = _put(out + 2, <bytes>value)
+    out = _put(out + 2, <bytes>PyList_GET_ITEM(fields, 2 * i + 1))
     out[0] = b'\r'
     out[1] = b'\n'
     return out + 2

@@ -11,8 +11,8 @@ cdef class ResponseParser:
     cdef bytearray _buf
     cdef object _mv
     cdef char* _data
-    cdef Py_ssize_t _cap, _start, _end, _view_size, _scan, _informational
-    cdef bint _eof, _head_request, _connect_request, _http10
+    cdef Py_ssize_t _cap, _start, _end, _view_size, _view_at, _scan, _informational
+    cdef bint _eof, _head_request, _connect_request, _upgrade_request, _http10
     cdef str _error
     cdef int _state, _framing, _chunk_state, _status
     cdef int64_t _remaining, _received
@@ -55,6 +55,7 @@ cdef class ResponseParser:
         self._start = 0
         self._end = 0
         self._view_size = 0
+        self._view_at = 0
         self._eof = False
         self._error = None
         self._state = _IDLE
@@ -88,19 +89,29 @@ cdef class ResponseParser:
         The only place the buffer changes storage: a new bytearray replaces the old one
         (views handed out earlier keep the old one alive), or the data is moved to the
         front of the same bytearray (the caller has dropped its view by contract).
+        ``0 <= size``; sums are checked against ``PY_SSIZE_T_MAX`` before they are formed,
+        and new storage is zero-filled (never uninitialised heap bytes in a view).
         """
         cdef Py_ssize_t start = self._start
         cdef Py_ssize_t used = self._end - start
         cdef Py_ssize_t capacity = self._cap
+        cdef Py_ssize_t need
         cdef bytearray new
         if capacity - self._end >= size:
             return 0
-        if start >= used and used + size <= capacity:
+        if size > PY_SSIZE_T_MAX - used:
+            raise MemoryError("receive buffer size overflows Py_ssize_t")
+        need = used + size
+        if start >= used and need <= capacity:
             memmove(self._data, self._data + start, used)
         else:
-            capacity = max(2 * capacity, used + size, <Py_ssize_t>_MIN_CAPACITY)
+            if capacity > PY_SSIZE_T_MAX // 2:
+                capacity = need
+            else:
+                capacity = max(2 * capacity, need, <Py_ssize_t>_MIN_CAPACITY)
             new = PyByteArray_FromStringAndSize(NULL, capacity)
             memcpy(PyByteArray_AS_STRING(new), self._data + start, used)
+            memset(PyByteArray_AS_STRING(new) + used, 0, capacity - used)
             self._buf = new
             self._mv = memoryview(new)
             self._data = PyByteArray_AS_STRING(new)
@@ -115,20 +126,30 @@ cdef class ResponseParser:
             self._start = self._end = 0
 
     def get_buffer(self, size_hint=65536):
-        """A writable view of ``size_hint`` (at least 1) free bytes at the buffer's end."""
+        """A writable view of ``size_hint`` free bytes (clamped to 1..``MAX_VIEW_SIZE``)
+        at the buffer's end; as ``httpcore_fast._kernel_py.ResponseParser.get_buffer``."""
         cdef Py_ssize_t size
         self._check_error()
         if self._eof:
             raise RuntimeError("get_buffer() called after EOF")
-        size = size_hint
-        if size < 1:
+        if type(size_hint) is not int:
+            size_hint = _index(size_hint)
+        # compare as Python ints: no conversion to Py_ssize_t can overflow
+        if size_hint < 1:
             size = 1
+        elif size_hint > _MAX_VIEW:
+            size = _MAX_VIEW
+        else:
+            size = size_hint
         self._reserve(size)
         self._view_size = size
+        self._view_at = self._end
         return self._mv[self._end : self._end + size]
 
     def buffer_updated(self, nbytes_obj):
-        """``nbytes`` were written at the start of the last view; 0 means EOF."""
+        """``nbytes`` were written at the start of the last view; 0 means EOF. Raises as
+        ``httpcore_fast._kernel_py.ResponseParser.buffer_updated``. Safety: ``_end`` only
+        grows by at most the size of a view that lies inside the storage."""
         cdef Py_ssize_t nbytes
         self._check_error()
         try:
@@ -141,8 +162,13 @@ cdef class ResponseParser:
             return
         if self._eof:
             raise RuntimeError("buffer_updated() called after EOF")
+        if self._view_size == 0 or self._view_at != self._end:
+            raise ValueError("buffer_updated(): no get_buffer() view to report")
         if not 0 < nbytes <= self._view_size:
-            raise ValueError("buffer_updated(): nbytes is larger than the last get_buffer() view")
+            raise ValueError(
+                f"buffer_updated(): nbytes must be 0 (EOF) or 1 to {self._view_size}, "
+                "the size of the last get_buffer() view"
+            )
         self._end += nbytes
         self._view_size = 0
 

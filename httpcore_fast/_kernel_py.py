@@ -23,6 +23,7 @@ __all__ = [
     "MAX_INFORMATIONAL",
     "MAX_STATUS_LINE_SIZE",
     "MAX_TRAILER_SIZE",
+    "MAX_VIEW_SIZE",
     "ResponseParser",
     "serialize_request_head",
 ]
@@ -36,6 +37,8 @@ MAX_FIELD_COUNT = 10000
 MAX_CHUNK_SIZE_LINE = 102400
 MAX_TRAILER_SIZE = 102400
 MAX_INFORMATIONAL = 100
+# get_buffer() hands out at most this many bytes, whatever the size hint (16 MiB).
+MAX_VIEW_SIZE = 1 << 24
 
 # RFC 9110 §5.6.2 tchar.
 _TCHAR = b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -91,13 +94,25 @@ def _has_close_token(value: bytes) -> bool:
 # Request side
 
 
+def _header_pair(item: typing.Any) -> tuple[typing.Any, ...]:
+    """One header item as a tuple, taken once (``tuple(item)``: one ``__iter__`` call, so
+    an item that changes between looks cannot make the kernels disagree or overflow).
+    Raises ``ValueError`` unless it has exactly 2 elements; ``TypeError`` (from ``tuple``)
+    if it is not iterable. Shared by both kernels' ``serialize_request_head``."""
+    pair = tuple(item)
+    if len(pair) != 2:
+        raise ValueError(f"a header must be a (name, value) pair, not {len(pair)} items")
+    return pair
+
+
 def serialize_request_head(
-    method: bytes, target: bytes, headers: list[tuple[bytes, bytes]]
+    method: bytes, target: bytes, headers: typing.Iterable[typing.Sequence[bytes]]
 ) -> tuple[bytes, int, bool]:
     """Validate and serialise a request head in one pass (RFC 9112 §3, §5; RFC 9110 §5.6.2).
 
     ``method``, ``target``: bytes; ``headers``: ``[(name, value), ...]`` of bytes, names
-    in the caller's case. Returns ``(head, body_length, close)``: the head as bytes (request
+    in the caller's case (any iterable of 2-item iterables; each is looked at once).
+    Returns ``(head, body_length, close)``: the head as bytes (request
     line, the ``Host`` field moved first, one ``name: value`` line per field, the empty
     line); ``body_length``: the declared Content-Length, ``-1`` for ``Transfer-Encoding:
     chunked`` (RFC 9112 §7.1), ``0`` if neither; ``close``: a ``Connection: close`` token
@@ -107,8 +122,9 @@ def serialize_request_head(
     a target with bytes outside 0x21-0x7E, a field name that is not a token, a field value
     with CR, LF, NUL or other control bytes or surrounding whitespace, a missing or repeated
     ``Host``, a malformed or conflicting Content-Length, a Transfer-Encoding other than
-    ``chunked``, or both framing fields; ``TypeError`` for arguments that are not bytes.
-    The full rules and messages: docs/kernel.md.
+    ``chunked``, or both framing fields; ``TypeError`` for a method, target, name or value
+    that is not exactly ``bytes`` (subclasses included); ``ValueError`` for a header item
+    that is not a pair. The full rules and messages: docs/kernel.md.
     """
     if type(method) is not bytes or type(target) is not bytes:
         raise TypeError("method and target must be bytes")
@@ -121,7 +137,10 @@ def serialize_request_head(
     content_length = -1
     chunked = False
     close = False
-    for name, value in headers:
+    for pair in headers:
+        if type(pair) is not tuple or len(pair) != 2:
+            pair = _header_pair(pair)
+        name, value = pair
         if type(name) is not bytes or type(value) is not bytes:
             raise TypeError("header names and values must be bytes")
         if not name or name.translate(None, _TCHAR):
@@ -227,9 +246,10 @@ class ResponseParser:
     """
 
     __slots__ = (
-        "_buf", "_mv", "_start", "_end", "_view_size", "_eof", "_error", "_state",
-        "_scan", "_informational", "_head_request", "_connect_request", "_framing",
-        "_remaining", "_received", "_chunk_state", "keep_alive", "trailers",
+        "_buf", "_mv", "_start", "_end", "_view_size", "_view_at", "_eof", "_error",
+        "_state", "_scan", "_informational", "_head_request", "_connect_request",
+        "_upgrade_request", "_framing", "_remaining", "_received", "_chunk_state",
+        "keep_alive", "trailers",
         "_max_status_line", "_max_field_line", "_max_head", "_max_field_count",
         "_max_chunk_line", "_max_trailer", "_max_informational",
     )  # fmt: skip
@@ -262,6 +282,7 @@ class ResponseParser:
         self._start = 0
         self._end = 0
         self._view_size = 0
+        self._view_at = 0
         self._eof = False
         self._error: RemoteProtocolError | None = None
         self._state = _IDLE
@@ -307,19 +328,35 @@ class ResponseParser:
             self._start = self._end = 0
 
     def get_buffer(self, size_hint: int = 65536) -> memoryview:
-        """A writable view of ``size_hint`` (at least 1) free bytes at the buffer's end."""
+        """A writable view of free bytes at the buffer's end, for ``recv_into``.
+
+        ``size_hint``: an int (``__index__``); the view has ``size_hint`` bytes, at least 1
+        and at most ``MAX_VIEW_SIZE``. New storage is zero-filled; the view may show bytes
+        this parser received earlier. Report what was written with ``buffer_updated()``
+        before any other call. Raises ``RuntimeError`` after EOF, ``TypeError`` for a
+        non-integer hint.
+        """
         self._check_error()
         if self._eof:
             raise RuntimeError("get_buffer() called after EOF")
         size = _index(size_hint)
         if size < 1:
             size = 1
+        elif size > MAX_VIEW_SIZE:
+            size = MAX_VIEW_SIZE
         self._reserve(size)
         self._view_size = size
+        self._view_at = self._end
         return self._mv[self._end : self._end + size]
 
     def buffer_updated(self, nbytes: int) -> None:
-        """``nbytes`` were written at the start of the last view; 0 means EOF."""
+        """``nbytes`` were written at the start of the last view; 0 means EOF.
+
+        Raises ``ValueError`` unless ``0 < nbytes <= len(view)`` for a view of the last
+        ``get_buffer()`` call that was not reported yet and is still at the buffer's end
+        (``feed()``, ``take_pending()`` or consuming every buffered byte moves the end);
+        ``RuntimeError`` for data after EOF.
+        """
         self._check_error()
         nbytes = _index(nbytes)
         if nbytes == 0:
@@ -328,8 +365,14 @@ class ResponseParser:
             return
         if self._eof:
             raise RuntimeError("buffer_updated() called after EOF")
-        if not 0 < nbytes <= self._view_size:
-            raise ValueError("buffer_updated(): nbytes is larger than the last get_buffer() view")
+        view = self._view_size
+        if view == 0 or self._view_at != self._end:
+            raise ValueError("buffer_updated(): no get_buffer() view to report")
+        if not 0 < nbytes <= view:
+            raise ValueError(
+                f"buffer_updated(): nbytes must be 0 (EOF) or 1 to {view}, "
+                "the size of the last get_buffer() view"
+            )
         self._end += nbytes
         self._view_size = 0
 

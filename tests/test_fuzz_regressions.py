@@ -9,11 +9,19 @@ API arguments (found while probing the parser's methods with out-of-range argume
 the kernels disagreed on integers beyond ``Py_ssize_t`` (the Cython kernel raised
 OverflowError) and on buffers whose items are wider than a byte (sizes counted items, not
 bytes). Both kernels were fixed; these tests keep them agreeing.
+
+Memory safety of the Cython kernel's API (a review, then tests/test_kernel_buffer.py and
+tests/test_kernel_request.py): a ``get_buffer()`` hint near ``sys.maxsize`` wrapped its size
+arithmetic and ``buffer_updated()`` could move the buffer's end past the allocation; new
+storage was uninitialised; ``serialize_request_head()`` read each header item twice, so an
+item or a list that changed between the passes overflowed the output (or read a freed
+list). The entries below keep the two kernels agreeing on those arguments.
 """
 
 from __future__ import annotations
 
 import array
+import sys
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
@@ -56,7 +64,27 @@ AGREEING = {
     "memoryview-feed": fed(memoryview(b"HTTP/1.1")),
     "huge-content-length": lambda m: _content_length_eof(m),
     "three-item-header": lambda m: m.serialize_request_head(b"GET", b"/", [(b"H", b"h", b"x")]),
+    "one-item-header": lambda m: m.serialize_request_head(b"GET", b"/", [(b"H",)]),
+    "generator-item-header": lambda m: m.serialize_request_head(
+        b"GET", b"/", [(x for x in (b"Host", b"h"))]
+    ),
+    "huge-size-hint": lambda m: len(m.ResponseParser().get_buffer(sys.maxsize)),
+    "huger-size-hint": lambda m: len(m.ResponseParser().get_buffer(2**100)),
+    "float-size-hint": lambda m: m.ResponseParser().get_buffer(1.5),
+    "float-nbytes": lambda m: m.ResponseParser().buffer_updated(1.5),
+    "nbytes-beyond-view": lambda m: _beyond_view(m),
 }
+
+
+def _beyond_view(module: ModuleType) -> Any:
+    parser = module.ResponseParser()
+    view = parser.get_buffer(sys.maxsize - 1)
+    del view
+    try:
+        parser.buffer_updated(sys.maxsize - 1)
+    except ValueError as exc:
+        return str(exc), parser.pending()
+    return parser.pending()  # pragma: no cover - would be a bug, shown by the comparison
 
 
 def _content_length_eof(module: ModuleType) -> Any:

@@ -139,3 +139,169 @@ def test_non_bytes_arguments_raise_type_error(kernel, method, target, headers):
 def test_header_tuples_may_be_lists(kernel):
     head, _, _ = kernel.serialize_request_head(b"GET", b"/", [[b"Host", b"h"]])
     assert head == b"GET / HTTP/1.1\r\nHost: h\r\n\r\n"
+
+
+# --- hostile Python objects: each header item is looked at once (memory safety) ----------
+
+
+class _FlipItem:
+    """A header item whose iteration gives a longer value each time it is iterated."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __iter__(self):
+        self.calls += 1
+        return iter((b"X-Flip", b"v" * (10**self.calls)))
+
+
+class _IndexedItem:
+    """A sequence without ``__iter__``: iterated through ``__getitem__``, which answers
+    differently on every call."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __getitem__(self, index: int) -> bytes:
+        if index >= 2:
+            raise IndexError(index)
+        self.calls += 1
+        return (b"X-Indexed", b"w" * self.calls)[index]
+
+
+class _ShiftyList(list):
+    """A list subclass whose iteration gives other (longer) items each time."""
+
+    iterations = 0
+
+    def __iter__(self):
+        type(self).iterations += 1
+        return iter([HOST, (b"X-Shifty", b"s" * (100 * type(self).iterations))])
+
+
+class _LyingTuple(tuple):
+    """A tuple subclass whose ``__iter__`` disagrees with its items."""
+
+    def __iter__(self):
+        return iter((b"X-Lie", b"from-iter"))
+
+
+class _LongerThanItSays:
+    def __len__(self) -> int:
+        return 2
+
+    def __iter__(self):
+        return iter((b"X", b"y", b"z"))
+
+
+class _BigBytes(bytes):
+    def __len__(self) -> int:
+        return 10**6
+
+
+def test_item_iterated_once_even_if_it_changes(kernel):
+    item = _FlipItem()
+    head, _, _ = kernel.serialize_request_head(b"GET", b"/", [HOST, item])
+    assert item.calls == 1
+    assert head == b"GET / HTTP/1.1\r\nHost: example.com\r\nX-Flip: " + b"v" * 10 + b"\r\n\r\n"
+
+
+def test_item_read_through_getitem_once(kernel):
+    item = _IndexedItem()
+    head, _, _ = kernel.serialize_request_head(b"GET", b"/", [item, HOST])
+    assert item.calls == 2  # index 0 and 1, each once
+    assert head == b"GET / HTTP/1.1\r\nHost: example.com\r\nX-Indexed: ww\r\n\r\n"
+
+
+def test_list_subclass_iterated_once(kernel):
+    _ShiftyList.iterations = 0
+    head, _, _ = kernel.serialize_request_head(b"GET", b"/", _ShiftyList([(b"A", b"b")]))
+    assert _ShiftyList.iterations == 1
+    assert head == b"GET / HTTP/1.1\r\nHost: example.com\r\nX-Shifty: " + b"s" * 100 + b"\r\n\r\n"
+
+
+def test_headers_list_emptied_by_an_item_while_iterated(kernel):
+    """An item that clears the caller's list mid-iteration: the loop stops as Python's
+    ``for`` does (no read past the list's end), in both kernels."""
+    headers: list = []
+
+    class Clearing:
+        def __iter__(self):
+            headers.clear()
+            return iter((b"A", b"b"))
+
+    headers += [HOST, Clearing(), (b"Never", b"seen"), (b"Nor", b"this")]
+    head, _, _ = kernel.serialize_request_head(b"GET", b"/", headers)
+    assert head == b"GET / HTTP/1.1\r\nHost: example.com\r\nA: b\r\n\r\n"
+
+
+def test_headers_list_grown_by_an_item_while_iterated(kernel):
+    headers: list = []
+
+    class Growing:
+        def __iter__(self):
+            if len(headers) < 6:
+                headers.append(Growing())
+            return iter((b"G", b"%d" % len(headers)))
+
+    headers += [HOST, Growing()]
+    head, _, _ = kernel.serialize_request_head(b"GET", b"/", headers)
+    assert head == (
+        b"GET / HTTP/1.1\r\nHost: example.com\r\n"
+        + b"".join(b"G: %d\r\n" % n for n in range(3, 7))
+        + b"G: 6\r\n\r\n"
+    )
+
+
+def test_tuple_subclass_is_read_through_its_iter(kernel):
+    head, _, _ = kernel.serialize_request_head(
+        b"GET", b"/", [HOST, _LyingTuple((b"X-Lie", b"from-items"))]
+    )
+    assert head == b"GET / HTTP/1.1\r\nHost: example.com\r\nX-Lie: from-iter\r\n\r\n"
+
+
+def test_headers_from_a_generator(kernel):
+    head, length, _ = kernel.serialize_request_head(
+        b"POST", b"/", (pair for pair in [HOST, (b"Content-Length", b"3")])
+    )
+    assert head == b"POST / HTTP/1.1\r\nHost: example.com\r\nContent-Length: 3\r\n\r\n"
+    assert length == 3
+
+
+# (id, header item, exception type, exact message)
+BAD_ITEMS = [
+    ("one-element", (b"Host",), ValueError, "a header must be a (name, value) pair, not 1 items"),
+    ("three-elements", (b"X", b"y", b"z"), ValueError,
+     "a header must be a (name, value) pair, not 3 items"),
+    ("empty", (), ValueError, "a header must be a (name, value) pair, not 0 items"),
+    ("list-of-three", [b"X", b"y", b"z"], ValueError,
+     "a header must be a (name, value) pair, not 3 items"),
+    ("len-lies", _LongerThanItSays(), ValueError,
+     "a header must be a (name, value) pair, not 3 items"),
+    ("not-iterable", 7, TypeError, "'int' object is not iterable"),
+    ("two-byte-bytes", b"ab", TypeError, "header names and values must be bytes"),
+    ("str-pair", ("Host", "x"), TypeError, "header names and values must be bytes"),
+    ("bytes-subclass-name", (_BigBytes(b"X"), b"y"), TypeError,
+     "header names and values must be bytes"),
+    ("bytes-subclass-value", (b"X", _BigBytes(b"y")), TypeError,
+     "header names and values must be bytes"),
+    ("bytearray-value", (b"X", bytearray(b"y")), TypeError,
+     "header names and values must be bytes"),
+    ("none", None, TypeError, "'NoneType' object is not iterable"),
+]
+
+
+@pytest.mark.parametrize(
+    "item, exc_type, message", [c[1:] for c in BAD_ITEMS], ids=[c[0] for c in BAD_ITEMS]
+)
+def test_bad_header_item(kernel, item, exc_type, message):
+    with pytest.raises(exc_type) as info:
+        kernel.serialize_request_head(b"GET", b"/", [HOST, item])
+    assert type(info.value) is exc_type
+    assert str(info.value) == message
+
+
+def test_bad_item_after_an_invalid_field_is_not_reached(kernel):
+    """Items are checked in order: the first offending item wins."""
+    with pytest.raises(LocalProtocolError, match="Illegal header name"):
+        kernel.serialize_request_head(b"GET", b"/", [(b"A B", b"v"), (b"X",)])
