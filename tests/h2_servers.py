@@ -22,6 +22,12 @@ Paths of :class:`H2Server` (the body of a normal response is ``b"path=<path>"``)
 ``/large/<n>``         ``n`` bytes of :func:`pattern`, within the flow-control windows
 ``/hang``              headers and one DATA frame, then nothing
 ``/echo``              the request body
+``/big-head/<n>``      a response head with a field ``x-big`` of ``n`` bytes
+``/fields/<n>``        a response head with ``n`` fields ``x-f<i>: <i>``
+``/informational/<n>`` ``n`` 103 (Early Hints) responses, then the response
+``/drip/<ms>``         a PING every 50 ms for ``ms`` milliseconds, then the response
+``/big-trailers/<n>``  a body, then a trailer field ``x-t`` of ``n`` bytes
+``/reset-early``       RST_STREAM INTERNAL_ERROR as soon as the request HEADERS arrive
 =====================  ===============================================================
 
 Endpoints of :func:`asgi_app`: ``/`` (``Hello, world!``), ``/echo`` (the request body),
@@ -206,7 +212,10 @@ class H2Server:
     Recorded: ``connections`` (accepted), ``max_open`` (most streams open at once on one
     connection), ``requests`` (paths answered), ``request_fields`` (per path: the request's
     header fields as decoded, ``HeaderTuple`` or ``NeverIndexedHeaderTuple``), ``resets``
-    (RST_STREAM error codes received), ``errors`` (exceptions in connection threads).
+    (RST_STREAM error codes received), ``reset_paths`` (``(path, error code)`` of each
+    RST_STREAM received for a stream whose request arrived), ``client_settings`` (per
+    connection, the client's SETTINGS as ``{code: value}``), ``errors`` (exceptions in
+    connection threads).
 
     ``/bad-value`` answers with a field value holding a line feed, ``/bad-status`` with
     ``:status`` ``2x0``.
@@ -227,6 +236,8 @@ class H2Server:
         self.requests: list[str] = []
         self.request_fields: dict[str, list[tuple[bytes, bytes]]] = {}
         self.resets: list[int] = []
+        self.reset_paths: list[tuple[str, int]] = []
+        self.client_settings: list[dict[int, int]] = []
         self.errors: list[BaseException] = []
         self._refused: set[str] = set()
         self._stopping = threading.Event()
@@ -301,6 +312,10 @@ class H2Server:
         pending: list[_Response] = []
         sending: dict[int, tuple[memoryview, list[tuple[bytes, bytes]] | None]] = {}
         open_streams: set[int] = set()
+        drips: dict[int, float] = {}  # stream id -> time of the next PING
+        settings: dict[int, int] = {}
+        with self.lock:
+            self.client_settings.append(settings)
         started = 0
         goaway_last: int | None = None
         deadline = time.monotonic() + 30.0  # no connection outlives a test
@@ -308,7 +323,12 @@ class H2Server:
             now = time.monotonic()
             for response in [r for r in pending if r.due <= now]:
                 pending.remove(response)
+                drips.pop(response.stream_id, None)
                 self._start_response(h2_conn, response, sending)
+            for stream_id, next_ping in list(drips.items()):
+                if next_ping <= now:
+                    h2_conn.ping(b"dripping")
+                    drips[stream_id] = now + 0.05
             self._pump(h2_conn, sending, open_streams)
             for stream_id in list(open_streams):
                 stream = h2_conn.streams.get(stream_id)
@@ -319,7 +339,7 @@ class H2Server:
                 conn.sendall(out)
             if goaway_last is not None and not any(s <= goaway_last for s in open_streams):
                 return  # every promised stream is done
-            wait = min((r.due for r in pending), default=now + 0.05) - now
+            wait = min([r.due for r in pending] + list(drips.values()), default=now + 0.05) - now
             readable, _, _ = select.select([conn], [], [], max(0.0, min(wait, 0.05)))
             if not readable:
                 continue
@@ -338,6 +358,12 @@ class H2Server:
                         self.request_fields[paths[stream_id]] = list(event.headers)
                     bodies[stream_id] = bytearray()
                     open_streams.add(stream_id)
+                    if paths[stream_id] == "/reset-early":
+                        with self.lock:
+                            self.requests.append(paths[stream_id])
+                        h2_conn.reset_stream(stream_id, h2.errors.ErrorCodes.INTERNAL_ERROR)
+                        open_streams.discard(stream_id)
+                        continue
                     with self.lock:
                         self.max_open = max(self.max_open, len(open_streams))
                     if self.goaway_every and started >= self.goaway_every and goaway_last is None:
@@ -358,10 +384,16 @@ class H2Server:
                     stream_id = event.stream_id
                     if stream_id in paths and stream_id in open_streams:
                         self._handle(h2_conn, stream_id, paths[stream_id],
-                                     bytes(bodies[stream_id]), pending, open_streams)
+                                     bytes(bodies[stream_id]), pending, open_streams, drips)
+                elif isinstance(event, h2.events.RemoteSettingsChanged):
+                    for code, change in event.changed_settings.items():
+                        settings[int(code)] = change.new_value
                 elif isinstance(event, h2.events.StreamReset):
                     with self.lock:
                         self.resets.append(event.error_code)
+                        if event.stream_id in paths:
+                            self.reset_paths.append((paths[event.stream_id], event.error_code))
+                    drips.pop(event.stream_id, None)
                     open_streams.discard(event.stream_id)
                     sending.pop(event.stream_id, None)
                     for response in [r for r in pending if r.stream_id == event.stream_id]:
@@ -375,6 +407,7 @@ class H2Server:
         body: bytes,
         pending: list[_Response],
         open_streams: set[int],
+        drips: dict[int, float],
     ) -> None:
         with self.lock:
             self.requests.append(path)
@@ -394,6 +427,23 @@ class H2Server:
                 return
         if route.startswith("/delay/"):
             pending.append(_Response(stream_id, now + int(route[7:]) / 1000, path.encode()))
+        elif route.startswith("/drip/"):
+            pending.append(_Response(stream_id, now + int(route[6:]) / 1000, path.encode()))
+            drips[stream_id] = now
+        elif route.startswith("/big-head/"):
+            pending.append(_Response(stream_id, now, b"big", headers=[
+                (b":status", b"200"), (b"x-big", b"b" * int(route[10:]))]))
+        elif route.startswith("/fields/"):
+            fields = [(b"x-f%d" % i, b"%d" % i) for i in range(int(route[8:]))]
+            pending.append(_Response(stream_id, now, b"fields",
+                                     headers=[(b":status", b"200"), *fields]))
+        elif route.startswith("/informational/"):
+            for _ in range(int(route[15:])):
+                h2_conn.send_headers(stream_id, [(b":status", b"103"), (b"link", b"</a>")])
+            pending.append(_Response(stream_id, now, path.encode()))
+        elif route.startswith("/big-trailers/"):
+            pending.append(_Response(stream_id, now, b"with trailers",
+                                     trailers=[(b"x-t", b"t" * int(route[14:]))]))
         elif route == "/trailers":
             pending.append(_Response(stream_id, now, b"with trailers",
                                      trailers=[(b"x-checksum", b"42")]))

@@ -7,6 +7,7 @@ streams, small stream limits, RST_STREAM, REFUSED_STREAM, a response that never 
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 import typing
 
@@ -35,7 +36,9 @@ def h2c_pool(**kwargs: typing.Any) -> httpcore.AsyncConnectionPool:
     return httpcore.AsyncConnectionPool(http1=False, http2=True, **kwargs)
 
 
-async def gather(count: int, fn: typing.Callable[[int], typing.Awaitable[None]]) -> None:
+async def gather(
+    count: int, fn: typing.Callable[[int], typing.Coroutine[typing.Any, typing.Any, None]]
+) -> None:
     async with anyio.create_task_group() as tg:
         for i in range(count):
             tg.start_soon(fn, i)
@@ -284,7 +287,11 @@ async def test_read_timeout_fails_only_its_request(h2_server: typing.Any) -> Non
             tg.start_soon(fast)
         assert isinstance(results["slow"], httpcore.ReadTimeout)
         assert results["fast"] == b"/delay/400"
+        # The same connection takes the next request; only the slow stream was reset.
+        response = await pool.request("GET", server.url("/after"))
+        assert response.content == b"path=/after"
         assert server.connections == 1
+        assert server.reset_paths == [("/delay/2000", CANCEL)]
 
 
 @pytest.mark.anyio
@@ -430,3 +437,149 @@ async def test_concurrent_requests_share_writes(h2_server: typing.Any) -> None:
         await gather(20, fetch)
         assert len(server.requests) == 101 and server.connections == 1
         assert len(writes) < 100 // 2, writes
+
+
+@pytest.mark.anyio
+async def test_cancellation_resets_only_its_stream(h2_server: typing.Any) -> None:
+    """A request cancelled while it waits for its response (the server has it): only its
+    stream is reset, a request in flight beside it completes, and the next request uses
+    the same connection. (Under trio the RST_STREAM leaves with the connection's next
+    write: a cancelled request never waits on a write.)"""
+    server: H2Server = h2_server()
+    async with h2c_pool() as pool:
+        await pool.request("GET", server.url("/warm-up"))
+        results: dict[str, object] = {}
+        scope = anyio.CancelScope()
+
+        async def cancelled() -> None:
+            with scope:
+                await pool.request("GET", server.url("/delay/5000"))
+            results["cancelled"] = scope.cancelled_caught
+
+        async def other() -> None:
+            results["other"] = (await pool.request("GET", server.url("/delay/300"))).content
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(cancelled)
+            tg.start_soon(other)
+            await wait_until(lambda: "/delay/5000" in server.requests)
+            scope.cancel()
+        assert results == {"cancelled": True, "other": b"/delay/300"}
+        response = await pool.request("GET", server.url("/after"))
+        assert response.content == b"path=/after"
+        assert len(pool.connections) == 1
+    assert server.connections == 1
+    assert server.reset_paths == [("/delay/5000", CANCEL)]
+
+
+@pytest.mark.anyio
+async def test_write_interrupted_by_cancellation(
+    h2_server: typing.Any, anyio_backend: str
+) -> None:
+    """A cancellation that interrupts a write after the stream took the bytes (as
+    asyncio's transports always do: only the wait for the buffer to drain can be
+    interrupted). asyncio: the framing is intact, the connection goes on, and only the
+    cancelled stream is reset. trio: a socket write is interrupted only while part of the
+    buffer may still be unsent, so the connection is failed and the next request opens a
+    new one."""
+    server: H2Server = h2_server()
+    async with h2c_pool() as pool:
+        await pool.request("GET", server.url("/warm-up"))
+        (connection,) = pool.connections
+        stream = connection._connection._network_stream  # type: ignore[attr-defined]
+        write = stream.write
+        cut: list[bool] = []
+
+        async def write_then_hang(data: bytes, timeout: float | None = None) -> None:
+            await write(data, timeout)
+            if cut and cut.pop():
+                await anyio.sleep_forever()
+
+        stream.write = write_then_hang
+        with anyio.CancelScope() as scope:
+            cut.append(True)
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(pool.request, "GET", server.url("/delay/5000"))
+                await wait_until(lambda: "/delay/5000" in server.requests)
+                scope.cancel()
+        response = await pool.request("GET", server.url("/after"))
+        assert response.content == b"path=/after"
+    if anyio_backend == "asyncio":
+        assert server.connections == 1
+        assert server.reset_paths == [("/delay/5000", CANCEL)]
+    else:
+        assert server.connections == 2
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("path", "headers", "error"), [
+    # The server resets the stream while the body is sent (beyond the first window).
+    ("/reset-early", [], httpcore.RemoteProtocolError),
+    # More body than its Content-Length (RFC 9113 §8.1.1).
+    ("/echo", [(b"Content-Length", b"5")], httpcore.LocalProtocolError),
+])
+async def test_request_body_is_closed_when_sending_it_fails(
+    h2_server: typing.Any,
+    path: str,
+    headers: list[tuple[bytes, bytes]],
+    error: type[Exception],
+) -> None:
+    """An async generator body that is not sent to its end is closed at once: its
+    ``finally`` runs, and trio has no unclosed generator to warn about."""
+    server: H2Server = h2_server()
+    events = []
+
+    async def body() -> typing.AsyncIterator[bytes]:
+        try:
+            for _ in range(100):  # 1.6 MB: more than the server's first stream window
+                yield b"x" * 16384
+            events.append("exhausted")
+        finally:
+            events.append("finally")
+
+    async with h2c_pool() as pool:
+        with pytest.raises(error):
+            await pool.request("POST", server.url(path), headers=headers, content=body())
+        assert events == ["finally"]
+        response = await pool.request("GET", server.url("/after"))
+        assert response.content == b"path=/after"
+    assert server.connections == 1
+
+
+@pytest.mark.anyio
+async def test_is_connected(h2_server: typing.Any) -> None:
+    server: H2Server = h2_server()
+    async with h2c_pool() as pool:
+        await pool.request("GET", server.url("/"))
+        (connection,) = pool.connections
+        http2_connection = connection._connection  # type: ignore[attr-defined]
+        assert isinstance(http2_connection, httpcore.AsyncHTTP2Connection)
+        assert http2_connection.is_connected() and connection.is_connected()
+    assert not http2_connection.is_connected() and http2_connection.is_closed()
+
+
+@pytest.mark.parametrize("backend", ["native", "anyio"])
+def test_idle_connection_of_a_closed_event_loop_is_replaced(
+    h2_server: typing.Any, backend: str
+) -> None:
+    """A pool used across two ``asyncio.run()`` calls: the idle HTTP/2 connection of the
+    first (its loop closed) is discarded and the second request opens a new one."""
+    server: H2Server = h2_server()
+    network_backend = httpcore.AnyIOBackend() if backend == "anyio" else None
+    pool = httpcore.AsyncConnectionPool(
+        http1=False, http2=True, network_backend=network_backend
+    )
+    first: list[typing.Any] = []
+
+    async def run(i: int) -> None:
+        response = await pool.request("GET", server.url(f"/run/{i}"))
+        assert response.content == f"path=/run/{i}".encode()
+        assert response.extensions["http_version"] == b"HTTP/2"
+        first.extend(pool.connections)
+
+    asyncio.run(run(1))
+    asyncio.run(run(2))
+    assert first[0].has_expired() and first[0].is_closed()
+    asyncio.run(pool.aclose())
+    assert server.connections == 2
+    assert server.requests == ["/run/1", "/run/2"]

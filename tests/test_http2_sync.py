@@ -187,7 +187,10 @@ def test_read_timeout_fails_only_its_request(h2_server: typing.Any) -> None:
         slow, fast = run_threads(2, fetch)
         assert isinstance(slow, httpcore.ReadTimeout)
         assert fast == b"/delay/300"
+        # Only the slow stream was reset; the connection takes the next request.
+        assert pool.request("GET", server.url("/after")).content == b"path=/after"
         assert server.connections == 1
+        assert server.reset_paths == [("/delay/2000", CANCEL)]
 
 
 def test_trailers_and_trace(h2_server: typing.Any) -> None:
@@ -233,3 +236,34 @@ def test_request_fields_and_invalid_response_head(h2_server: typing.Any) -> None
                 pool.request("GET", server.url(path))
         assert pool.request("GET", server.url("/after")).content == b"path=/after"
     assert server.errors == []
+
+
+@pytest.mark.parametrize(("path", "headers", "error"), [
+    ("/reset-early", [], httpcore.RemoteProtocolError),
+    ("/echo", [(b"Content-Length", b"5")], httpcore.LocalProtocolError),
+])
+def test_request_body_is_closed_when_sending_it_fails(
+    h2_server: typing.Any,
+    path: str,
+    headers: list[tuple[bytes, bytes]],
+    error: type[Exception],
+) -> None:
+    """A generator body that is not sent to its end is closed at once (its ``finally``
+    runs); the connection goes on."""
+    server: H2Server = h2_server()
+    events = []
+
+    def body() -> typing.Iterator[bytes]:
+        try:
+            for _ in range(100):  # 1.6 MB: more than the server's first stream window
+                yield b"x" * 16384
+            events.append("exhausted")
+        finally:
+            events.append("finally")
+
+    with h2c_pool() as pool:
+        with pytest.raises(error):
+            pool.request("POST", server.url(path), headers=headers, content=body())
+        assert events == ["finally"]
+        assert pool.request("GET", server.url("/after")).content == b"path=/after"
+    assert server.connections == 1

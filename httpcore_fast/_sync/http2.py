@@ -920,6 +920,11 @@ class HTTP2Connection(ConnectionInterface):
             )
             # Some servers reject this setting (RFC 8441) in a client's preface.
             del h2_state.local_settings[h2.settings.SettingCodes.ENABLE_CONNECT_PROTOCOL]
+            # Initial values take effect at once, unacknowledged: h2 leaves its decoder
+            # at its default size, so it is told here.
+            decoder = getattr(h2_state, "decoder", None)
+            if decoder is not None:
+                decoder.max_header_list_size = self._max_header_list_size
             h2_state.initiate_connection()
             h2_state.increment_flow_control_window(RECEIVE_WINDOW)
         self._flush(timeouts.get("write", None))
