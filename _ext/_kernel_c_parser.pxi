@@ -251,7 +251,8 @@ cdef class ResponseParser:
         return -1
 
     cdef int _check_section(self, const char* p, Py_ssize_t n, bint head) except -1:
-        """Reject bare CR, then control bytes (the Python kernel's ``_check_section``)."""
+        """Reject bare CR, then (trailers only) bare LF, then control bytes (the Python
+        kernel's ``_check_section``)."""
         cdef Py_ssize_t i, bad = -1
         cdef unsigned char c
         for i in range(n):
@@ -264,6 +265,12 @@ cdef class ResponseParser:
                         )
                 elif bad < 0:
                     bad = i
+        if not head:  # RFC 9112 §7.1.2: trailer field lines end in CRLF
+            for i in range(n):
+                if p[i] == b'\n' and (i == 0 or p[i - 1] != b'\r'):
+                    if i == n - 1:
+                        return self._fail("bare LF ending the trailer section")
+                    return self._fail("bare LF ending a trailer field line")
         if bad >= 0:
             where = "status line" if head and memchr(p, b'\n', bad) == NULL else "field line"
             return self._fail(
@@ -559,6 +566,7 @@ cdef class ResponseParser:
         cdef const char* found
         cdef int64_t chunk
         cdef char first
+        cdef bint crlf
         while True:
             avail = self._end - self._start
             if self._chunk_state == _CH_DATA:
@@ -588,9 +596,15 @@ cdef class ResponseParser:
                     return None
                 self._scan = 0
                 lf = found - self._data
-                line_end = lf - 1 if lf > start and self._data[lf - 1] == b'\r' else lf
+                crlf = lf > start and self._data[lf - 1] == b'\r'
+                line_end = lf - 1 if crlf else lf
                 self._consume(lf + 1 - start)  # indices only: the bytes stay in place
                 chunk = self._chunk_size(self._data + start, line_end - start)
+                if not crlf:  # RFC 9112 §7.1: chunk = chunk-size [ chunk-ext ] CRLF
+                    self._fail(
+                        "bare LF ending the last chunk" if chunk == 0
+                        else "bare LF ending a chunk-size line"
+                    )
                 if chunk == 0:
                     self._chunk_state = _CH_TRAILER
                 else:
@@ -609,7 +623,7 @@ cdef class ResponseParser:
                         self._fail("chunk data not followed by CRLF")
                     self._consume(2)
                 elif first == b'\n':
-                    self._consume(1)
+                    self._fail("bare LF after chunk data")
                 else:
                     self._fail("chunk data not followed by CRLF")
                 self._chunk_state = _CH_SIZE
@@ -658,14 +672,15 @@ cdef class ResponseParser:
             return None
         if self._scan == 0:
             first = self._data[start]
-            if first == b'\n' or first == b'\r':
-                if first == b'\r':
-                    if avail == 1:
-                        self._incomplete_chunked()
-                        return None
-                    if self._data[start + 1] != b'\n':
-                        self._fail("bare CR in trailer section")
-                self._consume(1 if first == b'\n' else 2)
+            if first == b'\n':
+                self._fail("bare LF ending the trailer section")
+            if first == b'\r':
+                if avail == 1:
+                    self._incomplete_chunked()
+                    return None
+                if self._data[start + 1] != b'\n':
+                    self._fail("bare CR in trailer section")
+                self._consume(2)
                 self._state = _DONE
                 return _B_EMPTY
         end = self._section_end(self._max_trailer)

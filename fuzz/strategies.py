@@ -148,13 +148,25 @@ values = st.one_of(
 )
 
 
+# Chunked framing allows CRLF only: a chunked body draws one of these for all its line ends
+# (all CRLF, CRLF with an odd bare LF, or anything).
+CHUNKED_EOLS = st.sampled_from(
+    [
+        st.just(b"\r\n"),
+        st.just(b"\r\n"),
+        st.sampled_from([b"\r\n"] * 9 + [b"\n"]),
+        EOLS,
+    ]
+)
+
+
 @st.composite
-def field_lines(draw, *, trailer: bool = False):
-    """Field lines (each with its terminator), sometimes folded or broken."""
+def field_lines(draw, *, trailer: bool = False, eols=EOLS):
+    """Field lines (each with its terminator from ``eols``), sometimes folded or broken."""
     lines = []
     for _ in range(draw(st.integers(0, 5))):
         if draw(st.integers(0, 15)) == 0:  # obs-fold continuation (maybe first: an error)
-            lines.append(draw(st.sampled_from([b" ", b"\t", b"  "])) + draw(values) + draw(EOLS))
+            lines.append(draw(st.sampled_from([b" ", b"\t", b"  "])) + draw(values) + draw(eols))
             continue
         name = draw(names)
         lower = name.lower()
@@ -164,7 +176,7 @@ def field_lines(draw, *, trailer: bool = False):
             value = draw(transfer_encodings)
         else:
             value = draw(values)
-        lines.append(name + draw(separators) + value + draw(EOLS))
+        lines.append(name + draw(separators) + value + draw(eols))
     if trailer and draw(st.booleans()):
         lines.append(b"Expires: never\r\n")
     return b"".join(lines)
@@ -173,6 +185,7 @@ def field_lines(draw, *, trailer: bool = False):
 @st.composite
 def chunked_body(draw):
     """Chunks (sizes right or wrong, extensions), the last chunk, maybe trailers."""
+    eols = draw(CHUNKED_EOLS)
     parts = []
     for _ in range(draw(st.integers(0, 4))):
         data = draw(st.binary(max_size=12))
@@ -214,13 +227,13 @@ def chunked_body(draw):
                 ]
             )
         )
-        parts += [size, ext, draw(EOLS), data, draw(EOLS)]
+        parts += [size, ext, draw(eols), data, draw(eols)]
     if draw(st.integers(0, 7)):
         parts += [
             draw(st.sampled_from([b"0", b"00", b"0;end", b"000000000000000"])),
-            draw(EOLS),
-            draw(field_lines(trailer=True)),
-            draw(EOLS),
+            draw(eols),
+            draw(field_lines(trailer=True, eols=eols)),
+            draw(eols),
         ]
     return b"".join(parts)
 

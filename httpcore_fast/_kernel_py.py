@@ -51,7 +51,9 @@ _TARGET_BYTES = bytes(range(0x21, 0x7F))
 _CTL_RE = re.compile(rb"[\x00-\x08\x0b-\x1f\x7f]")
 _HEXDIGITS_RE = re.compile(rb"[0-9A-Fa-f]*")
 # The common chunk-size line (digits only), matched in place in the receive buffer.
-_PLAIN_CHUNK_LINE_RE = re.compile(rb"([0-9A-Fa-f]{1,15})\r?\n")
+_PLAIN_CHUNK_LINE_RE = re.compile(rb"([0-9A-Fa-f]{1,15})\r\n")
+# A LF that is not the end of a CRLF (chunked framing allows CRLF only).
+_BARE_LF_RE = re.compile(rb"(?<!\r)\n")
 _HEXVAL = {c: int(chr(c), 16) for c in b"0123456789abcdefABCDEF"}
 _OWS = b" \t"
 
@@ -192,14 +194,23 @@ def serialize_request_head(
 
 
 def _check_section(section: bytes, what: str) -> list[bytes]:
-    """Reject bare CR and control bytes; return the lines (terminators removed).
+    """Reject bare CR, then (trailers only) bare LF, then control bytes; return the lines
+    (terminators removed).
 
     ``section`` ends with its empty line; the returned list excludes it. ``what`` is
-    ``"response head"`` or ``"trailer section"``.
+    ``"response head"`` (bare LF terminators allowed, as h11 does: RFC 9112 §2.2 MAY) or
+    ``"trailer section"`` (CRLF only: RFC 9112 §7.1.2).
     """
-    if b"\r" in section:
-        if section.count(b"\r") != section.count(b"\r\n"):
-            raise RemoteProtocolError(f"bare CR in {what}")
+    has_cr = b"\r" in section
+    if has_cr and section.count(b"\r") != section.count(b"\r\n"):
+        raise RemoteProtocolError(f"bare CR in {what}")
+    if what == "trailer section":
+        bare = _BARE_LF_RE.search(section)
+        if bare is not None:
+            if bare.start() == len(section) - 1:
+                raise RemoteProtocolError("bare LF ending the trailer section")
+            raise RemoteProtocolError("bare LF ending a trailer field line")
+    if has_cr:
         section = section.replace(b"\r\n", b"\n")
     bad = _CTL_RE.search(section)
     if bad is not None:
@@ -713,10 +724,15 @@ class ResponseParser:
                     self._scan = stop - start
                     return None
                 self._scan = 0
-                line_end = lf - 1 if lf > start and buf[lf - 1] == 13 else lf
-                line = bytes(self._mv[start:line_end])
+                crlf = lf > start and buf[lf - 1] == 13
+                line = bytes(self._mv[start : lf - 1 if crlf else lf])
                 self._consume(lf + 1 - start)
                 size = self._chunk_size(line)
+                if not crlf:  # RFC 9112 §7.1: chunk = chunk-size [ chunk-ext ] CRLF
+                    raise RemoteProtocolError(
+                        "bare LF ending the last chunk" if size == 0
+                        else "bare LF ending a chunk-size line"
+                    )
                 if size == 0:
                     self._chunk_state = _CH_TRAILER
                 else:
@@ -735,7 +751,7 @@ class ResponseParser:
                         raise RemoteProtocolError("chunk data not followed by CRLF")
                     self._consume(2)
                 elif first == 10:
-                    self._consume(1)
+                    raise RemoteProtocolError("bare LF after chunk data")
                 else:
                     raise RemoteProtocolError("chunk data not followed by CRLF")
                 self._chunk_state = _CH_SIZE
@@ -776,14 +792,15 @@ class ResponseParser:
             return None
         if self._scan == 0:
             first = buf[start]
-            if first == 10 or first == 13:
-                if first == 13:
-                    if avail == 1:
-                        self._incomplete_chunked()
-                        return None
-                    if buf[start + 1] != 10:
-                        raise RemoteProtocolError("bare CR in trailer section")
-                self._consume(1 if first == 10 else 2)
+            if first == 10:
+                raise RemoteProtocolError("bare LF ending the trailer section")
+            if first == 13:
+                if avail == 1:
+                    self._incomplete_chunked()
+                    return None
+                if buf[start + 1] != 10:
+                    raise RemoteProtocolError("bare CR in trailer section")
+                self._consume(2)
                 self._state = _DONE
                 return b""
         end = self._section_end(self._max_trailer)

@@ -56,8 +56,9 @@ VALID = [
         ],
     ),
     (
-        "chunked-bare-lf-and-uppercase-hex",
-        b"HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\nA\n0123456789\n00\n\n",
+        # bare LF ends head lines (as in h11); chunked framing is CRLF only
+        "bare-lf-head-crlf-chunks-uppercase-hex",
+        b"HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\nA\r\n0123456789\r\n00\r\n\r\n",
         {},
         [
             ("head", b"HTTP/1.1", 200, b"OK", [(b"Transfer-Encoding", b"chunked")], True),

@@ -73,14 +73,16 @@ def responses(draw):
                   draw(field_values), eol]
     parts += [eol, body]
     if kind == "chunked":
+        # chunked framing is CRLF only: mostly CRLF, sometimes a bare LF somewhere
+        ceol = st.sampled_from([b"\r\n"] * 6 + [b"\n"])
         for _ in range(draw(st.integers(0, 3))):
             data = draw(st.binary(max_size=10))
             size = draw(st.just(b"%x" % len(data)) | chunk_size_lines)
-            parts += [size, draw(st.sampled_from([b"\r\n", b"\n"])), data, eol]
-        parts += [b"0", eol]
+            parts += [size, draw(ceol), data, draw(ceol)]
+        parts += [b"0", draw(ceol)]
         if draw(st.booleans()):
-            parts += [draw(field_names), b": ", draw(field_values), eol]
-        parts.append(eol)
+            parts += [draw(field_names), b": ", draw(field_values), draw(ceol)]
+        parts.append(draw(ceol))
     if draw(st.booleans()):  # a second response (keep-alive) or trailing garbage
         parts.append(draw(st.sampled_from([
             b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", b"garbage", b"\r\n"])))

@@ -136,6 +136,44 @@ HOSTILE = [
     ("chunk-data-cr-no-lf", CHUNKED + b"5\r\nhello\rX0\r\n\r\n", {},
      "chunk data not followed by CRLF"),
     ("chunk-too-long", CHUNKED + b"3\r\nhello\r\n0\r\n\r\n", {}, "chunk data not followed by CRLF"),
+    # chunked framing: every line terminator is CRLF (RFC 9112 §7.1, §7.1.2)
+    ("chunk-size-bare-lf", CHUNKED + b"5\nhello\r\n0\r\n\r\n", {},
+     "bare LF ending a chunk-size line"),
+    ("chunk-size-ext-bare-lf", CHUNKED + b"5;a=b\nhello\r\n0\r\n\r\n", {},
+     "bare LF ending a chunk-size line"),
+    ("chunk-size-ows-bare-lf", CHUNKED + b"5 \t\nhello\r\n0\r\n\r\n", {},
+     "bare LF ending a chunk-size line"),
+    ("later-chunk-size-bare-lf", CHUNKED + b"1\r\na\r\n1\nb\r\n0\r\n\r\n", {},
+     "bare LF ending a chunk-size line"),
+    ("chunk-size-invalid-before-bare-lf", CHUNKED + b"zz\nhello\r\n", {},
+     "invalid chunk-size line b'zz'"),
+    ("chunk-size-too-long-before-bare-lf", CHUNKED + b"0" * 16 + b"\n", {},
+     "chunk size has more than 15 hex digits"),
+    ("chunk-size-cr-inside-bare-lf", CHUNKED + b"5\r;x\nhello\r\n", {},
+     "bare CR in chunk-size line"),
+    ("last-chunk-bare-lf", CHUNKED + b"0\n\r\n", {}, "bare LF ending the last chunk"),
+    ("last-chunk-zeros-ext-bare-lf", CHUNKED + b"000;end\n\r\n", {},
+     "bare LF ending the last chunk"),
+    ("last-chunk-bare-lf-after-data", CHUNKED + b"2\r\nab\r\n0\n\n", {},
+     "bare LF ending the last chunk"),
+    ("chunk-data-bare-lf", CHUNKED + b"5\r\nhello\n0\r\n\r\n", {}, "bare LF after chunk data"),
+    ("chunk-data-bare-lf-lf", CHUNKED + b"5\r\nhello\n\n", {}, "bare LF after chunk data"),
+    ("trailer-section-bare-lf", CHUNKED + b"0\r\n\n", {}, "bare LF ending the trailer section"),
+    ("trailer-section-bare-lf-then-more", CHUNKED + b"0\r\n\nHTTP/1.1 200 OK\r\n\r\n", {},
+     "bare LF ending the trailer section"),
+    ("trailer-end-bare-lf", CHUNKED + b"0\r\nA: b\r\n\n", {}, "bare LF ending the trailer section"),
+    ("trailer-line-bare-lf", CHUNKED + b"0\r\nA: b\n\r\n", {},
+     "bare LF ending a trailer field line"),
+    ("trailer-second-line-bare-lf", CHUNKED + b"0\r\nA: b\r\nC: d\nE: f\r\n\r\n", {},
+     "bare LF ending a trailer field line"),
+    ("trailer-all-bare-lf", CHUNKED + b"0\r\nA: b\nB: c\n\n", {},
+     "bare LF ending a trailer field line"),
+    ("trailer-bare-cr-wins-over-bare-lf", CHUNKED + b"0\r\nA: b\nB: \rc\r\n\r\n", {},
+     "bare CR in trailer section"),
+    ("trailer-bare-lf-wins-over-ctl", CHUNKED + b"0\r\nA: \x00\r\nB: c\n\r\n", {},
+     "bare LF ending a trailer field line"),
+    ("trailer-bare-lf-wins-over-no-colon", CHUNKED + b"0\r\nbad\nB: c\r\n\r\n", {},
+     "bare LF ending a trailer field line"),
     ("trailer-bare-cr-start", CHUNKED + b"0\r\n\rX", {}, "bare CR in trailer section"),
     ("trailer-bare-cr", CHUNKED + b"0\r\nA: b\rc\r\n\r\n", {}, "bare CR in trailer section"),
     ("trailer-nul", CHUNKED + b"0\r\nA: \x00\r\n\r\n", {}, "invalid control byte 0x00 in field line"),
@@ -157,8 +195,26 @@ HOSTILE = [
 )
 def test_hostile_response(kernel, raw, kwargs, message, split, use_buffer):
     if split == "bytewise" and len(raw) > 5000:
-        split = "whole"  # the big inputs are covered by test_limit_split_independent
+        split = "whole"  # the big inputs: tests/test_kernel_limits.py splits them
     events = parse(kernel, raw, split=split, use_buffer=use_buffer, **kwargs)
+    assert events[-1] == ("error", "RemoteProtocolError", message)
+
+
+# every error that does not come from EOF is the same when more bytes follow
+WITHOUT_EOF = [case for case in HOSTILE if not case[0].startswith("eof-")]
+TRAILING = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+
+
+@pytest.mark.parametrize("split", ["whole", "bytewise"])
+@pytest.mark.parametrize(
+    "raw, kwargs, message",
+    [case[1:] for case in WITHOUT_EOF],
+    ids=[case[0] for case in WITHOUT_EOF],
+)
+def test_hostile_response_with_trailing_bytes(kernel, raw, kwargs, message, split):
+    if split == "bytewise" and len(raw) > 5000:
+        split = "whole"
+    events = parse(kernel, raw + TRAILING, split=split, eof=False, **kwargs)
     assert events[-1] == ("error", "RemoteProtocolError", message)
 
 
