@@ -573,20 +573,24 @@ async def test_tls_handshake_timeout(
         await stream.aclose()
 
 
+@pytest.mark.parametrize("check", ["data", "close_after_fork"])
 @pytest.mark.anyio
 async def test_tls_in_tls(
+    check: str,
     network_backend: AsyncNetworkBackend,
     tls_in_tls_server: TLSEchoServer,
     client_context: ssl.SSLContext,
     ca: trustme.CA,
 ) -> None:
     """TLS to a proxy, then TLS to the target through it (an HTTPS proxy tunnel)."""
-    await check_tls_in_tls(network_backend, tls_in_tls_server, client_context, ca)
+    await TLS_IN_TLS_CHECKS[check](network_backend, tls_in_tls_server, client_context, ca)
 
 
+@pytest.mark.parametrize("check", ["data", "close_after_fork"])
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
 @pytest.mark.anyio
 async def test_tls_in_tls_memory_bio_fallback(
+    check: str,
     tls_in_tls_server: TLSEchoServer,
     client_context: ssl.SSLContext,
     ca: trustme.CA,
@@ -594,15 +598,16 @@ async def test_tls_in_tls_memory_bio_fallback(
 ) -> None:
     """The same through AsyncIOBackend's memory-BIO layering (Python 3.10's path)."""
     monkeypatch.setattr(asyncio_backend, "_can_layer_tls", lambda transport: False)
-    await check_tls_in_tls(AsyncIOBackend(), tls_in_tls_server, client_context, ca)
+    await TLS_IN_TLS_CHECKS[check](AsyncIOBackend(), tls_in_tls_server, client_context, ca)
 
 
-async def check_tls_in_tls(
+async def open_tls_in_tls(
     network_backend: AsyncNetworkBackend,
     tls_in_tls_server: TLSEchoServer,
     client_context: ssl.SSLContext,
     ca: trustme.CA,
-) -> None:
+) -> tuple[AsyncNetworkStream, AsyncNetworkStream]:
+    """(outer, inner): TLS to "proxy.example", and inside it TLS to "target.example"."""
     inner_context = ssl.create_default_context()
     ca.configure_trust(inner_context)
     inner_context.set_alpn_protocols(["h2"])
@@ -617,6 +622,16 @@ async def check_tls_in_tls(
     except BaseException:
         await outer.aclose()
         raise
+    return outer, inner
+
+
+async def check_tls_in_tls(
+    network_backend: AsyncNetworkBackend,
+    tls_in_tls_server: TLSEchoServer,
+    client_context: ssl.SSLContext,
+    ca: trustme.CA,
+) -> None:
+    outer, inner = await open_tls_in_tls(network_backend, tls_in_tls_server, client_context, ca)
     try:
         ssl_object = inner.get_extra_info("ssl_object")
         assert ssl_object.server_hostname == "target.example"
@@ -632,30 +647,6 @@ async def check_tls_in_tls(
         await inner.read(10)
 
 
-@pytest.mark.anyio
-async def test_close_after_fork_tls_in_tls(
-    network_backend: AsyncNetworkBackend,
-    tls_in_tls_server: TLSEchoServer,
-    client_context: ssl.SSLContext,
-    ca: trustme.CA,
-) -> None:
-    await check_close_after_fork_tls_in_tls(network_backend, tls_in_tls_server, client_context, ca)
-
-
-@pytest.mark.parametrize("anyio_backend", ["asyncio"])
-@pytest.mark.anyio
-async def test_close_after_fork_tls_in_tls_memory_bio(
-    tls_in_tls_server: TLSEchoServer,
-    client_context: ssl.SSLContext,
-    ca: trustme.CA,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(asyncio_backend, "_can_layer_tls", lambda transport: False)
-    await check_close_after_fork_tls_in_tls(
-        AsyncIOBackend(), tls_in_tls_server, client_context, ca
-    )
-
-
 async def check_close_after_fork_tls_in_tls(
     network_backend: AsyncNetworkBackend,
     tls_in_tls_server: TLSEchoServer,
@@ -665,11 +656,7 @@ async def check_close_after_fork_tls_in_tls(
     """``_close_after_fork()`` (called here without a fork) on a TLS stream inside TLS
     closes the socket under both layers and leaves a stream whose later ``aclose()``
     and collection neither raise nor warn."""
-    inner_context = ssl.create_default_context()
-    ca.configure_trust(inner_context)
-    stream = await network_backend.connect_tcp("127.0.0.1", tls_in_tls_server.peer.port)
-    outer = await stream.start_tls(client_context, "proxy.example", timeout=5)
-    inner = await outer.start_tls(inner_context, "target.example", timeout=5)
+    outer, inner = await open_tls_in_tls(network_backend, tls_in_tls_server, client_context, ca)
     sock = inner.get_extra_info("socket")
     fd = sock.fileno()
     assert fd >= 0
@@ -679,8 +666,14 @@ async def check_close_after_fork_tls_in_tls(
     with pytest.raises(OSError):
         os.fstat(fd)
     await inner.aclose()  # nothing left to close: no error
-    del stream, outer, inner, sock
+    del outer, inner, sock
     gc.collect()  # a transport still holding its socket would warn here (an error)
+
+
+TLS_IN_TLS_CHECKS = {
+    "data": check_tls_in_tls,
+    "close_after_fork": check_close_after_fork_tls_in_tls,
+}
 
 
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
