@@ -16,12 +16,14 @@ import os
 import socket
 import struct
 import sys
+import threading
 import time
 import typing
 
 import pytest
 import trio
 
+import httpcore_fast
 from httpcore_fast._backends import asyncio as asyncio_backend
 from httpcore_fast._backends import sync as sync_backend
 from httpcore_fast._backends.anyio import AnyIOBackend
@@ -489,3 +491,54 @@ async def test_asyncio_options_and_binding_apply_to_later_attempts(
         check_settings(stream.get_extra_info("socket"))
     finally:
         await stream.aclose()
+
+
+# -- through the pool: a whole request ------------------------------------------------------
+
+
+def answer_one_request(server: Listener) -> threading.Thread:
+    """Accept one connection on ``server`` and answer one request with "ok" (thread)."""
+
+    def serve() -> None:
+        conn = server.accept()
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = conn.recv(4096)
+            if not chunk:
+                return
+            data += chunk
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_sync_pool_request_reaches_the_second_address(
+    black_hole: BlackHole, server: Listener, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    patch_sync_resolver(monkeypatch, [v4(black_hole.address), v4(server.address)])
+    thread = answer_one_request(server)
+    with httpcore_fast.ConnectionPool() as pool:
+        response = pool.request(
+            "GET", f"http://{NAME}:{server.address[1]}/", extensions={"timeout": {"connect": 10}}
+        )
+    thread.join(10)
+    assert response.status == 200 and response.content == b"ok"
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+@pytest.mark.anyio
+async def test_asyncio_pool_request_reaches_the_second_address(
+    black_hole: BlackHole, server: Listener, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    thread = answer_one_request(server)
+    with patched_async_resolver(monkeypatch, [v4(black_hole.address), v4(server.address)]):
+        async with httpcore_fast.AsyncConnectionPool() as pool:
+            response = await pool.request(
+                "GET",
+                f"http://{NAME}:{server.address[1]}/",
+                extensions={"timeout": {"connect": 10}},
+            )
+    thread.join(10)
+    assert response.status == 200 and response.content == b"ok"
