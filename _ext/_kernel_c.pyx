@@ -74,6 +74,7 @@ cdef bytes _B_EMPTY = b""
 cdef bytes _B_OK = b"OK"
 cdef bytes _B_REQUEST_END = b" HTTP/1.1\r\n"
 cdef Py_ssize_t _MAX_VIEW = MAX_VIEW_SIZE
+cdef str _UNEXPECTED_101 = "Received 101 Switching Protocols without a pending Upgrade proposal"
 cdef str _INCOMPLETE_HEAD = "peer closed connection without sending complete response head"
 cdef str _INCOMPLETE_CHUNKED = (
     "peer closed connection without sending complete message body: incomplete chunked read"

@@ -63,6 +63,7 @@ cdef class ResponseParser:
         self._informational = 0
         self._head_request = False
         self._connect_request = False
+        self._upgrade_request = False
         self._framing = _NONE
         self._remaining = 0
         self._received = 0
@@ -214,8 +215,9 @@ cdef class ResponseParser:
 
     # ---------------------------------------------------------------- message cycle
 
-    def start_response(self, head_request, connect_request):
-        """The request has been sent: the next bytes are its response."""
+    def start_response(self, head_request, connect_request, *, upgrade_request=False):
+        """The request has been sent: the next bytes are its response (arguments and
+        errors as ``httpcore_fast._kernel_py.ResponseParser.start_response``)."""
         self._check_error()
         if self._state != _IDLE and self._state != _DONE:
             raise RuntimeError(
@@ -224,6 +226,7 @@ cdef class ResponseParser:
         self._state = _HEAD
         self._head_request = bool(head_request)
         self._connect_request = bool(connect_request)
+        self._upgrade_request = bool(upgrade_request)
         self._informational = 0
         self._scan = 0
         self.keep_alive = True
@@ -498,6 +501,8 @@ cdef class ResponseParser:
                 return None
             head = self._parse_head(end)
             self._framing_of(<list>head[3])
+            if self._status == 101 and not self._upgrade_request:
+                self._fail(_UNEXPECTED_101)
             if 100 <= self._status < 200 and self._status != 101:
                 self._informational += 1
                 if self._informational > self._max_informational:

@@ -9,7 +9,9 @@ Input format (everything is optional: any byte string is a valid input)::
     byte 0      flags. 0x80 set: request-head mode (see below). Otherwise
                 0x01 EOF after the last piece, 0x02 feed through get_buffer()/
                 buffer_updated(), 0x04 two message cycles (keep-alive), 0x08 HEAD request,
-                0x10 CONNECT request, 0x20 seven limit bytes follow, 0x40 split bytes follow
+                0x10 CONNECT request (0x08 and 0x10 together: neither, but a request
+                with an Upgrade field, ``upgrade_request``), 0x20 seven limit bytes
+                follow, 0x40 split bytes follow
     [limits]    7 bytes: max_status_line_size, max_field_line_size, max_head_size / 4,
                 max_field_count, max_chunk_size_line, max_trailer_size / 2,
                 max_informational (each 0-255, scaled as said)
@@ -89,6 +91,7 @@ class ResponseCase:
     responses: int = 1
     head_request: bool = False
     connect_request: bool = False
+    upgrade_request: bool = False  # encoded as HEAD and CONNECT together
     limits: dict[str, int] = dataclasses.field(default_factory=dict)
     sizes: list[int] | None = None  # piece sizes (the rest is one more piece); None: whole
     bytewise: bool = False
@@ -122,8 +125,8 @@ def encode_response(case: ResponseCase) -> bytes:
         (FLAG_EOF if case.eof else 0)
         | (FLAG_BUFFER if case.use_buffer else 0)
         | (FLAG_TWO if case.responses > 1 else 0)
-        | (FLAG_HEAD if case.head_request else 0)
-        | (FLAG_CONNECT if case.connect_request else 0)
+        | (FLAG_HEAD if case.head_request or case.upgrade_request else 0)
+        | (FLAG_CONNECT if case.connect_request or case.upgrade_request else 0)
     )
     out = bytearray()
     if case.limits:
@@ -182,13 +185,15 @@ def decode(data: bytes) -> ResponseCase | RequestCase:
             count %= 17
             sizes = [b + 1 for b in data[pos : pos + count]]
             pos += count
+    upgrade = flags & (FLAG_HEAD | FLAG_CONNECT) == FLAG_HEAD | FLAG_CONNECT
     return ResponseCase(
         payload=data[pos:],
         eof=bool(flags & FLAG_EOF),
         use_buffer=bool(flags & FLAG_BUFFER),
         responses=2 if flags & FLAG_TWO else 1,
-        head_request=bool(flags & FLAG_HEAD),
-        connect_request=bool(flags & FLAG_CONNECT),
+        head_request=bool(flags & FLAG_HEAD) and not upgrade,
+        connect_request=bool(flags & FLAG_CONNECT) and not upgrade,
+        upgrade_request=upgrade,
         limits=limits,
         sizes=sizes,
         bytewise=bytewise,
@@ -268,6 +273,7 @@ def run_response(module: ModuleType, case: ResponseCase) -> list[Event]:
         responses=case.responses,
         head_request=case.head_request,
         connect_request=case.connect_request,
+        upgrade_request=case.upgrade_request,
     )
     events += [("bound-violation", message) for message in parser.violations]
     events.append(("state", parser.keep_alive, parser.pending()))

@@ -311,13 +311,16 @@ def response_inputs(draw):
     if draw(st.booleans()):
         raw = draw(byte_mutated(raw))
     split = draw(st.integers(0, 5))
+    # GET (half the time with an Upgrade field), HEAD or CONNECT
+    method = draw(st.sampled_from(["GET", "GET", "GET", "upgrade", "upgrade", "HEAD", "CONNECT"]))
     case = ResponseCase(
         payload=raw,
         eof=draw(st.integers(0, 4)) > 0,
         use_buffer=draw(st.booleans()),
         responses=draw(st.integers(1, 2)),
-        head_request=draw(st.integers(0, 5)) == 0,
-        connect_request=draw(st.integers(0, 5)) == 0,
+        head_request=method == "HEAD",
+        connect_request=method == "CONNECT",
+        upgrade_request=method == "upgrade",
         limits=draw(limits),
         bytewise=split == 0,
         sizes=draw(st.lists(st.integers(1, 40), max_size=16)) if split > 1 else None,

@@ -69,6 +69,7 @@ _CH_SIZE, _CH_DATA, _CH_CRLF, _CH_TRAILER = 0, 1, 2, 3
 
 _MIN_CAPACITY = 4096
 _EXCERPT = 64  # bytes of wire data quoted in error messages
+_UNEXPECTED_101 = "Received 101 Switching Protocols without a pending Upgrade proposal"
 
 
 def _decimal(item: bytes) -> int:
@@ -246,14 +247,14 @@ class ResponseParser:
 
     Bytes go in through ``get_buffer()`` / ``buffer_updated(n)`` (``recv_into`` its own
     buffer) or ``feed(data)``; ``0`` / ``b""`` means end of stream. Per request:
-    ``start_response(head_request, connect_request)``, then ``receive_head()`` (None until
-    the whole head is in; then ``(http_version, status_code, reason_phrase, headers)``),
-    then ``receive_body()`` (body bytes, ``b""`` at the end of the message, None when more
-    bytes are needed), framed as RFC 9112 §6.3 says; ``trailers``, ``keep_alive`` and
-    ``pending()`` tell what the connection may do next. Malformed or hostile input raises
-    ``RemoteProtocolError`` (RFC 9112 §2.2, §4, §5, §6, §7.1, §11); the parser then stays
-    failed. The Cython kernel (``httpcore_fast._kernel_c``) behaves identically. The full
-    contract: docs/kernel.md.
+    ``start_response(head_request, connect_request, upgrade_request=False)``, then
+    ``receive_head()`` (None until the whole head is in; then ``(http_version,
+    status_code, reason_phrase, headers)``), then ``receive_body()`` (body bytes, ``b""``
+    at the end of the message, None when more bytes are needed), framed as RFC 9112 §6.3
+    says; ``trailers``, ``keep_alive`` and ``pending()`` tell what the connection may do
+    next. Malformed or hostile input raises ``RemoteProtocolError`` (RFC 9112 §2.2, §4,
+    §5, §6, §7.1, §11); the parser then stays failed. The Cython kernel
+    (``httpcore_fast._kernel_c``) behaves identically. The full contract: docs/kernel.md.
     """
 
     __slots__ = (
@@ -301,6 +302,7 @@ class ResponseParser:
         self._informational = 0
         self._head_request = False
         self._connect_request = False
+        self._upgrade_request = False
         self._framing = _NONE
         self._remaining = 0
         self._received = 0
@@ -417,8 +419,18 @@ class ResponseParser:
 
     # ---------------------------------------------------------------- message cycle
 
-    def start_response(self, head_request: bool, connect_request: bool) -> None:
-        """The request has been sent: the next bytes are its response."""
+    def start_response(
+        self, head_request: bool, connect_request: bool, *, upgrade_request: bool = False
+    ) -> None:
+        """The request has been sent: the next bytes are its response.
+
+        ``head_request``: the method was HEAD (no body, RFC 9112 §6.3); ``connect_request``:
+        the method was CONNECT (a 2xx answer is a tunnel); ``upgrade_request``: the request
+        proposed a protocol switch (an ``Upgrade`` field, RFC 9110 §7.8), so a ``101``
+        answer is final; without it a ``101`` raises ``RemoteProtocolError`` (RFC 9110
+        §15.2.2: a server sends 101 only to a request with Upgrade). Raises
+        ``RuntimeError`` if the previous response was not completely received.
+        """
         self._check_error()
         if self._state != _IDLE and self._state != _DONE:
             raise RuntimeError(
@@ -427,6 +439,7 @@ class ResponseParser:
         self._state = _HEAD
         self._head_request = bool(head_request)
         self._connect_request = bool(connect_request)
+        self._upgrade_request = bool(upgrade_request)
         self._informational = 0
         self._scan = 0
         self.keep_alive = True
@@ -608,6 +621,8 @@ class ResponseParser:
                     return None
                 version, status, reason, headers = self._parse_head(end)
                 self._framing_of(version, status, headers)
+                if status == 101 and not self._upgrade_request:
+                    raise RemoteProtocolError(_UNEXPECTED_101)
                 if 100 <= status < 200 and status != 101:
                     self._informational += 1
                     if self._informational > self._max_informational:

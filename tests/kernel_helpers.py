@@ -29,8 +29,12 @@ def drive(
     responses: int = 1,
     head_request: bool = False,
     connect_request: bool = False,
+    upgrade_request: bool = False,
 ) -> list[Event]:
     """Run ``responses`` message cycles over ``chunks`` and return the event list.
+
+    ``head_request``, ``connect_request``, ``upgrade_request``: ``start_response()``'s
+    arguments for every cycle.
 
     Events: ``("head", version, status, reason, headers, keep_alive)``, ``("data", bytes)``,
     ``("end", trailers, pending)``, ``("need-data",)`` when input ran out without EOF,
@@ -54,7 +58,7 @@ def drive(
 
     try:
         for _ in range(responses):
-            parser.start_response(head_request, connect_request)
+            parser.start_response(head_request, connect_request, upgrade_request=upgrade_request)
             while True:
                 head = parser.receive_head()
                 if head is not None:

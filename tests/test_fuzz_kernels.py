@@ -76,11 +76,13 @@ def test_encode_decode_round_trip() -> None:
         use_buffer=True,
         responses=2,
         head_request=True,
-        connect_request=True,
         limits={"max_head_size": 40, "max_field_count": 3, "max_trailer_size": 10},
         sizes=[1, 2, 3],
     )
     assert harness.decode(harness.encode_response(case)) == case
+    for kind in ("head_request", "connect_request", "upgrade_request"):
+        single = harness.ResponseCase(b"HTTP/1.1 101 x\r\n\r\n", **{kind: True})
+        assert harness.decode(harness.encode_response(single)) == single
     whole = harness.ResponseCase(b"abc")
     assert harness.decode(harness.encode_response(whole)) == whole
     assert harness.decode(
@@ -116,7 +118,7 @@ class _Leaky:
         def feed(self, data: bytes) -> None:
             self.data += data
 
-        def start_response(self, head: bool, connect: bool) -> None:
+        def start_response(self, head: bool, connect: bool, *, upgrade_request: bool) -> None:
             pass
 
         def receive_head(self) -> None:

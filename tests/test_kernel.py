@@ -104,11 +104,35 @@ VALID = [
         ],
     ),
     (
-        "101-returned",
+        "101-to-an-upgrade-request-returned",
         b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
-        {},
+        {"upgrade_request": True},
         [("head", b"HTTP/1.1", 101, b"Switching Protocols",
           [(b"Upgrade", b"websocket"), (b"Connection", b"Upgrade")], False)],
+    ),
+    (
+        "upgrade-request-answered-200",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nno",
+        {"upgrade_request": True},
+        [("head", b"HTTP/1.1", 200, b"OK", [(b"Content-Length", b"2")], True),
+         ("data", b"no")],
+    ),
+    (
+        "1xx-before-101-to-an-upgrade-request",
+        b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n",
+        {"upgrade_request": True},
+        [("head", b"HTTP/1.1", 101, b"Switching Protocols", [(b"Upgrade", b"h2c")], False)],
+    ),
+    (
+        "chunked-trailers-crlf",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"1;a=b\r\nx\r\n0;end=1\r\nA: 1\r\nB:\t2\t\r\n\r\n",
+        {},
+        [
+            ("head", b"HTTP/1.1", 200, b"OK", [(b"Transfer-Encoding", b"chunked")], True),
+            ("data", b"x"),
+            ("end", [(b"A", b"1"), (b"B", b"2")], 0),
+        ],
     ),
     (
         "connect-2xx-is-a-tunnel",
@@ -312,7 +336,7 @@ def test_content_length_body_returned_as_it_arrives(kernel):
 
 def test_take_pending_after_101(kernel):
     parser = kernel.ResponseParser()
-    parser.start_response(False, False)
+    parser.start_response(False, False, upgrade_request=True)
     parser.feed(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n\x81\x05hello")
     assert parser.receive_head()[1] == 101
     assert parser.keep_alive is False

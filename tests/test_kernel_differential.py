@@ -145,6 +145,7 @@ def test_differential_responses(data):
         "responses": data.draw(st.integers(1, 2)),
         "head_request": data.draw(st.booleans()),
         "connect_request": data.draw(st.booleans()),
+        "upgrade_request": data.draw(st.booleans()),
         "limits": data.draw(limits),
     }
     c_events, py_events = run_both(chunks, **options)

@@ -14,6 +14,8 @@ INCOMPLETE_HEAD = "peer closed connection without sending complete response head
 INCOMPLETE_CHUNKED = (
     "peer closed connection without sending complete message body: incomplete chunked read"
 )
+UNEXPECTED_101 = "Received 101 Switching Protocols without a pending Upgrade proposal"
+SWITCHING = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
 
 # (id, raw response (EOF follows), start_response kwargs, exact message)
 HOSTILE = [
@@ -59,6 +61,17 @@ HOSTILE = [
     ("leading-bare-cr", b"\rHTTP/1.1 200 OK\r\n\r\n", {}, "bare CR in response head"),
     ("empty-line-after-1xx", b"HTTP/1.1 100 Continue\r\n\r\n\r\nHTTP/1.1 200 OK\r\n\r\n", {},
      "response head starts with an empty line"),
+    # 101 to a request that did not propose an upgrade (RFC 9110 §15.2.2; h11 rejects it)
+    ("101-without-upgrade", SWITCHING, {}, UNEXPECTED_101),
+    ("101-without-upgrade-after-1xx", b"HTTP/1.1 100 Continue\r\n\r\n" + SWITCHING, {},
+     UNEXPECTED_101),
+    ("101-without-upgrade-no-reason", b"HTTP/1.0 101\r\n\r\n", {}, UNEXPECTED_101),
+    ("101-to-connect-without-upgrade", SWITCHING, {"connect_request": True}, UNEXPECTED_101),
+    ("101-to-head-without-upgrade", SWITCHING, {"head_request": True}, UNEXPECTED_101),
+    ("101-framing-checked-first", b"HTTP/1.1 101 Switching\r\nContent-Length: x\r\n\r\n", {},
+     "invalid Content-Length b'x'"),
+    ("101-to-upgrade-bad-framing", b"HTTP/1.1 101 Switching\r\nContent-Length: x\r\n\r\n",
+     {"upgrade_request": True}, "invalid Content-Length b'x'"),
     # field lines
     ("bare-cr-in-value", OK + b"A: b\rc\r\n\r\n", {}, "bare CR in response head"),
     ("bare-cr-line-end", OK + b"A: b\r\r\n\r\n", {}, "bare CR in response head"),
