@@ -35,6 +35,8 @@ from httpcore_fast._kernel_py import (
     MAX_STATUS_LINE_SIZE,
     MAX_TRAILER_SIZE,
     MAX_VIEW_SIZE,
+    HTTPCORE_MAX_INCOMPLETE_EVENT_SIZE,
+    HTTPCORE_READ_NUM_BYTES,
     __all__,
     _byte_view,
     _header_pair,

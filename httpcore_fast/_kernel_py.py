@@ -30,12 +30,23 @@ __all__ = [
 
 KERNEL_NAME = "python"
 
-MAX_STATUS_LINE_SIZE = 102400
-MAX_FIELD_LINE_SIZE = 102400
-MAX_HEAD_SIZE = 102400
-MAX_FIELD_COUNT = 10000
-MAX_CHUNK_SIZE_LINE = 102400
-MAX_TRAILER_SIZE = 102400
+# httpcore 1.0.9 runs h11 with max_incomplete_event_size=102400 and reads at most 65536
+# bytes at a time. h11 rejects a head (or chunk-size line, or trailer section) only when
+# more than 102400 of its bytes are buffered and it is still incomplete, so the largest
+# section h11 accepts under httpcore is 102400 + 65536 bytes (when the read that completes
+# it starts at byte 102400). Our limits do not depend on how the bytes are split, so the
+# default size limits are that sum: whatever h11 accepts under httpcore is accepted here,
+# and nothing larger is ever buffered. docs/kernel.md, "Limits", has the exact rule.
+HTTPCORE_MAX_INCOMPLETE_EVENT_SIZE = 102400
+HTTPCORE_READ_NUM_BYTES = 65536
+MAX_HEAD_SIZE = HTTPCORE_MAX_INCOMPLETE_EVENT_SIZE + HTTPCORE_READ_NUM_BYTES  # 167936
+MAX_STATUS_LINE_SIZE = MAX_HEAD_SIZE
+MAX_FIELD_LINE_SIZE = MAX_HEAD_SIZE
+# h11 does not count field lines; a field line is at least 3 bytes ("a:" LF), so a head
+# within MAX_HEAD_SIZE never has this many.
+MAX_FIELD_COUNT = MAX_HEAD_SIZE // 3  # 55978
+MAX_CHUNK_SIZE_LINE = MAX_HEAD_SIZE
+MAX_TRAILER_SIZE = MAX_HEAD_SIZE
 MAX_INFORMATIONAL = 100
 # get_buffer() hands out at most this many bytes, whatever the size hint (16 MiB).
 MAX_VIEW_SIZE = 1 << 24

@@ -7,6 +7,18 @@ from typing import Any, Iterable
 
 Event = tuple[Any, ...]
 
+# httpcore 1.0.9 tests/_sync/test_http11.py::test_http11_header_sub_100kb: a 102402-byte
+# head (field lines of exactly 100 KiB, then the empty line) in the reads its MockStream
+# gives (the last, b"", is EOF).
+HTTPCORE_SUB_100KB_READS = [
+    b"HTTP/1.1 200 OK\r\n",
+    b"Content-Type: plain/text\r\n",
+    b"Cookie: " + b"x" * (100 * 1024 - 72) + b"\r\n",
+    b"Content-Length: 0\r\n",
+    b"\r\n",
+    b"",
+]
+
 
 def push(parser: Any, chunk: bytes, use_buffer: bool) -> None:
     """Give ``chunk`` to the parser via feed() or get_buffer()/buffer_updated()."""

@@ -476,13 +476,17 @@ def test_error_state_is_sticky(kernel):
 
 def test_module_constants(kernel):
     assert kernel.KERNEL_NAME in ("cython", "python")
-    assert kernel.MAX_STATUS_LINE_SIZE == 102400
-    assert kernel.MAX_FIELD_LINE_SIZE == 102400
-    assert kernel.MAX_HEAD_SIZE == 102400
-    assert kernel.MAX_FIELD_COUNT == 10000
-    assert kernel.MAX_CHUNK_SIZE_LINE == 102400
-    assert kernel.MAX_TRAILER_SIZE == 102400
+    # httpcore's h11 max_incomplete_event_size (100 KiB) + one httpcore read (64 KiB)
+    assert kernel.HTTPCORE_MAX_INCOMPLETE_EVENT_SIZE == 102400
+    assert kernel.HTTPCORE_READ_NUM_BYTES == 65536
+    assert kernel.MAX_STATUS_LINE_SIZE == 167936
+    assert kernel.MAX_FIELD_LINE_SIZE == 167936
+    assert kernel.MAX_HEAD_SIZE == 167936
+    assert kernel.MAX_FIELD_COUNT == 55978  # a head of 167936 bytes has fewer fields
+    assert kernel.MAX_CHUNK_SIZE_LINE == 167936
+    assert kernel.MAX_TRAILER_SIZE == 167936
     assert kernel.MAX_INFORMATIONAL == 100
+    assert kernel.MAX_VIEW_SIZE == 1 << 24
 
 
 def test_fixture_selects_the_kernel(kernel):

@@ -16,6 +16,7 @@ INCOMPLETE_CHUNKED = (
 )
 UNEXPECTED_101 = "Received 101 Switching Protocols without a pending Upgrade proposal"
 SWITCHING = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
+DEFAULT_LIMIT = 167936  # httpcore's 100 KiB incomplete-event size + one 64 KiB read
 
 # (id, raw response (EOF follows), start_response kwargs, exact message)
 HOSTILE = [
@@ -194,8 +195,14 @@ HOSTILE = [
     ("trailer-obs-fold-first", CHUNKED + b"0\r\n x\r\n\r\n", {},
      "obs-fold at the start of the field section"),
     # limits at their defaults
-    ("default-max-head-size", OK + b"A: " + b"a" * 102400 + b"\r\n\r\n", {},
-     "response head exceeds max_head_size (102400 bytes)"),
+    ("default-max-head-size", OK + b"A: " + b"a" * DEFAULT_LIMIT + b"\r\n\r\n", {},
+     "response head exceeds max_head_size (167936 bytes)"),
+    ("default-max-head-size-unterminated", OK + b"A: " + b"a" * DEFAULT_LIMIT, {},
+     "response head exceeds max_head_size (167936 bytes)"),
+    ("default-max-chunk-size-line", CHUNKED + b"1;" + b"e" * DEFAULT_LIMIT + b"\r\nx\r\n", {},
+     "chunk-size line exceeds max_chunk_size_line (167936 bytes)"),
+    ("default-max-trailer-size", CHUNKED + b"0\r\nA: " + b"t" * DEFAULT_LIMIT + b"\r\n\r\n", {},
+     "trailer section exceeds max_trailer_size (167936 bytes)"),
     ("default-max-informational", b"HTTP/1.1 100 Continue\r\n\r\n" * 101, {},
      "too many informational responses (exceeds max_informational 100)"),
 ]

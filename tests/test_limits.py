@@ -9,6 +9,7 @@ import pytest
 
 import httpcore_fast
 from httpcore_fast._limits import ResponseLimits
+from tests.kernel_helpers import HTTPCORE_SUB_100KB_READS
 from tests.servers import ServerConnection, http_response
 
 pytest_plugins = ["tests.conftest_servers"]
@@ -25,9 +26,73 @@ def answer(raw: bytes) -> Any:
 
 
 def test_defaults_are_httpcores() -> None:
+    """The defaults accept what httpcore's h11 settings accept under any read split:
+    its incomplete-event size plus one read, for every section."""
     limits = ResponseLimits()
-    assert limits.max_head_size == httpcore_fast.HTTP11Connection.MAX_INCOMPLETE_EVENT_SIZE
+    connection = httpcore_fast.HTTP11Connection
+    assert limits == ResponseLimits.from_httpcore(
+        connection.MAX_INCOMPLETE_EVENT_SIZE, connection.READ_NUM_BYTES
+    )
+    assert limits.max_head_size == 102400 + 65536
+    assert limits.max_field_count == (102400 + 65536) // 3
+    assert limits.max_informational == 100
     assert limits.head_timeout is None
+
+
+def test_from_httpcore_scales_every_size_limit() -> None:
+    limits = ResponseLimits.from_httpcore(1000, 24)
+    assert limits.parser_kwargs() == {
+        "max_status_line_size": 1024,
+        "max_field_line_size": 1024,
+        "max_head_size": 1024,
+        "max_field_count": 341,
+        "max_chunk_size_line": 1024,
+        "max_trailer_size": 1024,
+        "max_informational": 100,
+    }
+    with pytest.raises(ValueError):
+        ResponseLimits.from_httpcore(-1, 10)
+
+
+@pytest.mark.parametrize("limits", [None, ResponseLimits()], ids=["default", "explicit"])
+def test_httpcore_header_sub_100kb(limits: ResponseLimits | None) -> None:
+    origin = httpcore_fast.Origin(b"https", b"example.com", 443)
+    stream = httpcore_fast.MockStream(list(HTTPCORE_SUB_100KB_READS))
+    with httpcore_fast.HTTP11Connection(
+        origin=origin, stream=stream, keepalive_expiry=5.0, limits=limits
+    ) as conn:
+        response = conn.request("GET", "https://example.com/")
+        assert response.status == 200
+        assert response.content == b""
+
+
+def big_head(size: int) -> bytes:
+    """A response whose head is exactly ``size`` bytes, body ``x``."""
+    head = http_response(b"x", headers=[(b"X-Fill", b"")])
+    end = head.index(b"\r\n\r\n") + 4
+    return head[: end - 4] + b"f" * (size - end) + head[end - 4 :]
+
+
+def test_a_head_of_the_default_limit_passes(scripted_server: Any) -> None:
+    """167936 bytes: what h11 accepts under httpcore when the last read starts at byte
+    102400 (here it arrives however the kernel's reads split it)."""
+    raw = big_head(102400 + 65536)
+    server = scripted_server(answer(raw))
+    with httpcore_fast.ConnectionPool() as pool:
+        response = pool.request("GET", server.url("/"), extensions={"timeout": {"read": 5}})
+        assert response.content == b"x"
+        assert len(response.headers[-1][1]) > 100000
+
+
+def test_one_byte_more_is_rejected(scripted_server: Any) -> None:
+    server = scripted_server(answer(big_head(102400 + 65536 + 1)))
+    with httpcore_fast.ConnectionPool() as pool:
+        with pytest.raises(
+            httpcore_fast.RemoteProtocolError,
+            match=r"response head exceeds max_head_size \(167936 bytes\)",
+        ):
+            pool.request("GET", server.url("/"), extensions={"timeout": {"read": 5}})
+        assert pool.connections == []
 
 
 @pytest.mark.parametrize(
