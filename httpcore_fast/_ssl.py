@@ -29,7 +29,10 @@ def default_ssl_context(*, _trust_env: bool = True) -> ssl.SSLContext:
     ``ssl.create_default_context()`` loads them). With ``_trust_env`` (the httpcore2
     keyword, default True), a non-empty ``SSL_CERT_FILE`` environment variable
     replaces them with that PEM file, else a non-empty ``SSL_CERT_DIR`` with that
-    directory of hashed certificates.
+    directory of hashed certificates. With ``_trust_env=False`` neither variable is read,
+    not even by OpenSSL: its compiled-in default locations are loaded by name instead
+    (``ssl.create_default_context()`` alone would read them, through
+    ``set_default_verify_paths()``), as httpcore2 does.
 
     Raises:
         OSError / ssl.SSLError: if the configured CA file or directory cannot be loaded.
@@ -41,7 +44,16 @@ def default_ssl_context(*, _trust_env: bool = True) -> ssl.SSLContext:
         capath = os.environ.get("SSL_CERT_DIR")
         if capath:
             return ssl.create_default_context(capath=capath)
-    context = ssl.create_default_context()
+        context = ssl.create_default_context()
+    else:
+        # Given a cafile, create_default_context() loads no default paths at all.
+        context = ssl.create_default_context(cafile=certifi.where())
+        paths = ssl.get_default_verify_paths()
+        cafile = paths.openssl_cafile if os.path.isfile(paths.openssl_cafile) else None
+        capath = paths.openssl_capath if os.path.isdir(paths.openssl_capath) else None
+        if cafile or capath:
+            context.load_verify_locations(cafile, capath)
+        return context
     context.load_verify_locations(certifi.where())
     return context
 

@@ -61,9 +61,6 @@ PENDING: dict[str, str] = {
         for name in ("ConnectionInterface", "HTTPConnection", "HTTP2Connection")
         for name in (name, f"Async{name}")
     },
-    "default_ssl_context._trust_env": "default_ssl_context(_trust_env=False) still reads "
-    "SSL_CERT_FILE / SSL_CERT_DIR through ssl.create_default_context(): the _ssl.py change "
-    "is in the report to the lead",
 }
 # Deliberate, documented extensions (docs/design-notes.md, docs/migration.md), allowed only
 # as keyword-only parameters with a default, so that every httpcore call still means the same,
