@@ -160,13 +160,17 @@ async def test_trailers_are_bounded(h2_server: typing.Any) -> None:
 
 
 @pytest.mark.anyio
-async def test_head_timeout_is_a_deadline_for_the_response_head(h2_server: typing.Any) -> None:
+@pytest.mark.parametrize("read_timeout", [5.0, 0.2])
+async def test_head_timeout_is_a_deadline_for_the_response_head(
+    h2_server: typing.Any, read_timeout: float
+) -> None:
     """The server keeps the connection busy (a PING every 50 ms), so no read waits long:
-    only the head deadline can end the request."""
+    only the head deadline can end the request, whether the read timeout is longer than
+    it or shorter (the deadline holds across reads)."""
     server: H2Server = h2_server()
-    extensions = {"timeout": {"read": 5.0}}
+    extensions = {"timeout": {"read": read_timeout}}
     results: dict[str, object] = {}
-    async with await open_h2(server, ResponseLimits(head_timeout=0.3)) as connection:
+    async with await open_h2(server, ResponseLimits(head_timeout=0.5)) as connection:
 
         async def dripped() -> None:
             with pytest.raises(httpcore.ReadTimeout, match="head_timeout") as info:

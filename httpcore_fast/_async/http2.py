@@ -1215,12 +1215,18 @@ class AsyncHTTP2Connection(AsyncConnectionInterface):
                     self._reading = True
                     self._reader_writes = True
             wait = timeout
+            head_deadline = False  # True if the deadline ends this wait, not the timeout
             if deadline is not None:
                 left = deadline - time.monotonic()
-                if left < 0 or timeout is None or left < timeout:
-                    wait = max(left, 0.0)
-                else:
-                    deadline = None  # the read timeout comes first
+                if left <= 0:
+                    if waiter is not None:
+                        self._forget_read_waiter(waiter)
+                    else:
+                        self._end_read_round()
+                    raise self._timed_out(True)
+                if timeout is None or left < timeout:
+                    wait = left
+                    head_deadline = True
             if waiter is not None:
                 try:
                     if write_first:
@@ -1228,7 +1234,7 @@ class AsyncHTTP2Connection(AsyncConnectionInterface):
                     await waiter.wait(wait)
                 except PoolTimeout:
                     self._forget_read_waiter(waiter)
-                    raise self._timed_out(deadline) from None
+                    raise self._timed_out(head_deadline) from None
                 except BaseException:
                     self._forget_read_waiter(waiter)
                     raise
@@ -1240,15 +1246,15 @@ class AsyncHTTP2Connection(AsyncConnectionInterface):
                 await self._write_before_read(request)
                 await self._read_once(request, wait)
             except ReadTimeout:
-                if deadline is not None:
-                    raise self._timed_out(deadline) from None
+                if head_deadline:
+                    raise self._timed_out(True) from None
                 raise
             finally:
                 self._end_read_round()
             await self._flush(None)
 
-    def _timed_out(self, deadline: float | None) -> ReadTimeout:
-        if deadline is not None:
+    def _timed_out(self, head_deadline: bool) -> ReadTimeout:
+        if head_deadline:
             return ReadTimeout(
                 f"HTTP/2 response head not received within head_timeout "
                 f"({self._head_timeout} s)"
