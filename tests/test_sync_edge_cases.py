@@ -253,6 +253,35 @@ def test_switching_protocols_hands_over_the_stream(scripted_server: Any) -> None
         assert pool.connections == []
 
 
+@pytest.mark.parametrize(
+    ("headers", "upgrades"),
+    [
+        ([(b"uPgRaDe", b"custom"), (b"Connection", b"upgrade")], True),  # any case
+        ([(b"X-Upgrade", b"custom"), (b"X-Note", b"upgrade: custom")], False),
+        ([], False),
+    ],
+)
+def test_101_only_answers_a_request_that_proposed_an_upgrade(
+    scripted_server: Any, headers: list[tuple[bytes, bytes]], upgrades: bool
+) -> None:
+    # RFC 9110 §15.2.2 / §7.8: a server sends 101 only to switch to a protocol the request
+    # listed in its Upgrade field. Fields that merely mention "upgrade" do not count.
+    def switch(conn: ServerConnection) -> None:
+        assert conn.read_request() is not None
+        conn.send(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: custom\r\n\r\n")
+        conn.wait_for_eof(5)
+
+    server = scripted_server(switch)
+    with httpcore_fast.ConnectionPool() as pool:
+        if upgrades:
+            with pool.stream("GET", server.url("/"), headers=headers) as response:
+                assert response.status == 101
+        else:
+            with pytest.raises(httpcore_fast.RemoteProtocolError, match="101"):
+                pool.request("GET", server.url("/"), headers=headers)
+        assert pool.connections == []
+
+
 # --- disconnects ----------------------------------------------------------------------------
 
 

@@ -232,7 +232,15 @@ class HTTP11Connection(ConnectionInterface):
         )
         self._body_length = body_length
         self._request_close = close
-        self._parser.start_response(method == b"HEAD", method == b"CONNECT")
+        if b"\r\nupgrade:" in head.lower():
+            # An Upgrade proposal (RFC 9110 §7.8): only then may a 101 answer it.
+            # (The head's field names are validated tokens and no value holds CR or LF,
+            # so this finds exactly a field named Upgrade, in any case.)
+            self._parser.start_response(
+                method == b"HEAD", method == b"CONNECT", upgrade_request=True
+            )
+        else:
+            self._parser.start_response(method == b"HEAD", method == b"CONNECT")
         stream = request.stream
         if type(stream) is ByteStream:
             content = stream._content
