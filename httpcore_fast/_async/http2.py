@@ -66,7 +66,7 @@ from .._limits import ResponseLimits
 from .._models import ByteStream, Origin, Request, Response
 from .._synchronization import AsyncEvent, AsyncLock, AsyncShieldCancellation, AsyncThreadLock
 from .._trace import Trace
-from .http11 import DEFAULT_PORTS, check_origin
+from .http11 import DEFAULT_PORTS, check_origin, close_request_body
 from .interfaces import AsyncConnectionInterface
 
 logger = logging.getLogger("httpcore.http2")
@@ -624,21 +624,6 @@ def _copy_error(exc: Exception) -> Exception:
     return copy
 
 
-async def _close_request_body(body: typing.Any, iterator: typing.Any) -> None:
-    """Sending a request body failed or stopped early: close the iterator taken from it
-    (an async generator left open warns under trio) and the body itself if it has
-    ``aclose()``, so their clean-up code runs now. Their errors are dropped (the request
-    raises its own)."""
-    for closable in (iterator, body) if iterator is not body else (body,):
-        aclose = getattr(closable, "aclose", None)
-        if aclose is not None:
-            with AsyncShieldCancellation():
-                try:
-                    await aclose()
-                except Exception:
-                    pass
-
-
 class AsyncHTTP2Connection(AsyncConnectionInterface):
     """One HTTP/2 connection over an already connected ``AsyncNetworkStream``.
 
@@ -1089,7 +1074,7 @@ class AsyncHTTP2Connection(AsyncConnectionInterface):
             sent_all = True
         finally:
             if not sent_all:
-                await _close_request_body(body, iterator)
+                await close_request_body(body, iterator)
         with self._lock:
             if stream.remote_ended or stream.reset:
                 return

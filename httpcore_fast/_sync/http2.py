@@ -66,7 +66,7 @@ from .._limits import ResponseLimits
 from .._models import ByteStream, Origin, Request, Response
 from .._synchronization import Event, Lock, ShieldCancellation, ThreadLock
 from .._trace import Trace
-from .http11 import DEFAULT_PORTS, check_origin
+from .http11 import DEFAULT_PORTS, check_origin, close_request_body
 from .interfaces import ConnectionInterface
 
 logger = logging.getLogger("httpcore.http2")
@@ -624,21 +624,6 @@ def _copy_error(exc: Exception) -> Exception:
     return copy
 
 
-def _close_request_body(body: typing.Any, iterator: typing.Any) -> None:
-    """Sending a request body failed or stopped early: close the iterator taken from it
-    (an async generator left open warns under trio) and the body itself if it has
-    ``close()``, so their clean-up code runs now. Their errors are dropped (the request
-    raises its own)."""
-    for closable in (iterator, body) if iterator is not body else (body,):
-        close = getattr(closable, "close", None)
-        if close is not None:
-            with ShieldCancellation():
-                try:
-                    close()
-                except Exception:
-                    pass
-
-
 class HTTP2Connection(ConnectionInterface):
     """One HTTP/2 connection over an already connected ``NetworkStream``.
 
@@ -1089,7 +1074,7 @@ class HTTP2Connection(ConnectionInterface):
             sent_all = True
         finally:
             if not sent_all:
-                _close_request_body(body, iterator)
+                close_request_body(body, iterator)
         with self._lock:
             if stream.remote_ended or stream.reset:
                 return
