@@ -36,6 +36,7 @@ import enum
 import inspect
 import logging
 import sys
+import threading
 import time
 import types
 import typing
@@ -325,6 +326,7 @@ class _Hooks(typing.NamedTuple):
 
 
 _hooks: _Hooks | None = None
+_hooks_lock = threading.Lock()
 
 # Frames for the GOAWAY probe (RFC 9113 §6.5, §6.8, §6.7): an empty SETTINGS, a GOAWAY
 # with last_stream_id 1 and NO_ERROR, a PING.
@@ -438,6 +440,15 @@ def _h2_hooks() -> _Hooks:
     ``dynamic_entries``, ``maxsize``, ``add``
     ========================================  =========================================
     """
+    hooks = _hooks
+    if hooks is not None:
+        return hooks
+    with _hooks_lock:  # threads making their first connections at once check once
+        return _check_h2_hooks()
+
+
+def _check_h2_hooks() -> _Hooks:
+    """Under ``_hooks_lock``: :func:`_h2_hooks`' check."""
     global _hooks
     hooks = _hooks
     if hooks is not None:
@@ -448,17 +459,19 @@ def _h2_hooks() -> _Hooks:
     codec_hook = _missing_codec_hook(config)
     hpack_hook = None if codec_hook else _missing_hpack_hook()
     for missing, feature, module in (
-        (goaway, "the GOAWAY override (h2's own GOAWAY handling is used)", h2),
-        (peek, "the output check (data_to_send() is called instead)", h2),
-        (codec_hook, "the HPACK block caches and per-stream header list limit", h2),
-        (hpack_hook, "the HPACK block caches (hpack's own coders are used)", hpack),
+        (goaway, "GOAWAY is handled as plain h2 does (a stream the server promised to "
+                 "finish fails with the connection)", h2),
+        (peek, "data_to_send() is called to find queued frames", h2),
+        (codec_hook, "h2's own HPACK coders are used (no block caches; a header list over "
+                     "the advertised size fails the connection)", h2),
+        (hpack_hook, "hpack's own coders are used (no block caches)", hpack),
     ):
         if missing is not None:
             warnings.warn(
-                f"httpcore_fast: {module.__name__} {_version(module)} lacks {missing}; "
-                f"{feature}",
+                f"httpcore_fast: {module.__name__} {_version(module)} lacks {missing}, "
+                f"so {feature}",
                 RuntimeWarning,
-                stacklevel=2,
+                stacklevel=4,
             )
     codec: tuple[type[hpack.Encoder], type[hpack.Decoder]] | None
     if codec_hook is not None:
