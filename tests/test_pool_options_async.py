@@ -241,13 +241,8 @@ async def test_keepalive_expiry(
 # --- limits ---------------------------------------------------------------------------------
 
 
-async def test_limits(
-    kind: Kind, request: pytest.FixtureRequest, client_ssl_context: ssl.SSLContext
-) -> None:
+async def test_limits(kind: Kind, client_ssl_context: ssl.SSLContext) -> None:
     if kind.name == "direct-http2":
-        request.applymarker(
-            pytest.mark.xfail(strict=True, reason="limits= reaches HTTP/2 when the lead wires it")
-        )
         limits, path = ResponseLimits(max_field_count=1), "/"  # hypercorn sends 2+ fields
     else:
         limits, path = ResponseLimits(max_field_count=10), "/headers?n=50"

@@ -232,13 +232,8 @@ def test_keepalive_expiry(
 # --- limits ---------------------------------------------------------------------------------
 
 
-def test_limits(
-    kind: Kind, request: pytest.FixtureRequest, client_ssl_context: ssl.SSLContext
-) -> None:
+def test_limits(kind: Kind, client_ssl_context: ssl.SSLContext) -> None:
     if kind.name == "direct-http2":
-        request.applymarker(
-            pytest.mark.xfail(strict=True, reason="limits= reaches HTTP/2 when the lead wires it")
-        )
         limits, path = ResponseLimits(max_field_count=1), "/"  # hypercorn sends 2+ fields
     else:
         limits, path = ResponseLimits(max_field_count=10), "/headers?n=50"

@@ -62,7 +62,9 @@ def protocol_connection(
                 "HTTP/2 was negotiated or required, but the `h2` package is not "
                 "installed. Use 'pip install httpcore-fast[http2]'."
             ) from None
-        return AsyncHTTP2Connection(origin=origin, stream=stream, keepalive_expiry=keepalive_expiry)
+        return AsyncHTTP2Connection(
+            origin=origin, stream=stream, keepalive_expiry=keepalive_expiry, limits=limits
+        )
     return AsyncHTTP11Connection(
         origin=origin, stream=stream, keepalive_expiry=keepalive_expiry, limits=limits
     )

@@ -96,8 +96,9 @@ class AsyncHTTP11Connection(AsyncConnectionInterface):
 
     ``origin``: the ``Origin`` it serves; ``keepalive_expiry``: seconds an idle
     connection may be kept before ``has_expired()`` reports it (None: no limit);
-    ``limits``: a ``ResponseLimits`` (default: httpcore's bounds, with ``max_head_size``
-    taken from the ``MAX_INCOMPLETE_EVENT_SIZE`` class attribute).
+    ``limits``: a ``ResponseLimits`` (default: ``ResponseLimits.from_httpcore(
+    MAX_INCOMPLETE_EVENT_SIZE, READ_NUM_BYTES)`` of the class attributes, which accepts every
+    response httpcore accepts).
     Requests run one at a time; a second concurrent request raises
     ``ConnectionNotAvailable`` (the pool then uses another connection).
     """
@@ -123,11 +124,11 @@ class AsyncHTTP11Connection(AsyncConnectionInterface):
         kernel = get_kernel()
         self._serialize_request_head = kernel.serialize_request_head
         if limits is None:
-            self._parser = kernel.ResponseParser(max_head_size=self.MAX_INCOMPLETE_EVENT_SIZE)
-            self._head_timeout: float | None = None
-        else:
-            self._parser = kernel.ResponseParser(**limits.parser_kwargs())
-            self._head_timeout = limits.head_timeout
+            limits = ResponseLimits.from_httpcore(
+                self.MAX_INCOMPLETE_EVENT_SIZE, self.READ_NUM_BYTES
+            )
+        self._parser = kernel.ResponseParser(**limits.parser_kwargs())
+        self._head_timeout: float | None = limits.head_timeout
         self._recv_into = getattr(stream, "_recv_into", None)
         self._is_readable = getattr(stream, "_is_readable", None)
         self._body_length = 0
