@@ -171,6 +171,16 @@ cdef bint _has_close_token(const char* p, Py_ssize_t n) noexcept:
         item = comma + 1
 
 
+cdef bint _has_list_member(const char* p, Py_ssize_t n) noexcept:
+    """True if the comma-separated list ``p[:n]`` has an item that is not empty once OWS
+    is trimmed (h11's ``get_comma_header`` drops empty items)."""
+    cdef Py_ssize_t i
+    for i in range(n):
+        if p[i] != b',' and not _is_ows(p[i]):
+            return True
+    return False
+
+
 cdef inline bint _all_in(const char* p, Py_ssize_t n, const unsigned char* table) noexcept:
     cdef Py_ssize_t i
     for i in range(n):
@@ -185,7 +195,7 @@ cdef inline bint _all_in(const char* p, Py_ssize_t n, const unsigned char* table
 
 def serialize_request_head(method, target, headers):
     """Validate and serialise a request head in one pass; returns
-    ``(head: bytes, body_length: int, close: bool)`` and raises ``LocalProtocolError``
+    ``(head: bytes, body_length: int, close: bool, upgrade: bool)`` and raises ``LocalProtocolError``
     exactly as ``httpcore_fast._kernel_py.serialize_request_head`` (documented there and
     in docs/kernel.md; RFC 9112 §3, §5, §6.3, §7.1).
 
@@ -195,7 +205,7 @@ def serialize_request_head(method, target, headers):
     the caller's objects behave."""
     cdef Py_ssize_t total, i, count, host_index = -1, nsize, vsize
     cdef int64_t content_length = -1
-    cdef bint chunked = False, close = False
+    cdef bint chunked = False, close = False, upgrade = False
     cdef const char* np
     cdef const char* vp
     cdef char* out
@@ -232,7 +242,7 @@ def serialize_request_head(method, target, headers):
         ):
             raise LocalProtocolError(f"Illegal header value {value!r}")
         total += nsize + vsize + 4
-        if nsize == 4 or nsize == 10 or nsize == 14 or nsize == 17:
+        if nsize == 4 or nsize == 7 or nsize == 10 or nsize == 14 or nsize == 17:
             if _lower_eq(np, nsize, b"host", 4):
                 if host_index >= 0:
                     raise LocalProtocolError("Multiple Host: headers")
@@ -247,6 +257,8 @@ def serialize_request_head(method, target, headers):
                 chunked = True
             elif not close and _lower_eq(np, nsize, b"connection", 10):
                 close = _has_close_token(vp, vsize)
+            elif not upgrade and _lower_eq(np, nsize, b"upgrade", 7):
+                upgrade = _has_list_member(vp, vsize)
         fields.append(name)
         fields.append(value)
         count += 1
@@ -266,7 +278,12 @@ def serialize_request_head(method, target, headers):
             out = _put_field(out, fields, i)
     out[0] = b'\r'
     out[1] = b'\n'
-    return head, (-1 if chunked else (content_length if content_length >= 0 else 0)), close
+    return (
+        head,
+        -1 if chunked else (content_length if content_length >= 0 else 0),
+        close,
+        upgrade,
+    )
 
 
 cdef inline bint _is_chunked(const char* p, Py_ssize_t n) noexcept:

@@ -121,16 +121,18 @@ def _header_pair(item: typing.Any) -> tuple[typing.Any, ...]:
 
 def serialize_request_head(
     method: bytes, target: bytes, headers: typing.Iterable[typing.Sequence[bytes]]
-) -> tuple[bytes, int, bool]:
+) -> tuple[bytes, int, bool, bool]:
     """Validate and serialise a request head in one pass (RFC 9112 §3, §5; RFC 9110 §5.6.2).
 
     ``method``, ``target``: bytes; ``headers``: ``[(name, value), ...]`` of bytes, names
     in the caller's case (any iterable of 2-item iterables; each is looked at once).
-    Returns ``(head, body_length, close)``: the head as bytes (request
+    Returns ``(head, body_length, close, upgrade)``: the head as bytes (request
     line, the ``Host`` field moved first, one ``name: value`` line per field, the empty
     line); ``body_length``: the declared Content-Length, ``-1`` for ``Transfer-Encoding:
     chunked`` (RFC 9112 §7.1), ``0`` if neither; ``close``: a ``Connection: close`` token
-    was given (RFC 9112 §9.6).
+    was given (RFC 9112 §9.6); ``upgrade``: an ``Upgrade`` field lists at least one
+    protocol, i.e. the request proposes an upgrade that a ``101`` may accept (RFC 9110
+    §7.8; an empty list is no proposal, as in h11).
 
     Raises ``LocalProtocolError`` (nothing is produced) for a method that is not a token,
     a target with bytes outside 0x21-0x7E, a field name that is not a token, a field value
@@ -151,6 +153,7 @@ def serialize_request_head(
     content_length = -1
     chunked = False
     close = False
+    upgrade = False
     for pair in headers:
         if type(pair) is not tuple or len(pair) != 2:
             pair = _header_pair(pair)
@@ -167,7 +170,7 @@ def serialize_request_head(
             raise LocalProtocolError(f"Illegal header value {value!r}")
         line = [name, b": ", value, b"\r\n"]
         size = len(name)
-        if size == 4 or size == 10 or size == 14 or size == 17:
+        if size == 4 or size == 7 or size == 10 or size == 14 or size == 17:
             lname = name.lower()
             if lname == b"host":
                 if host_line is not None:
@@ -190,6 +193,8 @@ def serialize_request_head(
                 chunked = True
             elif lname == b"connection" and not close:
                 close = _has_close_token(value)
+            elif lname == b"upgrade" and not upgrade:
+                upgrade = any(item.strip(_OWS) for item in value.split(b","))
         parts += line
     if host_line is None:
         raise LocalProtocolError("Missing mandatory Host: header")
@@ -198,7 +203,7 @@ def serialize_request_head(
     parts[4:4] = host_line
     parts.append(b"\r\n")
     body_length = -1 if chunked else (content_length if content_length >= 0 else 0)
-    return b"".join(parts), body_length, close
+    return b"".join(parts), body_length, close, upgrade
 
 
 # --------------------------------------------------------------------------------------

@@ -148,8 +148,8 @@ def test_harness_flags_disagreement(monkeypatch: pytest.MonkeyPatch) -> None:
 
         @staticmethod
         def serialize_request_head(method: bytes, target: bytes, headers: object) -> object:
-            head, length, close = real(method, target, headers)
-            return head.upper(), length, close
+            head, *rest = real(method, target, headers)
+            return (head.upper(), *rest)
 
     monkeypatch.setattr(harness, "kernels", lambda: [_kernel_py, Other])
     with pytest.raises(AssertionError, match="kernels disagree"):

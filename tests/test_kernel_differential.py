@@ -41,11 +41,13 @@ status_lines = st.sampled_from([
 field_names = st.sampled_from([
     b"Content-Length", b"content-length", b"Transfer-Encoding", b"Transfer-Encoding",
     b"Connection", b"Host", b"X-A", b"Set-Cookie", b"Trailer", b"X-B", b"Bad Name",
+    b"Upgrade", b"UPGRADE",
 ])
 
 field_values = st.one_of(
     st.sampled_from([b"0", b"5", b"13", b"5, 5", b"5,6", b"+5", b"chunked", b"Chunked",
-                     b"gzip", b"close", b"keep-alive, close", b"", b"  v  ", b"a\tb"]),
+                     b"gzip", b"close", b"keep-alive, close", b"", b"  v  ", b"a\tb",
+                     b"websocket", b", ,"]),
     st.text("abc ,;=\t0123456789\xe9", max_size=12).map(lambda s: s.encode("latin-1")),
 )
 

@@ -47,8 +47,33 @@ VALID = [
 )
 def test_serialize_valid(kernel, method, target, headers, head, body_length, close):
     result = kernel.serialize_request_head(method, target, headers)
-    assert result == (head, body_length, close)
+    assert result == (head, body_length, close, False)
     assert type(result[0]) is bytes
+
+
+# (id, Upgrade field values, the request proposes an upgrade): RFC 9110 §7.8, and h11's
+# reading of the list (empty items dropped), which decides whether httpcore accepts a 101.
+UPGRADE = [
+    ("none", [], False),
+    ("websocket", [(b"Upgrade", b"websocket")], True),
+    ("any-case-name", [(b"uPgRaDe", b"h2c")], True),
+    ("list", [(b"Upgrade", b"h2c, websocket")], True),
+    ("empty", [(b"Upgrade", b"")], False),
+    ("only-commas", [(b"Upgrade", b", ,\t,")], False),
+    ("empty-then-real", [(b"Upgrade", b""), (b"Upgrade", b"websocket")], True),
+    ("item-after-commas", [(b"Upgrade", b",, x")], True),
+    ("other-name", [(b"X-Upgrade", b"websocket"), (b"Upgrades", b"x")], False),
+    ("value-says-upgrade", [(b"Connection", b"upgrade")], False),
+]
+
+
+@pytest.mark.parametrize(
+    "fields, upgrade", [case[1:] for case in UPGRADE], ids=[case[0] for case in UPGRADE]
+)
+def test_upgrade_proposal(kernel, fields, upgrade):
+    head, _, close, proposed = kernel.serialize_request_head(b"GET", b"/", [HOST, *fields])
+    assert proposed is upgrade
+    assert close is False
 
 
 # (id, method, target, headers, exact message)
@@ -137,7 +162,7 @@ def test_non_bytes_arguments_raise_type_error(kernel, method, target, headers):
 
 
 def test_header_tuples_may_be_lists(kernel):
-    head, _, _ = kernel.serialize_request_head(b"GET", b"/", [[b"Host", b"h"]])
+    head, *_ = kernel.serialize_request_head(b"GET", b"/", [[b"Host", b"h"]])
     assert head == b"GET / HTTP/1.1\r\nHost: h\r\n\r\n"
 
 
@@ -201,21 +226,21 @@ class _BigBytes(bytes):
 
 def test_item_iterated_once_even_if_it_changes(kernel):
     item = _FlipItem()
-    head, _, _ = kernel.serialize_request_head(b"GET", b"/", [HOST, item])
+    head, *_ = kernel.serialize_request_head(b"GET", b"/", [HOST, item])
     assert item.calls == 1
     assert head == b"GET / HTTP/1.1\r\nHost: example.com\r\nX-Flip: " + b"v" * 10 + b"\r\n\r\n"
 
 
 def test_item_read_through_getitem_once(kernel):
     item = _IndexedItem()
-    head, _, _ = kernel.serialize_request_head(b"GET", b"/", [item, HOST])
+    head, *_ = kernel.serialize_request_head(b"GET", b"/", [item, HOST])
     assert item.calls == 2  # index 0 and 1, each once
     assert head == b"GET / HTTP/1.1\r\nHost: example.com\r\nX-Indexed: ww\r\n\r\n"
 
 
 def test_list_subclass_iterated_once(kernel):
     _ShiftyList.iterations = 0
-    head, _, _ = kernel.serialize_request_head(b"GET", b"/", _ShiftyList([(b"A", b"b")]))
+    head, *_ = kernel.serialize_request_head(b"GET", b"/", _ShiftyList([(b"A", b"b")]))
     assert _ShiftyList.iterations == 1
     assert head == b"GET / HTTP/1.1\r\nHost: example.com\r\nX-Shifty: " + b"s" * 100 + b"\r\n\r\n"
 
@@ -231,7 +256,7 @@ def test_headers_list_emptied_by_an_item_while_iterated(kernel):
             return iter((b"A", b"b"))
 
     headers += [HOST, Clearing(), (b"Never", b"seen"), (b"Nor", b"this")]
-    head, _, _ = kernel.serialize_request_head(b"GET", b"/", headers)
+    head, *_ = kernel.serialize_request_head(b"GET", b"/", headers)
     assert head == b"GET / HTTP/1.1\r\nHost: example.com\r\nA: b\r\n\r\n"
 
 
@@ -245,7 +270,7 @@ def test_headers_list_grown_by_an_item_while_iterated(kernel):
             return iter((b"G", b"%d" % len(headers)))
 
     headers += [HOST, Growing()]
-    head, _, _ = kernel.serialize_request_head(b"GET", b"/", headers)
+    head, *_ = kernel.serialize_request_head(b"GET", b"/", headers)
     assert head == (
         b"GET / HTTP/1.1\r\nHost: example.com\r\n"
         + b"".join(b"G: %d\r\n" % n for n in range(3, 7))
@@ -254,14 +279,14 @@ def test_headers_list_grown_by_an_item_while_iterated(kernel):
 
 
 def test_tuple_subclass_is_read_through_its_iter(kernel):
-    head, _, _ = kernel.serialize_request_head(
+    head, *_ = kernel.serialize_request_head(
         b"GET", b"/", [HOST, _LyingTuple((b"X-Lie", b"from-items"))]
     )
     assert head == b"GET / HTTP/1.1\r\nHost: example.com\r\nX-Lie: from-iter\r\n\r\n"
 
 
 def test_headers_from_a_generator(kernel):
-    head, length, _ = kernel.serialize_request_head(
+    head, length, *_ = kernel.serialize_request_head(
         b"POST", b"/", (pair for pair in [HOST, (b"Content-Length", b"3")])
     )
     assert head == b"POST / HTTP/1.1\r\nHost: example.com\r\nContent-Length: 3\r\n\r\n"

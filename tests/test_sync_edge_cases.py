@@ -258,6 +258,7 @@ def test_switching_protocols_hands_over_the_stream(scripted_server: Any) -> None
     [
         ([(b"uPgRaDe", b"custom"), (b"Connection", b"upgrade")], True),  # any case
         ([(b"X-Upgrade", b"custom"), (b"X-Note", b"upgrade: custom")], False),
+        ([(b"Upgrade", b"")], False),  # an empty list proposes nothing (h11 agrees)
         ([], False),
     ],
 )
@@ -265,7 +266,8 @@ def test_101_only_answers_a_request_that_proposed_an_upgrade(
     scripted_server: Any, headers: list[tuple[bytes, bytes]], upgrades: bool
 ) -> None:
     # RFC 9110 §15.2.2 / §7.8: a server sends 101 only to switch to a protocol the request
-    # listed in its Upgrade field. Fields that merely mention "upgrade" do not count.
+    # listed in its Upgrade field. Fields that merely mention "upgrade", or an Upgrade
+    # field listing nothing, do not count.
     def switch(conn: ServerConnection) -> None:
         assert conn.read_request() is not None
         conn.send(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: custom\r\n\r\n")

@@ -228,15 +228,13 @@ class HTTP11Connection(ConnectionInterface):
         """
         method = request.method
         self._response_complete = False
-        head, body_length, close = self._serialize_request_head(
+        head, body_length, close, upgrade = self._serialize_request_head(
             method, request.url.target, request.headers
         )
         self._body_length = body_length
         self._request_close = close
-        if b"\r\nupgrade:" in head.lower():
+        if upgrade:
             # An Upgrade proposal (RFC 9110 §7.8): only then may a 101 answer it.
-            # (The head's field names are validated tokens and no value holds CR or LF,
-            # so this finds exactly a field named Upgrade, in any case.)
             self._parser.start_response(
                 method == b"HEAD", method == b"CONNECT", upgrade_request=True
             )

@@ -773,7 +773,9 @@ class HTTP2Connection(ConnectionInterface):
 
             method = request.method
             url = request.url
-            _, body_length, _ = self._serialize_request_head(method, url.target, request.headers)
+            _, body_length, _, _ = self._serialize_request_head(
+                method, url.target, request.headers
+            )
             headers = self._request_headers(request)
             body = request.stream if body_length != 0 else None
             with self._lock:
