@@ -12,7 +12,9 @@ needs a concurrent handshake, so its peer is an echo server in a thread.
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import logging
 import os
 import socket
 import ssl
@@ -269,6 +271,74 @@ async def test_write_timeout(network_backend: AsyncNetworkBackend, peer: Peer) -
             await stream.write(b"x" * (64 * 1024 * 1024), timeout=0.2)
     finally:
         await stream.aclose()
+
+
+@pytest.mark.anyio
+async def test_writes_after_a_send_failed_inside_the_transport(
+    network_backend: AsyncNetworkBackend, peer: Peer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The peer reset the connection: the next send fails inside the transport, which
+    closes, but asyncio delivers ``connection_lost`` only with the next loop iteration.
+    A writer that never waits otherwise (a request body generator whose writes do not
+    fill the socket) must get ``WriteError`` at the next write, not push on into the dead
+    transport (which drops the bytes and logs "socket.send() raised exception.")."""
+    caplog.set_level(logging.WARNING, logger="asyncio")
+    stream = await network_backend.connect_tcp("127.0.0.1", peer.port)
+    reset(peer.accept())
+    writes = 0
+    try:
+        with pytest.raises(WriteError):
+            for writes in range(1, 2001):  # bounded
+                await stream.write(b"x" * 65536, timeout=5)
+    finally:
+        await stream.aclose()
+    assert writes <= 10, writes
+    assert not [r for r in caplog.records if "socket.send() raised" in r.getMessage()]
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+@pytest.mark.parametrize("backend_name", ["native", "anyio"])
+@pytest.mark.anyio
+async def test_cancelled_write_hands_all_its_bytes_over(backend_name: str, peer: Peer) -> None:
+    """On asyncio a write hands all its bytes to the transport before it can wait (for a
+    paused transport to drain), so a cancelled write sent everything, whichever moment
+    it was cancelled at: HTTP/2 and TLS rely on that. Here the peer does not read, so the
+    transport stays paused; a second write, started while the first one's bytes are still
+    queued, is cancelled too; then the peer reads: it gets both, whole and in order (anyio's
+    own ``send`` waited *before* writing, and lost the second)."""
+    backend: AsyncNetworkBackend = AsyncIOBackend() if backend_name == "native" else AnyIOBackend()
+    small_buffer = [(socket.SOL_SOCKET, socket.SO_SNDBUF, 32768)]
+    stream = await backend.connect_tcp("127.0.0.1", peer.port, socket_options=small_buffer)
+    conn = peer.accept()  # not reading yet
+    big = bytes(range(256)) * 16384  # 4 MiB: more than the socket buffers hold
+    small = b"written while the transport was paused"
+    received = bytearray()
+
+    def read_until_end() -> None:
+        for _ in range(100_000):  # bounded
+            chunk = conn.recv(65536)
+            received.extend(chunk)
+            if not chunk or received.endswith(b"END"):
+                return
+
+    reader = threading.Thread(target=read_until_end, daemon=True)
+    try:
+        for data in (big, small):
+            task = asyncio.ensure_future(stream.write(data, timeout=5))
+            await asyncio.sleep(0)  # one loop iteration: the write runs up to its wait
+            assert not task.done()
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+        reader.start()
+        await stream.write(b"END", timeout=5)
+        await wait_until(lambda: not reader.is_alive())
+    finally:
+        await stream.aclose()
+        if reader.is_alive():  # pragma: no cover - the assertion above failed
+            reader.join(5)
+    assert len(received) == len(big) + len(small) + 3
+    assert bytes(received) == big + small + b"END"
 
 
 @pytest.mark.anyio

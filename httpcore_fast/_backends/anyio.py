@@ -16,6 +16,7 @@ import typing
 
 import anyio
 import anyio.abc
+import anyio.lowlevel
 from anyio.streams.tls import TLSAttribute, TLSStream
 
 from .._exceptions import (
@@ -60,6 +61,80 @@ async def _guarded(
         raise on_timeout(exc) from exc
     except _FAILURES as exc:
         raise on_failure(exc) from exc
+
+
+class _HandOffFirst(anyio.abc.ByteStream):
+    """anyio's asyncio socket stream, whose ``send`` hands the bytes to the transport
+    before it can wait, as the native backend's ``write`` does.
+
+    anyio's own ``send`` first waits for a paused transport to drain (and checks for a
+    pending anyio cancellation), so a write cancelled there sent nothing, while every
+    other cancelled write sent everything: the bytes are in the transport, which sends
+    them. HTTP/2 relies on one rule for asyncio (a cancelled write sent all of its bytes,
+    so the framing and the flow-control state are intact); TLS too (a record lost from
+    the middle breaks the connection). Here a write is all or nothing: it fails
+    (``BrokenResourceError``, ``ClosedResourceError``) before the transport takes
+    anything, or the transport takes all of it and what follows is only waiting (for the
+    transport to drain, then a checkpoint, as anyio's ``send`` ends). Everything else is
+    the wrapped stream's (``transport_stream``).
+    """
+
+    def __init__(self, stream: typing.Any) -> None:
+        self.transport_stream = stream  # also how _asyncio_transport() finds the transport
+        self._transport = stream._transport
+        self._protocol = stream._protocol
+
+    @classmethod
+    def wrap(cls, stream: anyio.abc.ByteStream) -> anyio.abc.ByteStream:
+        """``stream`` wrapped if it is anyio's asyncio socket stream (its transport,
+        protocol with ``write_event`` and ``_closed`` flag found), else ``stream``."""
+        if asyncio._get_running_loop() is None:
+            return stream  # trio: its writes are the socket's own
+        protocol = getattr(stream, "_protocol", None)
+        if (
+            hasattr(stream, "_transport")
+            and hasattr(stream, "_closed")
+            and isinstance(getattr(protocol, "write_event", None), asyncio.Event)
+        ):
+            return cls(stream)
+        return stream  # pragma: no cover - an anyio release with other internals
+
+    def _check(self) -> None:
+        if self.transport_stream._closed:
+            raise anyio.ClosedResourceError
+        exception = self._protocol.exception
+        if exception is not None:
+            raise anyio.BrokenResourceError from exception
+
+    async def send(self, item: bytes) -> None:
+        self._check()
+        transport = self._transport
+        if transport.is_closing():
+            # A send failed inside the transport: connection_lost is still to come.
+            raise anyio.BrokenResourceError
+        transport.write(item)
+        write_event = self._protocol.write_event  # pause_writing() replaces it
+        if write_event.is_set():
+            await anyio.lowlevel.checkpoint()
+        else:
+            await write_event.wait()
+            self._check()
+
+    async def receive(self, max_bytes: int = 65536) -> bytes:
+        return typing.cast(bytes, await self.transport_stream.receive(max_bytes))
+
+    async def send_eof(self) -> None:
+        await self.transport_stream.send_eof()
+
+    async def aclose(self) -> None:
+        await self.transport_stream.aclose()
+
+    @property
+    def extra_attributes(self) -> typing.Mapping[typing.Any, typing.Callable[[], typing.Any]]:
+        return typing.cast(
+            typing.Mapping[typing.Any, typing.Callable[[], typing.Any]],
+            self.transport_stream.extra_attributes,
+        )
 
 
 class AnyIOStream(AsyncNetworkStream):
@@ -189,7 +264,7 @@ async def _with_options(
         except OSError as exc:
             await stream.aclose()
             raise ConnectError(exc) from exc
-    return AnyIOStream(stream)
+    return AnyIOStream(_HandOffFirst.wrap(stream))
 
 
 class AnyIOBackend(AsyncNetworkBackend):

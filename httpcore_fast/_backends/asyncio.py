@@ -414,11 +414,16 @@ class AsyncIOStream(AsyncNetworkStream):
         None: no limit) only while flow control has paused writing. Raises
         ``WriteTimeout``, or ``WriteError`` if the connection broke or the stream was
         closed.
+
+        A send that failed inside the transport closes it at once, but its
+        ``connection_lost`` only comes with the next loop iteration: a closing transport
+        counts as broken here, so a writer that never awaits (a request body generator)
+        stops at the next write instead of pushing everything into a dead transport.
         """
         if not buffer:
             return
         p = self._protocol
-        if p._closed or p._lost:
+        if p._closed or p._lost or self._transport.is_closing():
             p._raise_write_error()
         if p._loop is not _get_running_loop():
             raise WriteError(_FOREIGN_LOOP)
