@@ -162,8 +162,7 @@ async def connect_stream(
                 try:
                     stream = await start_tls(request, stream, log, tls)
                 except BaseException:
-                    with AsyncShieldCancellation():
-                        await stream.aclose()
+                    await AsyncShieldCancellation.run(stream.aclose)
                     raise
             return stream
         except (ConnectError, ConnectTimeout):
@@ -222,8 +221,7 @@ class AsyncLazyConnection(AsyncConnectionInterface):
                         opened = await self._open(request)
                     except BaseException as exc:
                         self._connect_failed = True
-                        with AsyncShieldCancellation():
-                            await self._open_failed()
+                        await AsyncShieldCancellation.run(self._open_failed)
                         raise exc
                     multiplexed = getattr(opened, "_multiplexed", None)
                     self._is_multiplexed = multiplexed is not None and bool(multiplexed())

@@ -222,8 +222,13 @@ class AsyncConnectionPool(AsyncRequestInterface):
         pool_timeout = timeouts.get("pool", None) if timeouts else None
 
         while True:
-            connection = await self._acquire(key, request, pool_timeout)
+            closing: list[AsyncConnectionInterface] = []
+            connection = await self._acquire(key, request, pool_timeout, closing)
             try:
+                if closing:
+                    # Taking it expired or evicted others: closed here, where a
+                    # cancellation meanwhile also gives this connection back.
+                    await AsyncShieldCancellation.run(self._close_connections, closing)
                 response = await connection.handle_async_request(request)
             except ConnectionNotAvailable:
                 # It could take the request when handed out, and no longer can (closed,
@@ -231,8 +236,7 @@ class AsyncConnectionPool(AsyncRequestInterface):
                 await self._release(connection, used=False)
                 continue
             except BaseException as exc:
-                with AsyncShieldCancellation():
-                    await self._release(connection)
+                await self._release(connection)  # bookkeeping first, closing shielded
                 raise exc from None
             break
 
@@ -240,24 +244,37 @@ class AsyncConnectionPool(AsyncRequestInterface):
         return response
 
     async def _acquire(
-        self, key: OriginKey, request: Request, timeout: float | None
+        self,
+        key: OriginKey,
+        request: Request,
+        timeout: float | None,
+        closing: list[AsyncConnectionInterface],
     ) -> AsyncConnectionInterface:
-        closing: list[AsyncConnectionInterface] = []
+        """A connection for ``key``, waiting (up to ``timeout`` seconds) first in first
+        out if the pool is full. Raises ``PoolTimeout``; timed out or cancelled, it
+        leaves no trace (its place in the queue, or what it was handed meanwhile, is
+        given back).
+
+        ``closing``: when a connection is returned at once, the connections that taking
+        it expired or evicted, for the caller to close (where it also handles a
+        cancellation meanwhile); after a wait it is empty.
+        """
         with self._lock:
             connection = self._try_acquire(key, request, closing)
-            if connection is None:
-                waiter = _Waiter(key, request, AsyncEvent())
-                self._waiters.append(waiter)
-        if closing:
-            await self._close_connections(closing)
-        if connection is not None:
-            return connection
+            if connection is not None:
+                return connection
+            waiter = _Waiter(key, request, AsyncEvent())
+            self._waiters.append(waiter)
 
         try:
+            if closing:
+                await AsyncShieldCancellation.run(self._close_connections, closing)
+                closing.clear()
             await waiter.event.wait(timeout)
         except BaseException:
             # Timed out or cancelled: leave the queue, or give back what we were handed
             # in the meantime, so that no slot is lost.
+            giving_back: list[AsyncConnectionInterface] = []
             with self._lock:
                 connection = waiter.connection
                 if connection is None:
@@ -266,11 +283,11 @@ class AsyncConnectionPool(AsyncRequestInterface):
                     self._active_requests -= 1
                     if waiter.fresh:
                         self._forget(connection)
-                        self._grant_slot(closing)
+                        self._grant_slot(giving_back)
                     else:
-                        self._hand_on(connection, closing)
-            with AsyncShieldCancellation():
-                await self._close_connections(closing)
+                        self._hand_on(connection, giving_back)
+            if giving_back:
+                await AsyncShieldCancellation.run(self._close_connections, giving_back)
             raise
         connection = waiter.connection
         assert connection is not None
@@ -332,7 +349,7 @@ class AsyncConnectionPool(AsyncRequestInterface):
             self._active_requests -= 1
             self._hand_on(connection, closing, used)
         if closing:
-            await self._close_connections(closing)
+            await AsyncShieldCancellation.run(self._close_connections, closing)
 
     def _hand_on(
         self,
@@ -475,16 +492,22 @@ class AsyncConnectionPool(AsyncRequestInterface):
                     del self._available[key]
 
     async def _close_connections(self, closing: list[AsyncConnectionInterface]) -> None:
-        """Close each connection, all of them even if one close fails or is cancelled
-        (the first exception is re-raised afterwards)."""
+        """Close each connection, all of them even if one close fails (the first
+        exception is re-raised afterwards).
+
+        Callers run it as ``await AsyncShieldCancellation.run(self._close_connections,
+        closing)``, and only when ``closing`` is not empty: a cancellation of the caller
+        (``task.cancel()``, ``asyncio.timeout()``, a cancel scope) then waits for every
+        close to finish instead of leaving connections that the pool has forgotten open.
+        The pool's usual release (a reusable connection goes back idle) closes nothing
+        and so never starts that task."""
         error: BaseException | None = None
-        with AsyncShieldCancellation():
-            for connection in closing:
-                try:
-                    await connection.aclose()
-                except BaseException as exc:
-                    if error is None:
-                        error = exc
+        for connection in closing:
+            try:
+                await connection.aclose()
+            except BaseException as exc:
+                if error is None:
+                    error = exc
         if error is not None:
             raise error
 
@@ -501,7 +524,8 @@ class AsyncConnectionPool(AsyncRequestInterface):
             # that closed connections will never give back.
             while self._waiters and len(self._pool) < self._max_connections:
                 self._grant_slot(closing)
-        await self._close_connections(closing)
+        if closing:
+            await AsyncShieldCancellation.run(self._close_connections, closing)
 
     async def __aenter__(self) -> AsyncConnectionPool:
         return self

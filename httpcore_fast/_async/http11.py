@@ -79,16 +79,29 @@ async def close_request_body(body: typing.Any, iterator: typing.Any) -> None:
     """Sending a request body failed, was cancelled or stopped early: close the iterator
     taken from ``body`` and ``body`` itself, each if it has ``aclose()``, so that their
     clean-up code runs now (an async generator left open would run it late, and trio
-    warns about it), as httpcore2 does. Shielded from cancellation; their own errors are
-    dropped (the request raises its own)."""
-    for closable in (iterator, body) if iterator is not body else (body,):
-        aclose = getattr(closable, "aclose", None)
-        if aclose is not None:
-            with AsyncShieldCancellation():
-                try:
-                    await aclose()
-                except Exception:
-                    pass
+    warns about it), as httpcore2 does. Their own errors are dropped (the request raises
+    its own).
+
+    The closes are user code that can suspend (a generator's ``finally``): they run under
+    ``AsyncShieldCancellation.run`` (on asyncio as their own task), so that a
+    cancellation arriving meanwhile (``task.cancel()``, ``asyncio.timeout()``, a cancel
+    scope) waits for them to finish instead of cutting them short; it is raised after.
+    """
+    closes = [
+        closable.aclose
+        for closable in ((iterator, body) if iterator is not body else (body,))
+        if hasattr(closable, "aclose")
+    ]
+    if closes:
+        await AsyncShieldCancellation.run(_close_each, closes)
+
+
+async def _close_each(closes: list[typing.Callable[[], typing.Any]]) -> None:
+    for aclose in closes:
+        try:
+            await aclose()
+        except Exception:
+            pass
 
 
 class AsyncHTTP11Connection(AsyncConnectionInterface):
@@ -211,12 +224,12 @@ class AsyncHTTP11Connection(AsyncConnectionInterface):
                 },
             )
         except BaseException as exc:
-            with AsyncShieldCancellation():
-                if not tracing:
-                    await self._response_closed()
-                else:
-                    async with Trace("response_closed", logger, request):
-                        await self._response_closed()
+            # Bookkeeping first, then a close that cannot be cut short (see
+            # _response_closed); a trace callback around it runs shielded too.
+            if not tracing:
+                await self._response_closed()
+            else:
+                await AsyncShieldCancellation.run(self._response_closed_traced, request)
             raise exc
 
     async def _send_request_headers(
@@ -379,8 +392,15 @@ class AsyncHTTP11Connection(AsyncConnectionInterface):
                     if self._keepalive_expiry is not None:
                         self._expire_at = time.monotonic() + self._keepalive_expiry
                     return
-        with AsyncShieldCancellation():
-            await self.aclose()
+        # Closing may suspend (a custom stream; TLS close_notify): a cancellation then
+        # waits for it rather than leave the socket open. A reusable connection (above)
+        # never gets here, so the usual response close starts no task.
+        await AsyncShieldCancellation.run(self.aclose)
+
+    async def _response_closed_traced(self, request: Request) -> None:
+        """:meth:`_response_closed` inside the ``response_closed`` trace event."""
+        async with Trace("response_closed", logger, request):
+            await self._response_closed()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -482,9 +502,7 @@ class HTTP11ConnectionByteStream:
         try:
             chunk = await self._connection._receive_body_part(self._timeout)
         except BaseException as exc:
-            # Any failure mid-body leaves the connection unusable: close it.
-            with AsyncShieldCancellation():
-                await self.aclose()
+            await self._close_after_failure()
             raise exc
         if not chunk:
             raise StopAsyncIteration
@@ -500,8 +518,7 @@ class HTTP11ConnectionByteStream:
                         break
                     yield chunk
         except BaseException as exc:
-            with AsyncShieldCancellation():
-                await self.aclose()
+            await self._close_after_failure()
             raise exc
 
     async def _aread_all(self) -> bytes:
@@ -513,9 +530,18 @@ class HTTP11ConnectionByteStream:
             async with Trace("receive_response_body", logger, request, {"request": request}):
                 return await self._connection._receive_whole_body(self._timeout)
         except BaseException as exc:
-            with AsyncShieldCancellation():
-                await self.aclose()
+            await self._close_after_failure()
             raise exc
+
+    async def _close_after_failure(self) -> None:
+        """Any failure mid-body leaves the connection unusable: end the exchange, which
+        closes it (shielded, see ``_response_closed``). With tracing, the trace callback
+        around it runs shielded too: a cancellation while it awaits cannot skip the
+        close."""
+        if not self._tracing:
+            await self.aclose()
+        else:
+            await AsyncShieldCancellation.run(self.aclose)
 
     async def aclose(self) -> None:
         try:
@@ -525,8 +551,7 @@ class HTTP11ConnectionByteStream:
         if not self._tracing:
             await self._connection._response_closed()
         else:
-            async with Trace("response_closed", logger, self._request):
-                await self._connection._response_closed()
+            await self._connection._response_closed_traced(self._request)
 
 
 class AsyncHTTP11UpgradeStream(AsyncNetworkStream):

@@ -420,5 +420,4 @@ class AsyncTunnelHTTPConnection(AsyncProxiedConnection):
         try:
             await super().aclose()
         finally:
-            with AsyncShieldCancellation():
-                await self._proxy_connection.aclose()
+            await AsyncShieldCancellation.run(self._proxy_connection.aclose)

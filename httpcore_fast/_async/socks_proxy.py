@@ -515,8 +515,7 @@ class AsyncSocks5Connection(AsyncProxiedConnection):
                 limits=self._limits,
             )
         except BaseException as exc:
-            with AsyncShieldCancellation():
-                await stream.aclose()
+            await AsyncShieldCancellation.run(stream.aclose)
             raise exc
 
     def _address_family(self) -> int:

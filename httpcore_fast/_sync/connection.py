@@ -162,8 +162,7 @@ def connect_stream(
                 try:
                     stream = start_tls(request, stream, log, tls)
                 except BaseException:
-                    with ShieldCancellation():
-                        stream.close()
+                    ShieldCancellation.run(stream.close)
                     raise
             return stream
         except (ConnectError, ConnectTimeout):
@@ -222,8 +221,7 @@ class LazyConnection(ConnectionInterface):
                         opened = self._open(request)
                     except BaseException as exc:
                         self._connect_failed = True
-                        with ShieldCancellation():
-                            self._open_failed()
+                        ShieldCancellation.run(self._open_failed)
                         raise exc
                     multiplexed = getattr(opened, "_multiplexed", None)
                     self._is_multiplexed = multiplexed is not None and bool(multiplexed())

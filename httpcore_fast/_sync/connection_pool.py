@@ -222,8 +222,13 @@ class ConnectionPool(RequestInterface):
         pool_timeout = timeouts.get("pool", None) if timeouts else None
 
         while True:
-            connection = self._acquire(key, request, pool_timeout)
+            closing: list[ConnectionInterface] = []
+            connection = self._acquire(key, request, pool_timeout, closing)
             try:
+                if closing:
+                    # Taking it expired or evicted others: closed here, where a
+                    # cancellation meanwhile also gives this connection back.
+                    ShieldCancellation.run(self._close_connections, closing)
                 response = connection.handle_request(request)
             except ConnectionNotAvailable:
                 # It could take the request when handed out, and no longer can (closed,
@@ -231,8 +236,7 @@ class ConnectionPool(RequestInterface):
                 self._release(connection, used=False)
                 continue
             except BaseException as exc:
-                with ShieldCancellation():
-                    self._release(connection)
+                self._release(connection)  # bookkeeping first, closing shielded
                 raise exc from None
             break
 
@@ -240,24 +244,37 @@ class ConnectionPool(RequestInterface):
         return response
 
     def _acquire(
-        self, key: OriginKey, request: Request, timeout: float | None
+        self,
+        key: OriginKey,
+        request: Request,
+        timeout: float | None,
+        closing: list[ConnectionInterface],
     ) -> ConnectionInterface:
-        closing: list[ConnectionInterface] = []
+        """A connection for ``key``, waiting (up to ``timeout`` seconds) first in first
+        out if the pool is full. Raises ``PoolTimeout``; timed out or cancelled, it
+        leaves no trace (its place in the queue, or what it was handed meanwhile, is
+        given back).
+
+        ``closing``: when a connection is returned at once, the connections that taking
+        it expired or evicted, for the caller to close (where it also handles a
+        cancellation meanwhile); after a wait it is empty.
+        """
         with self._lock:
             connection = self._try_acquire(key, request, closing)
-            if connection is None:
-                waiter = _Waiter(key, request, Event())
-                self._waiters.append(waiter)
-        if closing:
-            self._close_connections(closing)
-        if connection is not None:
-            return connection
+            if connection is not None:
+                return connection
+            waiter = _Waiter(key, request, Event())
+            self._waiters.append(waiter)
 
         try:
+            if closing:
+                ShieldCancellation.run(self._close_connections, closing)
+                closing.clear()
             waiter.event.wait(timeout)
         except BaseException:
             # Timed out or cancelled: leave the queue, or give back what we were handed
             # in the meantime, so that no slot is lost.
+            giving_back: list[ConnectionInterface] = []
             with self._lock:
                 connection = waiter.connection
                 if connection is None:
@@ -266,11 +283,11 @@ class ConnectionPool(RequestInterface):
                     self._active_requests -= 1
                     if waiter.fresh:
                         self._forget(connection)
-                        self._grant_slot(closing)
+                        self._grant_slot(giving_back)
                     else:
-                        self._hand_on(connection, closing)
-            with ShieldCancellation():
-                self._close_connections(closing)
+                        self._hand_on(connection, giving_back)
+            if giving_back:
+                ShieldCancellation.run(self._close_connections, giving_back)
             raise
         connection = waiter.connection
         assert connection is not None
@@ -332,7 +349,7 @@ class ConnectionPool(RequestInterface):
             self._active_requests -= 1
             self._hand_on(connection, closing, used)
         if closing:
-            self._close_connections(closing)
+            ShieldCancellation.run(self._close_connections, closing)
 
     def _hand_on(
         self,
@@ -475,16 +492,22 @@ class ConnectionPool(RequestInterface):
                     del self._available[key]
 
     def _close_connections(self, closing: list[ConnectionInterface]) -> None:
-        """Close each connection, all of them even if one close fails or is cancelled
-        (the first exception is re-raised afterwards)."""
+        """Close each connection, all of them even if one close fails (the first
+        exception is re-raised afterwards).
+
+        Callers run it as ``ShieldCancellation.run(self._close_connections,
+        closing)``, and only when ``closing`` is not empty: a cancellation of the caller
+        (``task.cancel()``, ``asyncio.timeout()``, a cancel scope) then waits for every
+        close to finish instead of leaving connections that the pool has forgotten open.
+        The pool's usual release (a reusable connection goes back idle) closes nothing
+        and so never starts that task."""
         error: BaseException | None = None
-        with ShieldCancellation():
-            for connection in closing:
-                try:
-                    connection.close()
-                except BaseException as exc:
-                    if error is None:
-                        error = exc
+        for connection in closing:
+            try:
+                connection.close()
+            except BaseException as exc:
+                if error is None:
+                    error = exc
         if error is not None:
             raise error
 
@@ -501,7 +524,8 @@ class ConnectionPool(RequestInterface):
             # that closed connections will never give back.
             while self._waiters and len(self._pool) < self._max_connections:
                 self._grant_slot(closing)
-        self._close_connections(closing)
+        if closing:
+            ShieldCancellation.run(self._close_connections, closing)
 
     def __enter__(self) -> ConnectionPool:
         return self

@@ -79,16 +79,29 @@ def close_request_body(body: typing.Any, iterator: typing.Any) -> None:
     """Sending a request body failed, was cancelled or stopped early: close the iterator
     taken from ``body`` and ``body`` itself, each if it has ``close()``, so that their
     clean-up code runs now (an async generator left open would run it late, and trio
-    warns about it), as httpcore2 does. Shielded from cancellation; their own errors are
-    dropped (the request raises its own)."""
-    for closable in (iterator, body) if iterator is not body else (body,):
-        close = getattr(closable, "close", None)
-        if close is not None:
-            with ShieldCancellation():
-                try:
-                    close()
-                except Exception:
-                    pass
+    warns about it), as httpcore2 does. Their own errors are dropped (the request raises
+    its own).
+
+    The closes are user code that can suspend (a generator's ``finally``): they run under
+    ``ShieldCancellation.run`` (on asyncio as their own task), so that a
+    cancellation arriving meanwhile (``task.cancel()``, ``asyncio.timeout()``, a cancel
+    scope) waits for them to finish instead of cutting them short; it is raised after.
+    """
+    closes = [
+        closable.close
+        for closable in ((iterator, body) if iterator is not body else (body,))
+        if hasattr(closable, "close")
+    ]
+    if closes:
+        ShieldCancellation.run(_close_each, closes)
+
+
+def _close_each(closes: list[typing.Callable[[], typing.Any]]) -> None:
+    for close in closes:
+        try:
+            close()
+        except Exception:
+            pass
 
 
 class HTTP11Connection(ConnectionInterface):
@@ -211,12 +224,12 @@ class HTTP11Connection(ConnectionInterface):
                 },
             )
         except BaseException as exc:
-            with ShieldCancellation():
-                if not tracing:
-                    self._response_closed()
-                else:
-                    with Trace("response_closed", logger, request):
-                        self._response_closed()
+            # Bookkeeping first, then a close that cannot be cut short (see
+            # _response_closed); a trace callback around it runs shielded too.
+            if not tracing:
+                self._response_closed()
+            else:
+                ShieldCancellation.run(self._response_closed_traced, request)
             raise exc
 
     def _send_request_headers(
@@ -379,8 +392,15 @@ class HTTP11Connection(ConnectionInterface):
                     if self._keepalive_expiry is not None:
                         self._expire_at = time.monotonic() + self._keepalive_expiry
                     return
-        with ShieldCancellation():
-            self.close()
+        # Closing may suspend (a custom stream; TLS close_notify): a cancellation then
+        # waits for it rather than leave the socket open. A reusable connection (above)
+        # never gets here, so the usual response close starts no task.
+        ShieldCancellation.run(self.close)
+
+    def _response_closed_traced(self, request: Request) -> None:
+        """:meth:`_response_closed` inside the ``response_closed`` trace event."""
+        with Trace("response_closed", logger, request):
+            self._response_closed()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -482,9 +502,7 @@ class HTTP11ConnectionByteStream:
         try:
             chunk = self._connection._receive_body_part(self._timeout)
         except BaseException as exc:
-            # Any failure mid-body leaves the connection unusable: close it.
-            with ShieldCancellation():
-                self.close()
+            self._close_after_failure()
             raise exc
         if not chunk:
             raise StopIteration
@@ -500,8 +518,7 @@ class HTTP11ConnectionByteStream:
                         break
                     yield chunk
         except BaseException as exc:
-            with ShieldCancellation():
-                self.close()
+            self._close_after_failure()
             raise exc
 
     def _read_all(self) -> bytes:
@@ -513,9 +530,18 @@ class HTTP11ConnectionByteStream:
             with Trace("receive_response_body", logger, request, {"request": request}):
                 return self._connection._receive_whole_body(self._timeout)
         except BaseException as exc:
-            with ShieldCancellation():
-                self.close()
+            self._close_after_failure()
             raise exc
+
+    def _close_after_failure(self) -> None:
+        """Any failure mid-body leaves the connection unusable: end the exchange, which
+        closes it (shielded, see ``_response_closed``). With tracing, the trace callback
+        around it runs shielded too: a cancellation while it awaits cannot skip the
+        close."""
+        if not self._tracing:
+            self.close()
+        else:
+            ShieldCancellation.run(self.close)
 
     def close(self) -> None:
         try:
@@ -525,8 +551,7 @@ class HTTP11ConnectionByteStream:
         if not self._tracing:
             self._connection._response_closed()
         else:
-            with Trace("response_closed", logger, self._request):
-                self._connection._response_closed()
+            self._connection._response_closed_traced(self._request)
 
 
 class HTTP11UpgradeStream(NetworkStream):

@@ -598,7 +598,8 @@ def _cut_write_kept_framing(stream: typing.Any, exc: BaseException) -> bool:
     of its bytes, so the HTTP/2 framing is intact and the connection may go on.
 
     * asyncio (``CancelledError``): transports take the whole buffer before a write can
-      wait (a cancellation interrupts only the wait for it to drain);
+      wait (a cancellation interrupts only the wait for it to drain), with the native
+      backend and with ``AnyIOBackend`` (whose socket streams hand the bytes over first);
     * trio (``Cancelled``): a socket write waits, and can be interrupted, only after the
       socket took part of the buffer (:data:`_RAISE_IF_CANCELLED` ran first), so not for a
       stream with a socket; a stream without one (an in-memory stream, a test double) is
@@ -819,19 +820,19 @@ class HTTP2Connection(ConnectionInterface):
                     request, stream_id, stream, read_timeout
                 )
         except BaseException as exc:
-            with ShieldCancellation():
-                if stream_id and tracing:
-                    with Trace(
-                        "response_closed", logger, request, {"stream_id": stream_id}
-                    ):
-                        close = self._end_request(stream_id, slot)
-                else:
-                    close = self._end_request(stream_id, slot)
-                if close:
-                    self.close()
+            # The stream's bookkeeping (RST_STREAM queued, credit, place) happens at once;
+            # a trace callback around it, or closing the connection, runs shielded.
             if isinstance(exc, ConnectionNotAvailable):
                 with self._lock:
                     self._request_count -= 1
+            if stream_id and tracing:
+                close = ShieldCancellation.run(
+                    self._end_request_traced, request, stream_id, slot
+                )
+            else:
+                close = self._end_request(stream_id, slot)
+                if close:
+                    ShieldCancellation.run(self.close)
             if not close:
                 # RST_STREAM and credit now (not under the shield: a cancelled request
                 # never waits on a write; its frames then go with the next write).
@@ -899,8 +900,7 @@ class HTTP2Connection(ConnectionInterface):
                 with _trace(tracing, "send_connection_init", request, {"request": request}):
                     self._send_connection_init(request)
             except BaseException:
-                with ShieldCancellation():
-                    self.close()
+                ShieldCancellation.run(self.close)
                 raise
             self._sent_connection_init = True
 
@@ -954,11 +954,10 @@ class HTTP2Connection(ConnectionInterface):
         except Exception as exc:
             self._fail(exc)
             if self._mark_closed():
-                with ShieldCancellation():
-                    try:
-                        self._network_stream.close()
-                    except Exception:
-                        pass
+                try:
+                    ShieldCancellation.run(self._network_stream.close)
+                except Exception:
+                    pass
             raise ConnectionNotAvailable() from None
         if not self._accepting():
             raise ConnectionNotAvailable()
@@ -1313,11 +1312,12 @@ class HTTP2Connection(ConnectionInterface):
                 settings_changes = self._dispatch(events)
         if error is not None:
             self._fail(error)
-            with ShieldCancellation():
-                try:
-                    self._flush(None)  # h2's GOAWAY for the error
-                except Exception:
-                    pass
+            try:
+                # h2's GOAWAY for the error: a courtesy, not shielded (clean-up never
+                # waits on a write under a shield), bounded by the write timeout.
+                self._flush(_write_timeout(request))
+            except Exception:
+                pass
             raise _copy_error(error)
         if settings_changes and (
             request.extensions.get("trace") is not None or logger.isEnabledFor(_DEBUG)
@@ -1554,6 +1554,16 @@ class HTTP2Connection(ConnectionInterface):
                 self._expire_at = time.monotonic() + self._keepalive_expiry
             return False
 
+    def _end_request_traced(self, request: Request, stream_id: int, slot: bool) -> bool:
+        """:meth:`_end_request` inside the ``response_closed`` trace event, then the
+        connection closed if it must be; returns whether it was. Run shielded: a
+        cancellation while the trace callback awaits must not skip the bookkeeping."""
+        with Trace("response_closed", logger, request, {"stream_id": stream_id}):
+            close = self._end_request(stream_id, slot)
+        if close:
+            self.close()
+        return close
+
     # ------------------------------------------------------------------ lifecycle
 
     def _mark_closed(self) -> bool:
@@ -1679,14 +1689,12 @@ class HTTP2ConnectionByteStream:
         connection = self._connection
         stream_id = self._stream_id
         if self._tracing:
-            with ShieldCancellation():
-                kwargs = {"stream_id": stream_id}
-                with Trace("response_closed", logger, self._request, kwargs):
-                    close = connection._end_request(stream_id, True)
+            close = ShieldCancellation.run(
+                connection._end_request_traced, self._request, stream_id, True
+            )
         else:
             close = connection._end_request(stream_id, True)
-        if close:
-            with ShieldCancellation():
-                connection.close()
-        else:
+            if close:
+                ShieldCancellation.run(connection.close)
+        if not close:
             connection._send_soon(_write_timeout(self._request))

@@ -420,5 +420,4 @@ class TunnelHTTPConnection(ProxiedConnection):
         try:
             super().close()
         finally:
-            with ShieldCancellation():
-                self._proxy_connection.close()
+            ShieldCancellation.run(self._proxy_connection.close)

@@ -515,8 +515,7 @@ class Socks5Connection(ProxiedConnection):
                 limits=self._limits,
             )
         except BaseException as exc:
-            with ShieldCancellation():
-                stream.close()
+            ShieldCancellation.run(stream.close)
             raise exc
 
     def _address_family(self) -> int:
