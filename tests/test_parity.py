@@ -54,14 +54,7 @@ httpcore2: typing.Any = importlib.import_module("httpcore2") if HTTPCORE2_REQUIR
 
 # name -> reason, for items still being built elsewhere. Names are top-level names, or
 # "Class.method" for a method httpcore2 added (test_httpcore2_methods).
-PENDING: dict[str, str] = {
-    **{
-        f"{name}.can_multiplex": "can_multiplex() (httpcore2 2.16.2) is not in our connection "
-        "classes yet: the change is in the report to the lead"
-        for name in ("ConnectionInterface", "HTTPConnection", "HTTP2Connection")
-        for name in (name, f"Async{name}")
-    },
-}
+PENDING: dict[str, str] = {}
 # Deliberate, documented extensions (docs/design-notes.md, docs/migration.md), allowed only
 # as keyword-only parameters with a default, so that every httpcore call still means the same,
 # and only where the reference lacks them:

@@ -271,6 +271,11 @@ class AsyncLazyConnection(AsyncConnectionInterface):
         """True once connected (the protocol connection exists) and until it closes."""
         return self._connection is not None and self._connection.is_connected()
 
+    def can_multiplex(self) -> bool:
+        """True once connected over a protocol that serves several requests at once
+        (HTTP/2), as that connection says (httpcore2's method)."""
+        return self._connection is not None and self._connection.can_multiplex()
+
     def _close_after_fork(self) -> None:
         if self._connection is not None:
             self._connection._close_after_fork()

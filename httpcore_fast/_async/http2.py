@@ -1616,6 +1616,10 @@ class AsyncHTTP2Connection(AsyncConnectionInterface):
     def is_closed(self) -> bool:
         return self._state is CLOSED
 
+    def can_multiplex(self) -> bool:
+        """True: HTTP/2 carries concurrent requests (httpcore2's method)."""
+        return True
+
     def is_connected(self) -> bool:
         """True while the network stream is open: from creation (the stream is already
         connected) until :meth:`aclose` (httpcore2's method)."""

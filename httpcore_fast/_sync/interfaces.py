@@ -125,6 +125,11 @@ class ConnectionInterface(RequestInterface):
         connections that are built over an already open stream."""
         return not self.is_closed()
 
+    def can_multiplex(self) -> bool:
+        """True if the connection serves several requests at once: an established HTTP/2
+        connection (httpcore2's method). Default: False, one request at a time."""
+        return False
+
     def _close_after_fork(self) -> None:
         """In a forked child: release this process's copies of the connection's file
         descriptors, with no protocol action (no TLS close_notify, no HTTP/2 GOAWAY: the
