@@ -185,6 +185,9 @@ class DelayServer:
         self._started.set()
         await self._stopping.wait()
         self._server.close()
+        # A connection accepted just before close() has a handler task that has not run
+        # yet, so it is not in _tasks: let it start (and register) before cancelling.
+        await asyncio.sleep(0)
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
