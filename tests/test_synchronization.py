@@ -234,52 +234,50 @@ def test_shield_run_returns_and_raises(library: str) -> None:
         trio.run(main)
 
 
-def test_shield_run_without_suspending_starts_no_task(monkeypatch: pytest.MonkeyPatch) -> None:
-    # A clean-up that never suspends (closing a native asyncio stream) must not pay for a
-    # task and a loop iteration: eager tasks on 3.12+, the first step run by hand before.
+def test_shield_run_starts_no_task() -> None:
+    # The clean-up runs in the caller's task (it waits on proxy futures, which are all a
+    # cancellation reaches): no task and no loop iteration for a clean-up that never
+    # suspends (closing a native asyncio stream), and the caller's task, context and anyio
+    # scopes for one that does.
     created: list[object] = []
-    real_task = asyncio.Task
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
-        real_factory = loop.get_task_factory()
 
-        def counting_factory(loop: asyncio.AbstractEventLoop, coro: typing.Any, **kw: typing.Any):
-            created.append(coro)
-            if real_factory is None:
-                return real_task(coro, loop=loop, **kw)
-            return real_factory(loop, coro, **kw)  # pragma: no cover
+        def counting_factory(loop: asyncio.AbstractEventLoop, coro: typing.Any) -> typing.Any:
+            created.append(coro)  # pragma: no cover - the test fails if this runs
+            return asyncio.Task(coro, loop=loop)
 
         loop.set_task_factory(counting_factory)
-        steps: list[str] = []
+        caller = asyncio.current_task()
+        tasks: list[object] = []
 
         async def no_suspension(value: int) -> int:
-            steps.append("ran")
+            tasks.append(asyncio.current_task())
             return value * 2
 
         assert await AsyncShieldCancellation.run(no_suspension, 21) == 42
-        assert steps == ["ran"]
-        if sys.version_info < (3, 12):
-            assert created == []  # eager by hand: no task at all
-        # A clean-up that suspends is taken over by a task from where it stopped, and
-        # sees what it awaited (values and exceptions) as with a plain await.
+        # A clean-up that suspends sees what it awaited (values and exceptions) as with a
+        # plain await.
         release: asyncio.Future[str] = loop.create_future()
         failure: asyncio.Future[str] = loop.create_future()
 
         async def suspends() -> tuple[str, str]:
+            tasks.append(asyncio.current_task())
             first = await release
+            await asyncio.sleep(0)
             try:
                 await failure
             except KeyError as exc:
                 return first, str(exc)
             return first, "no error"  # pragma: no cover
 
-        pending = asyncio.ensure_future(AsyncShieldCancellation.run(suspends))
-        await asyncio.sleep(0)
-        release.set_result("value")
-        await asyncio.sleep(0)
-        failure.set_exception(KeyError("thrown"))
-        assert await pending == ("value", "'thrown'")
+        loop.call_soon(release.set_result, "value")
+        loop.call_later(0.01, failure.set_exception, KeyError("thrown"))
+        assert await AsyncShieldCancellation.run(suspends) == ("value", "'thrown'")
+        assert tasks == [caller, caller]
+        loop.set_task_factory(None)
+        assert created == []
 
     asyncio.run(main())
 
