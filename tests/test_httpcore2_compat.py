@@ -115,11 +115,12 @@ async def test_body_generator_closed_when_sending_is_cancelled(
 
 
 @pytest.mark.anyio
-async def test_body_object_and_its_iterator_closed_when_sending_fails(
+async def test_only_a_generator_iterator_is_closed_when_sending_fails(
     scripted_server: Callable[..., ScriptedServer], network_backend: Backend
 ) -> None:
-    # A body object (not itself a generator) with ``aclose()``, whose ``__aiter__`` is a
-    # generator: both are closed, as httpcore2 closes them.
+    # As httpcore2 (``aclosing`` an async-generator iterator only): a body object with
+    # ``aclose()`` (a file, say) is the caller's and stays open; the async generator its
+    # ``__aiter__`` returned is closed.
     server = scripted_server(close_mid_body)
     probe = BodyProbe()
 
@@ -129,7 +130,7 @@ async def test_body_object_and_its_iterator_closed_when_sending_fails(
         def __aiter__(self) -> AsyncIterator[bytes]:
             return probe.agen()
 
-        async def aclose(self) -> None:
+        async def aclose(self) -> None:  # pragma: no cover - must not be called
             self.closed = True
 
     body = Body()
@@ -138,19 +139,59 @@ async def test_body_object_and_its_iterator_closed_when_sending_fails(
             await pool.request(
                 "POST", server.url("/"), content=body, headers={"Content-Length": "999999999"}
             )
-    assert body.closed and probe.finalized
+    assert not body.closed and probe.finalized
 
 
-def test_sync_body_generator_closed_when_the_server_drops_mid_body(
+@pytest.mark.anyio
+async def test_an_iterator_that_is_not_a_generator_is_left_open(
+    scripted_server: Callable[..., ScriptedServer], network_backend: Backend
+) -> None:
+    server = scripted_server(close_mid_body)
+
+    class Chunks:
+        closed = False
+        sent = 0
+
+        def __aiter__(self) -> Chunks:
+            return self
+
+        async def __anext__(self) -> bytes:
+            self.sent += 1
+            if self.sent > 10_000:  # pragma: no cover - the server hangs up long before
+                raise StopAsyncIteration
+            return b"x" * 65536
+
+        async def aclose(self) -> None:  # pragma: no cover - must not be called
+            self.closed = True
+
+    body = Chunks()
+    errors = (
+        httpcore_fast.RemoteProtocolError,
+        httpcore_fast.ReadError,
+        httpcore_fast.WriteError,
+    )
+    async with httpcore_fast.AsyncConnectionPool(network_backend=network_backend) as pool:
+        with pytest.raises(errors):
+            await pool.request(
+                "POST", server.url("/"), content=body, headers={"Content-Length": "999999999"}
+            )
+    assert body.sent >= 1 and not body.closed
+
+
+def test_sync_body_generator_left_to_its_owner_when_the_server_drops_mid_body(
     scripted_server: Callable[..., ScriptedServer],
 ) -> None:
+    # httpcore and httpcore2 close nothing in sync code: the generator is the caller's
+    # (garbage collection closes it when it is dropped).
     server = scripted_server(close_mid_body)
     probe = BodyProbe()
     body = probe.gen()
     with httpcore_fast.ConnectionPool() as pool:
         with pytest.raises((httpcore_fast.RemoteProtocolError, httpcore_fast.ReadError)):
             pool.request("POST", server.url("/"), content=body)
-        assert probe.finalized and body.gi_frame is None
+        assert not probe.finalized and body.gi_frame is not None
+    body.close()
+    assert probe.finalized
 
 
 @pytest.mark.anyio
@@ -175,9 +216,21 @@ def all_connection_kinds(
     """(name, pool keyword arguments, URL) for each connection kind."""
     return [
         ("direct", {}, http_server.url("/")),
-        ("forward", {"proxy": httpcore_fast.Proxy(pproxy_server.url("http"))}, http_server.url("/")),
-        ("tunnel", {"proxy": httpcore_fast.Proxy(pproxy_server.url("http"))}, https_server.url("/")),
-        ("socks", {"proxy": httpcore_fast.Proxy(pproxy_server.url("socks5"))}, https_server.url("/")),
+        (
+            "forward",
+            {"proxy": httpcore_fast.Proxy(pproxy_server.url("http"))},
+            http_server.url("/"),
+        ),
+        (
+            "tunnel",
+            {"proxy": httpcore_fast.Proxy(pproxy_server.url("http"))},
+            https_server.url("/"),
+        ),
+        (
+            "socks",
+            {"proxy": httpcore_fast.Proxy(pproxy_server.url("socks5"))},
+            https_server.url("/"),
+        ),
     ]
 
 

@@ -234,50 +234,33 @@ def test_shield_run_returns_and_raises(library: str) -> None:
         trio.run(main)
 
 
-def test_shield_run_starts_no_task() -> None:
-    # The clean-up runs in the caller's task (it waits on proxy futures, which are all a
-    # cancellation reaches): no task and no loop iteration for a clean-up that never
-    # suspends (closing a native asyncio stream), and the caller's task, context and anyio
-    # scopes for one that does.
-    created: list[object] = []
+# asyncio.timeout() (3.11+) cancels its own task, as anyio's fail_after() does on 3.10.
+asyncio_timeout = getattr(asyncio, "timeout", anyio.fail_after)
 
+
+def test_shield_run_keeps_the_clean_ups_own_timeouts() -> None:
+    # The clean-up runs as its own task: a timeout it sets itself (asyncio.timeout, an
+    # anyio scope) interrupts it as usual and is not mistaken for the caller's
+    # cancellation (which would be deferred until the clean-up ends: a hang here).
     async def main() -> None:
-        loop = asyncio.get_running_loop()
+        never = asyncio.Event()
 
-        def counting_factory(loop: asyncio.AbstractEventLoop, coro: typing.Any) -> typing.Any:
-            created.append(coro)  # pragma: no cover - the test fails if this runs
-            return asyncio.Task(coro, loop=loop)
-
-        loop.set_task_factory(counting_factory)
-        caller = asyncio.current_task()
-        tasks: list[object] = []
-
-        async def no_suspension(value: int) -> int:
-            tasks.append(asyncio.current_task())
-            return value * 2
-
-        assert await AsyncShieldCancellation.run(no_suspension, 21) == 42
-        # A clean-up that suspends sees what it awaited (values and exceptions) as with a
-        # plain await.
-        release: asyncio.Future[str] = loop.create_future()
-        failure: asyncio.Future[str] = loop.create_future()
-
-        async def suspends() -> tuple[str, str]:
-            tasks.append(asyncio.current_task())
-            first = await release
-            await asyncio.sleep(0)
+        async def with_asyncio_timeout() -> str:
             try:
-                await failure
-            except KeyError as exc:
-                return first, str(exc)
-            return first, "no error"  # pragma: no cover
+                async with asyncio_timeout(0.05):
+                    await never.wait()
+            except TimeoutError:
+                return "timed out"
+            return "not reached"  # pragma: no cover
 
-        loop.call_soon(release.set_result, "value")
-        loop.call_later(0.01, failure.set_exception, KeyError("thrown"))
-        assert await AsyncShieldCancellation.run(suspends) == ("value", "'thrown'")
-        assert tasks == [caller, caller]
-        loop.set_task_factory(None)
-        assert created == []
+        async def with_anyio_scope() -> str:
+            with anyio.move_on_after(0.05) as scope:
+                await never.wait()
+            return "moved on" if scope.cancelled_caught else "not reached"
+
+        async with asyncio_timeout(30):  # a hang fails the test instead of stalling it
+            assert await AsyncShieldCancellation.run(with_asyncio_timeout) == "timed out"
+            assert await AsyncShieldCancellation.run(with_anyio_scope) == "moved on"
 
     asyncio.run(main())
 

@@ -75,33 +75,33 @@ def check_origin(url: typing.Any, origin: Origin) -> None:
         )
 
 
-async def close_request_body(body: typing.Any, iterator: typing.Any) -> None:
-    """Sending a request body failed, was cancelled or stopped early: close the iterator
-    taken from ``body`` and ``body`` itself, each if it has ``aclose()``, so that their
-    clean-up code runs now (an async generator left open would run it late, and trio
-    warns about it), as httpcore2 does. Their own errors are dropped (the request raises
-    its own).
+async def close_request_body(iterator: typing.Any) -> None:
+    """Sending a request body failed, was cancelled or stopped early: if the iterator
+    taken from the body is an async generator, close it now, as httpcore2 does, so that
+    its clean-up code runs at once (left open, it would run late, and trio warns about
+    it). Its own errors are dropped (the request raises its own). The body object and any
+    other iterator belong to the caller and are left as they are (a file object passed as
+    ``content`` stays open), and the sync twin closes nothing, as in httpcore2.
 
-    The closes are user code that can suspend (a generator's ``finally``): they run under
-    ``AsyncShieldCancellation.run`` (on asyncio as their own task), so that a
-    cancellation arriving meanwhile (``task.cancel()``, ``asyncio.timeout()``, a cancel
-    scope) waits for them to finish instead of cutting them short; it is raised after.
+    The close is user code that can suspend (a generator's ``finally``): it runs under
+    ``AsyncShieldCancellation.run``, so that a cancellation arriving meanwhile waits for it
+    to finish instead of cutting it short; it is raised after.
     """
-    closes = [
-        closable.aclose
-        for closable in ((iterator, body) if iterator is not body else (body,))
-        if hasattr(closable, "aclose")
-    ]
-    if closes:
-        await AsyncShieldCancellation.run(_close_each, closes)
+    # --- async only ---
+    if isinstance(iterator, types.AsyncGeneratorType):
+        await AsyncShieldCancellation.run(_aclose_quietly, iterator)
+    # --- end async only ---
 
 
-async def _close_each(closes: list[typing.Callable[[], typing.Any]]) -> None:
-    for aclose in closes:
-        try:
-            await aclose()
-        except Exception:
-            pass
+# --- async only ---
+async def _aclose_quietly(generator: typing.AsyncGenerator[typing.Any, None]) -> None:
+    try:
+        await generator.aclose()
+    except Exception:
+        pass
+
+
+# --- end async only ---
 
 
 class AsyncHTTP11Connection(AsyncConnectionInterface):
@@ -296,7 +296,7 @@ class AsyncHTTP11Connection(AsyncConnectionInterface):
             if sent < body_length:
                 raise LocalProtocolError("Too little data for declared Content-Length")
         except BaseException:
-            await close_request_body(stream, iterator)
+            await close_request_body(iterator)
             raise
 
     async def _receive_more(self, timeout: float | None) -> None:

@@ -1088,7 +1088,7 @@ class AsyncHTTP2Connection(AsyncConnectionInterface):
             sent_all = True
         finally:
             if not sent_all:
-                await close_request_body(body, iterator)
+                await close_request_body(iterator)
         with self._lock:
             if stream.remote_ended or stream.reset:
                 return

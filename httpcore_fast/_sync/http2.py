@@ -1088,7 +1088,7 @@ class HTTP2Connection(ConnectionInterface):
             sent_all = True
         finally:
             if not sent_all:
-                close_request_body(body, iterator)
+                close_request_body(iterator)
         with self._lock:
             if stream.remote_ended or stream.reset:
                 return
