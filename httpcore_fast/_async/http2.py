@@ -593,27 +593,22 @@ class _RaiseIfCancelled:
 _RAISE_IF_CANCELLED = _RaiseIfCancelled()
 
 
-def _cut_write_kept_framing(stream: typing.Any, exc: BaseException) -> bool:
+def _cut_write_kept_framing(stream: AsyncNetworkStream, exc: BaseException) -> bool:
     """A write interrupted by ``exc`` (not an ``Exception``): True if the stream took all
     of its bytes, so the HTTP/2 framing is intact and the connection may go on.
 
-    * asyncio (``CancelledError``): transports take the whole buffer before a write can
-      wait (a cancellation interrupts only the wait for it to drain), with the native
-      backend and with ``AnyIOBackend`` (whose socket streams hand the bytes over first);
-    * trio (``Cancelled``): a socket write waits, and can be interrupted, only after the
-      socket took part of the buffer (:data:`_RAISE_IF_CANCELLED` ran first), so not for a
-      stream with a socket; a stream without one (an in-memory stream, a test double) is
-      taken to have sent all or nothing;
-    * anything else (``KeyboardInterrupt`` in a blocking ``sendall``...): no.
+    Only for a cancellation (``CancelledError``, trio's ``Cancelled``), and only if the
+    stream says a cancelled write always hands all its bytes on
+    (``_cancelled_write_sent_all()``: the native asyncio stream, ``AnyIOBackend``'s
+    asyncio socket streams and their TLS layers, the mock streams); anything else (trio
+    sockets, anyio's Unix sockets, a third-party stream, ``KeyboardInterrupt`` in a
+    blocking ``sendall``) may have sent part of a frame: no.
     """
     if isinstance(exc, asyncio.CancelledError):
-        return True
+        return stream._cancelled_write_sent_all()
     trio = sys.modules.get("trio")
     if trio is not None and isinstance(exc, trio.Cancelled):
-        try:
-            return stream.get_extra_info("socket") is None
-        except Exception:
-            return False
+        return stream._cancelled_write_sent_all()
     return False
 
 

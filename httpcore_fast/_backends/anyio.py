@@ -187,6 +187,16 @@ class AnyIOStream(AsyncNetworkStream):
             return
         await self._stream.aclose()
 
+    def _cancelled_write_sent_all(self) -> bool:
+        """True when the stream (or the stream under its TLS layers) is anyio's asyncio
+        socket stream wrapped by :class:`_HandOffFirst`: every send hands all its bytes
+        to the transport before it can wait. Not under trio, nor for anyio's Unix socket
+        streams (their ``send`` loops over ``sock.send`` and can stop part way)."""
+        stream: typing.Any = self._stream
+        while not isinstance(stream, _HandOffFirst) and hasattr(stream, "transport_stream"):
+            stream = stream.transport_stream
+        return isinstance(stream, _HandOffFirst)
+
     def _close_after_fork(self) -> None:
         """In a forked child: close the child's copy of the socket, with no TLS
         close_notify and nothing reaching the inherited event loop or trio run. See

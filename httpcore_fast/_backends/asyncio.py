@@ -458,6 +458,11 @@ class AsyncIOStream(AsyncNetworkStream):
             self._detached = True
             _close_foreign(loop, self._transport)
 
+    def _cancelled_write_sent_all(self) -> bool:
+        """True: :meth:`write` hands all of its bytes to the transport before it can wait
+        (for the transport to drain), so a cancellation never cuts a write in part."""
+        return True
+
     def _close_after_fork(self) -> None:
         """In a forked child: close the child's copy of the socket without any TLS
         close_notify and without touching the inherited event loop (its selector is the

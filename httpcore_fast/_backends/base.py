@@ -67,6 +67,14 @@ class NetworkStream:
         ``"is_readable"``; None for anything else."""
         return None  # pragma: nocover
 
+    def _cancelled_write_sent_all(self) -> bool:
+        """True if a :meth:`write` interrupted by a cancellation has always handed all of
+        its bytes on (they will be sent) rather than part of them. HTTP/2 relies on it to
+        keep a connection whose write was cut by a cancellation: with part of a frame sent,
+        the framing is broken and the connection must fail. Default: False (the safe
+        answer for a stream that does not know)."""
+        return False
+
     def _close_after_fork(self) -> None:
         """Release this process's copies of the stream's file descriptors, in a child
         process forked while the stream was open (the parent keeps using the stream).
@@ -125,6 +133,10 @@ class AsyncNetworkStream:
 
     def get_extra_info(self, info: str) -> typing.Any:
         return None  # pragma: nocover
+
+    def _cancelled_write_sent_all(self) -> bool:
+        """See :meth:`NetworkStream._cancelled_write_sent_all`. Default: False."""
+        return False
 
     def _close_after_fork(self) -> None:
         """A plain (not async) method: see :meth:`NetworkStream._close_after_fork`."""

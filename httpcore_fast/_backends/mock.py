@@ -62,6 +62,10 @@ class MockStream(NetworkStream):
     def close(self) -> None:
         self._closed = True
 
+    def _cancelled_write_sent_all(self) -> bool:
+        """True: writing to a mock stream never suspends part way."""
+        return True
+
     def _close_after_fork(self) -> None:
         """No descriptors: nothing to release."""
 
@@ -133,6 +137,10 @@ class AsyncMockStream(AsyncNetworkStream):
 
     async def aclose(self) -> None:
         self._closed = True
+
+    def _cancelled_write_sent_all(self) -> bool:
+        """True: writing to a mock stream never suspends part way."""
+        return True
 
     def _close_after_fork(self) -> None:
         """No descriptors: nothing to release."""
