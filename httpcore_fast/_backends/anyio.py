@@ -190,7 +190,7 @@ class AnyIOStream(AsyncNetworkStream):
     def _cancelled_write_sent_all(self) -> bool:
         """True when the stream (or the stream under its TLS layers) is anyio's asyncio
         socket stream wrapped by :class:`_HandOffFirst`: every send hands all its bytes
-        to the transport before it can wait. Not under trio, nor for anyio's Unix socket
+        to the transport before it can wait. False under trio and for anyio's Unix socket
         streams (their ``send`` loops over ``sock.send`` and can stop part way)."""
         stream: typing.Any = self._stream
         while not isinstance(stream, _HandOffFirst) and hasattr(stream, "transport_stream"):

@@ -617,6 +617,11 @@ class _MemoryBIOTLSStream(AsyncNetworkStream):
         """Close the stream below (without close_notify). Never suspends on asyncio."""
         await self._stream.aclose()
 
+    def _cancelled_write_sent_all(self) -> bool:
+        """False: a write runs the TLS layer and awaits the stream below, which a
+        cancellation can interrupt with part of the records sent."""
+        return False
+
     def _close_after_fork(self) -> None:
         """Release the stream below's descriptors (no close_notify on either layer)."""
         self._stream._close_after_fork()

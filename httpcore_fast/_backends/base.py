@@ -68,12 +68,14 @@ class NetworkStream:
         return None  # pragma: nocover
 
     def _cancelled_write_sent_all(self) -> bool:
-        """True if a :meth:`write` interrupted by a cancellation has always handed all of
-        its bytes on (they will be sent) rather than part of them. HTTP/2 relies on it to
-        keep a connection whose write was cut by a cancellation: with part of a frame sent,
-        the framing is broken and the connection must fail. Default: False (the safe
-        answer for a stream that does not know)."""
-        return False
+        """True if a :meth:`write` interrupted by a cancellation never stops part way: it
+        has handed all of its bytes on (they will be sent), or none. HTTP/2 keeps a
+        connection whose write was cut by a cancellation only then (with part of a frame
+        sent, the framing is broken and the connection must fail). Default: True, what
+        httpcore assumes of every stream (its own test streams included); the streams
+        known to stop part way (trio's sockets, anyio's Unix sockets, TLS inside TLS over
+        memory BIOs) say False."""
+        return True
 
     def _close_after_fork(self) -> None:
         """Release this process's copies of the stream's file descriptors, in a child
@@ -135,8 +137,8 @@ class AsyncNetworkStream:
         return None  # pragma: nocover
 
     def _cancelled_write_sent_all(self) -> bool:
-        """See :meth:`NetworkStream._cancelled_write_sent_all`. Default: False."""
-        return False
+        """See :meth:`NetworkStream._cancelled_write_sent_all`. Default: True."""
+        return True
 
     def _close_after_fork(self) -> None:
         """A plain (not async) method: see :meth:`NetworkStream._close_after_fork`."""

@@ -99,6 +99,11 @@ class TrioStream(AsyncNetworkStream):
             raise
         return TrioStream(tls_stream)
 
+    def _cancelled_write_sent_all(self) -> bool:
+        """False: a trio socket write can be cancelled after the socket took part of
+        the buffer."""
+        return False
+
     def _close_after_fork(self) -> None:
         """In a forked child: close the child's copy of the socket. ``detach()`` takes
         the descriptor away from the trio socket (whose own ``close()`` would call into

@@ -598,11 +598,11 @@ def _cut_write_kept_framing(stream: NetworkStream, exc: BaseException) -> bool:
     of its bytes, so the HTTP/2 framing is intact and the connection may go on.
 
     Only for a cancellation (``CancelledError``, trio's ``Cancelled``), and only if the
-    stream says a cancelled write always hands all its bytes on
-    (``_cancelled_write_sent_all()``: the native asyncio stream, ``AnyIOBackend``'s
-    asyncio socket streams and their TLS layers, the mock streams); anything else (trio
-    sockets, anyio's Unix sockets, a third-party stream, ``KeyboardInterrupt`` in a
-    blocking ``sendall``) may have sent part of a frame: no.
+    stream says a cancelled write never stops part way (``_cancelled_write_sent_all()``:
+    the native asyncio stream, ``AnyIOBackend``'s asyncio socket streams, and any stream
+    that does not say otherwise, as httpcore assumes); trio's sockets, anyio's Unix
+    sockets and TLS over memory BIOs may have sent part of a frame, and so may
+    ``KeyboardInterrupt`` in a blocking ``sendall``: no.
     """
     if isinstance(exc, asyncio.CancelledError):
         return stream._cancelled_write_sent_all()
