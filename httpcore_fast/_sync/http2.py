@@ -989,7 +989,9 @@ class HTTP2Connection(ConnectionInterface):
             with self._lock:
                 if waiter.granted:
                     self._release_slot()
-                else:
+                elif waiter in self._slot_waiters:
+                    # Still queued (a waiter woken empty-handed, when the connection
+                    # stopped taking streams, has left the queue already).
                     self._slot_waiters.remove(waiter)
             raise
         if not waiter.granted:
