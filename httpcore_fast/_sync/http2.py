@@ -509,12 +509,15 @@ _REFUSED = _Refused()
 class _Stream:
     """Our side of one open stream: the events read for it and not yet consumed."""
 
-    __slots__ = ("events", "head_received", "remote_ended", "reset", "body_started")
+    __slots__ = (
+        "events", "head_received", "remote_ended", "local_ended", "reset", "body_started"
+    )
 
     def __init__(self) -> None:
         self.events: collections.deque[typing.Any] = collections.deque()
         self.head_received = False
         self.remote_ended = False
+        self.local_ended = False  # our END_STREAM is queued: the request is all sent
         self.reset = False
         # Part of a body that cannot be replayed was sent: a retry is impossible.
         self.body_started = False
@@ -784,8 +787,11 @@ class HTTP2Connection(ConnectionInterface):
                     raise ConnectionNotAvailable() from None
                 stream = self._streams[stream_id] = _Stream()
                 self._h2_state.send_headers(stream_id, headers, end_stream=body is None)
-                if type(body) is ByteStream:
+                if body is None:
+                    stream.local_ended = True
+                elif type(body) is ByteStream:
                     body = self._send_bytes_now(stream_id, body, body_length)
+                    stream.local_ended = body is None
 
             if tracing:
                 kwargs = {"request": request, "stream_id": stream_id}
@@ -1090,6 +1096,7 @@ class HTTP2Connection(ConnectionInterface):
             if stream.remote_ended or stream.reset:
                 return
             self._h2_state.end_stream(stream_id)
+            stream.local_ended = True
         self._flush(write_timeout)
 
     def _wait_for_window(
@@ -1531,9 +1538,13 @@ class HTTP2Connection(ConnectionInterface):
                             for event in stream.events
                             if type(event) is _DataReceived
                         )
-                        if unread:
+                        if unread:  # the connection's credit comes back even when closed
                             h2_state.acknowledge_received_data(unread, stream_id)
-                        h2_state.reset_stream(stream_id, ErrorCodes.CANCEL)
+                        if not (stream.remote_ended and stream.local_ended):
+                            # Not after a complete exchange: the stream is closed on both
+                            # sides (RFC 9113 §5.1), h2 would raise and we would catch,
+                            # per request.
+                            h2_state.reset_stream(stream_id, ErrorCodes.CANCEL)
                     except h2.exceptions.StreamClosedError:
                         pass  # closed on both sides: nothing to reset (RFC 9113 §5.1)
                     except h2.exceptions.ProtocolError:  # pragma: nocover - defensive
