@@ -137,11 +137,17 @@ class RawSync(SyncAdapter):
         sock.sendall(request)
         data = b""
         while b"\r\n\r\n" not in data:
-            data += sock.recv(65536)
+            chunk = sock.recv(65536)
+            if not chunk or len(data) > 65536:  # EOF, or no head end in 64 KiB
+                raise VerificationError("raw socket: no complete response head")
+            data += chunk
         head_len = data.index(b"\r\n\r\n") + 4
         total = head_len + length
         while len(data) < total:
-            data += sock.recv(65536)
+            chunk = sock.recv(65536)
+            if not chunk:
+                raise VerificationError("raw socket: connection closed during the body")
+            data += chunk
         return status, body, n_fields, total
 
     def full(self, url: str) -> tuple[int, bytes, int | None, str | None]:
@@ -478,7 +484,8 @@ def describe_fast() -> str:
     except ClientUnavailable as exc:
         return f"unavailable ({exc})"
     extra = "" if hasattr(fast, "ConnectionPool") else ", no ConnectionPool yet"
-    cy = getattr(selector, "_kernel_c", None)
+    # Whether the compiled module exists (not a private name of the selector's).
+    cy = importlib.util.find_spec("httpcore_fast._kernel_c")
     h2 = importlib.util.find_spec("httpcore_fast._async.http2") is not None
     hx = importlib.util.find_spec("httpcore_fast.httpx") is not None
     return (
