@@ -197,7 +197,20 @@ def serialize_request_head(method, target, headers):
     """Validate and serialise a request head in one pass; returns
     ``(head: bytes, body_length: int, close: bool, upgrade: bool)`` and raises ``LocalProtocolError``
     exactly as ``httpcore_fast._kernel_py.serialize_request_head`` (documented there and
-    in docs/kernel.md; RFC 9112 §3, §5, §6.3, §7.1).
+    in docs/kernel.md; RFC 9112 §3, §5, §6.3, §7.1)."""
+    return _request_head(method, target, headers, True)
+
+
+def validate_request_fields(method, target, headers):
+    """``serialize_request_head``'s checks without building the head; returns
+    ``(body_length: int, close: bool, upgrade: bool)`` and raises exactly what
+    ``serialize_request_head`` raises (docs/kernel.md)."""
+    return _request_head(method, target, headers, False)
+
+
+cdef tuple _request_head(object method, object target, object headers, bint build):
+    """The checks of both request entries, in their order. Returns ``(head, body_length,
+    close, upgrade)`` if ``build``, else ``(body_length, close, upgrade)`` (no head built).
 
     Memory safety: ``headers`` is iterated once and each item is looked at once; the
     names and values (exact ``bytes``, immutable) are kept in a private list, so the
@@ -259,13 +272,16 @@ def serialize_request_head(method, target, headers):
                 close = _has_close_token(vp, vsize)
             elif not upgrade and _lower_eq(np, nsize, b"upgrade", 7):
                 upgrade = _has_list_member(vp, vsize)
-        fields.append(name)
-        fields.append(value)
+        if build:
+            fields.append(name)
+            fields.append(value)
         count += 1
     if host_index < 0:
         raise LocalProtocolError("Missing mandatory Host: header")
     if chunked and content_length >= 0:
         raise LocalProtocolError("Content-Length and Transfer-Encoding both set")
+    if not build:
+        return (-1 if chunked else (content_length if content_length >= 0 else 0), close, upgrade)
     head = PyBytes_FromStringAndSize(NULL, total)
     out = PyBytes_AS_STRING(head)
     out = _put(out, method)

@@ -26,6 +26,7 @@ __all__ = [
     "MAX_VIEW_SIZE",
     "ResponseParser",
     "serialize_request_head",
+    "validate_request_fields",
 ]
 
 KERNEL_NAME = "python"
@@ -142,6 +143,25 @@ def serialize_request_head(
     that is not exactly ``bytes`` (subclasses included); ``ValueError`` for a header item
     that is not a pair. The full rules and messages: docs/kernel.md.
     """
+    return _request_head(method, target, headers, True)
+
+
+def validate_request_fields(
+    method: bytes, target: bytes, headers: typing.Iterable[typing.Sequence[bytes]]
+) -> tuple[int, bool, bool]:
+    """:func:`serialize_request_head`'s checks without building the head (HTTP/2 sends
+    the fields in HEADERS frames): returns ``(body_length, close, upgrade)`` and raises
+    exactly what :func:`serialize_request_head` raises for the same arguments (same
+    checks, same order, same messages; docs/kernel.md)."""
+    _, body_length, close, upgrade = _request_head(method, target, headers, False)
+    return body_length, close, upgrade
+
+
+def _request_head(
+    method: bytes, target: bytes, headers: typing.Iterable[typing.Sequence[bytes]], build: bool
+) -> tuple[bytes, int, bool, bool]:
+    """The checks of both request entries, in their order; the head is built only if
+    ``build`` (else ``b""`` is returned in its place)."""
     if type(method) is not bytes or type(target) is not bytes:
         raise TypeError("method and target must be bytes")
     if not method or method.translate(None, _TCHAR):
@@ -149,7 +169,8 @@ def serialize_request_head(
     if not target or target.translate(None, _TARGET_BYTES):
         raise LocalProtocolError(f"Illegal target {target!r}")
     parts = [method, b" ", target, b" HTTP/1.1\r\n"]
-    host_line: list[bytes] | None = None
+    host_line: list[bytes] = []
+    host_seen = False
     content_length = -1
     chunked = False
     close = False
@@ -168,14 +189,15 @@ def serialize_request_head(
             or value[-1] in b" \t"
         ):
             raise LocalProtocolError(f"Illegal header value {value!r}")
-        line = [name, b": ", value, b"\r\n"]
         size = len(name)
         if size == 4 or size == 7 or size == 10 or size == 14 or size == 17:
             lname = name.lower()
             if lname == b"host":
-                if host_line is not None:
+                if host_seen:
                     raise LocalProtocolError("Multiple Host: headers")
-                host_line = line
+                host_seen = True
+                if build:
+                    host_line = [name, b": ", value, b"\r\n"]
                 continue
             if lname == b"content-length":
                 for item in value.split(b","):
@@ -195,14 +217,17 @@ def serialize_request_head(
                 close = _has_close_token(value)
             elif lname == b"upgrade" and not upgrade:
                 upgrade = any(item.strip(_OWS) for item in value.split(b","))
-        parts += line
-    if host_line is None:
+        if build:
+            parts += (name, b": ", value, b"\r\n")
+    if not host_seen:
         raise LocalProtocolError("Missing mandatory Host: header")
     if chunked and content_length >= 0:
         raise LocalProtocolError("Content-Length and Transfer-Encoding both set")
+    body_length = -1 if chunked else (content_length if content_length >= 0 else 0)
+    if not build:
+        return b"", body_length, close, upgrade
     parts[4:4] = host_line
     parts.append(b"\r\n")
-    body_length = -1 if chunked else (content_length if content_length >= 0 else 0)
     return b"".join(parts), body_length, close, upgrade
 
 
