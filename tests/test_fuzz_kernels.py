@@ -8,7 +8,7 @@
 * every seed of ``fuzz/corpus`` and every saved finding of ``fuzz/regressions`` replayed;
 * the input format itself, and the harness catching what it must catch.
 
-The autouse ``kernel`` fixture runs each test twice; the harness always drives both
+The ``kernel`` fixture (module mark) runs each test twice; the harness always drives both
 kernels, so the two runs use different hypothesis seeds to cover more inputs.
 """
 
@@ -23,6 +23,9 @@ from hypothesis import HealthCheck, given, seed, settings
 from fuzz import harness
 from fuzz.strategies import inputs
 from httpcore_fast import _kernel_py
+
+# Runs on both kernels (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("kernel")
 
 FUZZ_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fuzz")
 SAVED = sorted(

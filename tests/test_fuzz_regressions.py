@@ -30,10 +30,13 @@ import pytest
 
 from httpcore_fast import _kernel, _kernel_py
 
-pytestmark = pytest.mark.skipif(
-    _kernel.NO_EXTENSIONS,
-    reason="HTTPCORE_FAST_NO_EXTENSIONS is set: there is no Cython kernel to compare with",
-)
+pytestmark = [
+    pytest.mark.usefixtures("kernel"),  # both kernels (tests/conftest.py)
+    pytest.mark.skipif(
+        _kernel.NO_EXTENSIONS,
+        reason="HTTPCORE_FAST_NO_EXTENSIONS is set: there is no Cython kernel to compare with",
+    ),
+]
 
 
 def outcome(module: ModuleType, call: Callable[[ModuleType], Any]) -> tuple[Any, ...]:

@@ -51,21 +51,6 @@ from tests.servers import (  # noqa: E402
 pytest_plugins = ["tests.conftest_servers", "tests.conftest_proxy_servers"]
 pytestmark = pytest.mark.network
 
-CHILD_KERNEL = os.environ.get("HTTPCORE_FAST_TEST_CHILD_KERNEL")
-if CHILD_KERNEL:  # the child run covers only the parent's kernel (see test_httpx_install.py)
-
-    @pytest.fixture(autouse=True)
-    def kernel() -> Iterator[ModuleType]:
-        from httpcore_fast import _kernel
-
-        previous = _kernel.kernel_name()
-        _kernel.set_kernel(CHILD_KERNEL)
-        try:
-            yield _kernel.get_kernel()
-        finally:
-            _kernel.set_kernel(previous)
-
-
 # httpx2 (a dev dependency there) needs Python >= 3.11: on those versions it is one of the
 # libraries, and a missing httpx2 fails its tests instead of silently dropping them.
 HTTPX2_REQUIRED = sys.version_info >= (3, 11)

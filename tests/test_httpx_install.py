@@ -3,8 +3,8 @@ the install switch (``install()`` before their core is imported, clients built a
 
 The test process itself cannot do that: it has imported the real httpcore already (the parity
 tests, and respx's pytest plugin, import it). So a child pytest runs the module with
-``HTTPCORE_FAST_TEST_HTTPX_MODE=install``, on the kernel of this test's ``kernel`` parameter,
-with respx's plugin disabled.
+``HTTPCORE_FAST_TEST_HTTPX_MODE=install``, on this process's default kernel (the kernel
+plays no part in installing: tests/conftest.py), with respx's plugin disabled.
 """
 
 from __future__ import annotations
@@ -25,10 +25,9 @@ CHILD_TIMEOUT = 100.0  # below the pytest timeout of this test (120 s)
 pytestmark = pytest.mark.network
 
 
-def test_httpx_behaviour_through_install(kernel) -> None:  # noqa: ANN001 - conftest fixture
+def test_httpx_behaviour_through_install() -> None:
     env = dict(os.environ)
     env["HTTPCORE_FAST_TEST_HTTPX_MODE"] = "install"
-    env["HTTPCORE_FAST_TEST_CHILD_KERNEL"] = "python" if kernel.__name__.endswith("_py") else "cython"
     result = subprocess.run(
         [
             sys.executable,

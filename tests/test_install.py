@@ -5,8 +5,8 @@ httpcore2; the ``python -m httpcore_fast`` runner (and its old name,
 ``python -m httpcore_fast._install``).
 
 Every case runs in a fresh interpreter (sys.modules and sys.meta_path of the test process are
-never touched), with the kernel of the current ``kernel`` parameter: the ``py`` run sets
-``HTTPCORE_FAST_NO_EXTENSIONS=1`` in the child.
+never touched) with this process's environment, so on the default kernel: the kernel plays
+no part in installing (tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -30,16 +30,13 @@ CHILD_TIMEOUT = 60.0
 
 
 @pytest.fixture
-def run(kernel, tmp_path: Path):  # noqa: ANN001, ANN201 - pytest fixture
+def run(tmp_path: Path):  # noqa: ANN201 - pytest fixture
     """``run(code, *args)``: run ``code`` in a child Python; return its stdout.
 
     The child runs with ``-W error`` and fails the test on a non-zero exit status.
     """
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    env.pop("HTTPCORE_FAST_NO_EXTENSIONS", None)
-    if kernel.__name__.endswith("_py"):
-        env["HTTPCORE_FAST_NO_EXTENSIONS"] = "1"
 
     def run(code: str, *args: str, module: bool | str = False) -> str:
         """``module``: True runs ``python -m httpcore_fast *args``; a string runs that

@@ -1,6 +1,6 @@
 """Kernel tables: valid responses fed three ways, message cycles, the receive buffer.
 
-Every test takes the autouse ``kernel`` fixture, so it runs on the Cython and the Python
+Every test takes the ``kernel`` fixture (module mark), so it runs on the Cython and the Python
 kernel. Hostile inputs are in test_kernel_errors.py, the request side in
 test_kernel_request.py, the differential test in test_kernel_differential.py.
 """
@@ -11,6 +11,9 @@ import pytest
 
 from httpcore_fast._exceptions import RemoteProtocolError
 from tests.kernel_helpers import bytewise, drive, merged, parse, push
+
+# Runs on both kernels (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("kernel")
 
 CL_BODY = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n\r\nHello, world!"
 

@@ -17,6 +17,9 @@ import pytest
 
 from httpcore_fast._exceptions import RemoteProtocolError
 
+# Runs on both kernels (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("kernel")
+
 MAX_VIEW = 1 << 24
 NO_VIEW = "buffer_updated(): no get_buffer() view to report"
 

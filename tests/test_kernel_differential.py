@@ -2,7 +2,7 @@
 exception type and message) for generated and byte-mutated responses, random read splits,
 both feeding paths, small random limits, and for generated request heads.
 
-Bounded and derandomised so that CI is stable. The autouse ``kernel`` fixture runs each test
+Bounded and derandomised so that CI is stable. The ``kernel`` fixture (module mark) runs each test
 once per kernel id; the test itself always drives both kernel modules directly.
 """
 
@@ -15,10 +15,13 @@ from hypothesis import strategies as st
 from httpcore_fast import _kernel, _kernel_py
 from tests.kernel_helpers import drive
 
-pytestmark = pytest.mark.skipif(
-    _kernel.NO_EXTENSIONS,
-    reason="HTTPCORE_FAST_NO_EXTENSIONS is set: there is no Cython kernel to compare with",
-)
+pytestmark = [
+    pytest.mark.usefixtures("kernel"),  # both kernels (tests/conftest.py)
+    pytest.mark.skipif(
+        _kernel.NO_EXTENSIONS,
+        reason="HTTPCORE_FAST_NO_EXTENSIONS is set: there is no Cython kernel to compare with",
+    ),
+]
 
 SETTINGS = settings(
     max_examples=250,

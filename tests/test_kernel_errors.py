@@ -8,6 +8,9 @@ import pytest
 from httpcore_fast._exceptions import RemoteProtocolError
 from tests.kernel_helpers import parse
 
+# Runs on both kernels (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("kernel")
+
 OK = b"HTTP/1.1 200 OK\r\n"
 CHUNKED = OK + b"Transfer-Encoding: chunked\r\n\r\n"
 INCOMPLETE_HEAD = "peer closed connection without sending complete response head"

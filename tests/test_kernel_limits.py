@@ -11,7 +11,7 @@ each section of at most 167936 bytes is accepted, anything larger rejected.
 Here: httpcore's own ``test_http11_header_sub_100kb`` input, the largest sections h11 can
 accept and one byte more, and a hypothesis differential test against h11 over
 well-formed responses of sizes around both thresholds with random reads of at most 65536
-bytes. The autouse ``kernel`` fixture runs each test on both kernel ids; the differential
+bytes. The ``kernel`` fixture (module mark) runs each test on both kernel ids; the differential
 test drives both kernel modules itself (a different seed per id).
 """
 
@@ -27,6 +27,9 @@ from hypothesis import strategies as st
 
 from httpcore_fast import _kernel, _kernel_py
 from tests.kernel_helpers import HTTPCORE_SUB_100KB_READS, drive, merged
+
+# Runs on both kernels (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("kernel")
 
 INCOMPLETE_EVENT = 102400  # httpcore's HTTP11Connection.MAX_INCOMPLETE_EVENT_SIZE
 READ = 65536  # httpcore's HTTP11Connection.READ_NUM_BYTES

@@ -6,6 +6,9 @@ import pytest
 
 from httpcore_fast._exceptions import LocalProtocolError
 
+# Runs on both kernels (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("kernel")
+
 HOST = (b"Host", b"example.com")
 
 # (id, method, target, headers, expected head, body_length, close)

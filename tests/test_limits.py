@@ -13,7 +13,7 @@ from tests.kernel_helpers import HTTPCORE_SUB_100KB_READS
 from tests.servers import ServerConnection, http_response
 
 pytest_plugins = ["tests.conftest_servers"]
-pytestmark = pytest.mark.network
+pytestmark = [pytest.mark.network, pytest.mark.usefixtures("kernel")]  # both kernels
 
 
 def answer(raw: bytes) -> Any:
