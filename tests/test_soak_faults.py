@@ -9,13 +9,12 @@
   for a reset), every other response arrives whole and is the right one, and a
   connection that went wrong is never used again.
 
-Sync (one thread and a few), asyncio and trio; each on both kernels (autouse fixture).
+Sync (one thread and a few), asyncio and trio, on the default kernel (tests/conftest.py).
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import random
 import threading
 import typing
@@ -27,6 +26,7 @@ import pytest
 import httpcore_fast
 from tests import async_servers
 from tests.hostile_servers import FAILING, HostileServer, body_for
+from tests.seeds import soak_seed
 from tests.servers import wait_until
 
 pytestmark = pytest.mark.network
@@ -61,10 +61,8 @@ def server() -> typing.Iterator[HostileServer]:
 
 
 def storm_seed() -> int:
-    """A fresh random seed, or ``HCF_SOAK_SEED`` to replay a failed run."""
-    seed = int(os.environ.get("HCF_SOAK_SEED") or random.randrange(1 << 30))
-    print(f"storm seed={seed} (set HCF_SOAK_SEED to replay the same choices)")
-    return seed
+    """A fixed seed, or ``HCF_SOAK_SEED`` (:mod:`tests.seeds`)."""
+    return soak_seed("storm")
 
 
 KEEPS_OPEN = frozenset({"ok", "chunked", "extra-bytes"})  # the other actions close

@@ -13,9 +13,10 @@ timeouts; sync: the only way to abandon a request). Afterwards:
 * the resident set grew by less than 10 MiB between the end of a 1,000-request warm-up
   and the end of the 10,000 requests (``/proc/self/statm``, after ``gc.collect()``).
 
-Runs: sync (worker threads), asyncio and trio, each on both kernels (autouse fixture):
-10,000 requests on the Cython kernel (the default), 3,000 on the Python one, so that CI
-pays for the big soak once per backend.
+Runs: sync (worker threads), asyncio and trio, once each on the default kernel (the
+kernel plays no part here: tests/conftest.py): 10,000 requests on the Cython kernel, 3,000
+where only the Python one is built. The random choices come from a fixed seed
+(:mod:`tests.seeds`).
 The numbers are printed (``-s`` or the captured output) for the record.
 """
 
@@ -35,6 +36,7 @@ import anyio.lowlevel
 import pytest
 
 import httpcore_fast
+from httpcore_fast import _kernel
 from tests import async_servers
 from tests.async_servers import (
     DelayServer,
@@ -43,6 +45,7 @@ from tests.async_servers import (
     settle_fds,
     tolerate_unexhausted_body_generators,
 )
+from tests.seeds import soak_seed
 
 pytestmark = pytest.mark.network
 
@@ -58,13 +61,6 @@ WORKERS = 16
 SYNC_WORKERS = 6
 MAX_CONNECTIONS = 6
 IDLE_POOL = "<{}ConnectionPool [Requests: 0 active, 0 queued | Connections: 0 active, {} idle]>"
-
-
-def soak_seed() -> int:
-    """A fresh random seed, or ``HCF_SOAK_SEED`` to replay a failed run."""
-    seed = int(os.environ.get("HCF_SOAK_SEED") or random.randrange(1 << 30))
-    print(f"soak seed={seed} (set HCF_SOAK_SEED to replay the same choices)")
-    return seed
 
 
 def rss_bytes() -> int:
@@ -189,8 +185,8 @@ def run_sync(
     )
 
 
-def test_sync_soak_leaks_nothing(delay_server: DelayServer, kernel: Any) -> None:
-    seed = soak_seed()
+def test_sync_soak_leaks_nothing(delay_server: DelayServer) -> None:
+    seed = soak_seed("sync soak")
     fds_before = open_fd_count()
     pool = httpcore_fast.ConnectionPool(
         max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS - 2
@@ -201,7 +197,7 @@ def test_sync_soak_leaks_nothing(delay_server: DelayServer, kernel: Any) -> None
         rss_before = rss_bytes()
         stats = Stats()
         started = time.monotonic()
-        run_sync(pool, delay_server, REQUESTS[kernel.KERNEL_NAME], seed + 1, stats)
+        run_sync(pool, delay_server, REQUESTS[_kernel.kernel_name()], seed + 1, stats)
         elapsed = time.monotonic() - started
         gc.collect()
         growth = rss_bytes() - rss_before
@@ -328,9 +324,8 @@ async def run_async(
 async def test_async_soak_leaks_nothing(
     delay_server: DelayServer,
     anyio_backend: str,
-    kernel: Any,
 ) -> None:
-    seed = soak_seed()
+    seed = soak_seed(f"{anyio_backend} soak")
     fds_before = open_fd_count()
     pool = httpcore_fast.AsyncConnectionPool(
         max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS - 2
@@ -341,7 +336,7 @@ async def test_async_soak_leaks_nothing(
         rss_before = rss_bytes()
         stats = Stats()
         started = time.monotonic()
-        await run_async(pool, delay_server, REQUESTS[kernel.KERNEL_NAME], seed + 1, stats)
+        await run_async(pool, delay_server, REQUESTS[_kernel.kernel_name()], seed + 1, stats)
         elapsed = time.monotonic() - started
         gc.collect()
         growth = rss_bytes() - rss_before
