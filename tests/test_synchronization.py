@@ -30,11 +30,6 @@ from httpcore_fast._synchronization import (
 
 
 def test_sync_primitives() -> None:
-    lock = ThreadLock()
-    with lock:
-        assert lock.locked()
-    with Lock():
-        pass
     with ShieldCancellation():
         pass
     event = Event()
@@ -50,6 +45,54 @@ def test_sync_primitives() -> None:
     semaphore.release()
     with semaphore:
         pass
+    with pytest.raises(ValueError):
+        semaphore.release()
+
+
+def in_thread(fn: typing.Callable[[], typing.Any]) -> typing.Any:
+    """``fn()`` called in another thread (joined, bounded); its result."""
+    result: list[typing.Any] = []
+    thread = threading.Thread(target=lambda: result.append(fn()))
+    thread.start()
+    thread.join(10)
+    assert not thread.is_alive() and len(result) == 1
+    return result[0]
+
+
+@pytest.mark.parametrize("kind", [ThreadLock, Lock], ids=["ThreadLock", "Lock"])
+def test_sync_lock_excludes_other_threads(kind: typing.Callable[[], typing.Any]) -> None:
+    lock = kind()
+    with lock:
+        assert lock.locked()
+        # held here: another thread cannot take it (a non-blocking try, no timing)
+        assert in_thread(lambda: lock.acquire(blocking=False)) is False
+    assert not lock.locked()
+    assert in_thread(lambda: lock.acquire(blocking=False)) is True  # free: taken there ...
+    assert lock.locked()  # ... and held until released (here)
+    lock.release()
+
+
+def test_sync_semaphore_admits_its_bound() -> None:
+    semaphore = Semaphore(2)
+    semaphore.acquire()
+    semaphore.acquire()
+    entered = threading.Event()
+
+    def third() -> None:
+        with semaphore:
+            entered.set()
+
+    thread = threading.Thread(target=third)
+    thread.start()
+    try:
+        # Both slots are taken: the third holder is kept out as long as they are. (A
+        # semaphore that let it in would set the event at once; a correct one never.)
+        assert not entered.wait(0.1)
+        semaphore.release()
+        assert entered.wait(10)
+    finally:
+        thread.join(10)
+    semaphore.release()
     with pytest.raises(ValueError):
         semaphore.release()
 
@@ -140,17 +183,68 @@ def test_async_event_cancelled_waiter_is_removed() -> None:
     asyncio.run(main())
 
 
+async def let_others_run(library: str) -> None:
+    """Until every other task is blocked (trio), or for a few loop iterations (asyncio:
+    a task that could go on does within one)."""
+    if library == "trio":
+        await trio.testing.wait_all_tasks_blocked()
+    else:
+        for _ in range(5):
+            await asyncio.sleep(0)
+
+
+def run_on(library: str, main: typing.Callable[[], typing.Awaitable[None]]) -> None:
+    if library == "asyncio":
+        asyncio.run(main())  # type: ignore[arg-type]
+    else:
+        trio.run(main)
+
+
 @pytest.mark.parametrize("library", ["asyncio", "trio"])
-def test_async_lock_and_semaphore(library: str) -> None:
+def test_async_lock_excludes_other_tasks(library: str) -> None:
     async def main() -> None:
-        with AsyncThreadLock():
+        with AsyncThreadLock():  # a no-op: one task at a time per thread anyway
             pass
         lock = AsyncLock()
-        async with lock:
-            pass
-        async with lock:
-            pass
+        trace: list[str] = []
+
+        async def holder(name: str) -> None:
+            trace.append(f"{name} waits")
+            async with lock:
+                trace.append(f"{name} in")
+                await let_others_run(library)  # the others run meanwhile, and wait
+                trace.append(f"{name} out")
+
+        async with anyio.create_task_group() as tg:
+            for name in ("a", "b", "c"):
+                tg.start_soon(holder, name)
+        # one holder at a time, in arrival order, while the others waited
+        assert [entry for entry in trace if not entry.endswith("waits")] == [
+            "a in", "a out", "b in", "b out", "c in", "c out"
+        ]
+        assert trace.index("c waits") < trace.index("a out")
+
+    anyio.run(main, backend=library)
+
+
+@pytest.mark.parametrize("library", ["asyncio", "trio"])
+def test_async_semaphore_admits_its_bound(library: str) -> None:
+    async def main() -> None:
         semaphore = AsyncSemaphore(2)
+        inside: list[str] = []
+        most = [0]
+
+        async def user(name: str) -> None:
+            async with semaphore:
+                inside.append(name)
+                most[0] = max(most[0], len(inside))
+                await let_others_run(library)
+                inside.remove(name)
+
+        async with anyio.create_task_group() as tg:
+            for i in range(5):
+                tg.start_soon(user, str(i))
+        assert most == [2]  # never three inside, and two at once when five want in
         await semaphore.acquire()
         async with semaphore:
             pass
@@ -158,10 +252,7 @@ def test_async_lock_and_semaphore(library: str) -> None:
         with pytest.raises(ValueError):
             await semaphore.release()
 
-    if library == "asyncio":
-        asyncio.run(main())
-    else:
-        trio.run(main)
+    anyio.run(main, backend=library)
 
 
 def test_shield_cancellation_trio() -> None:
@@ -179,14 +270,41 @@ def test_shield_cancellation_trio() -> None:
     trio.run(main)
 
 
-def test_shield_cancellation_asyncio_is_noop() -> None:
+def test_shield_cancellation_on_asyncio() -> None:
+    # Under anyio's cancel scopes the block is shielded (anyio is imported here); against a
+    # native task.cancel() it is not (a task cannot shield part of itself: that is what
+    # AsyncShieldCancellation.run is for).
     async def main() -> None:
-        with AsyncShieldCancellation():
-            pass
+        finished: list[str] = []
+        with anyio.CancelScope() as scope:
+            scope.cancel()
+            with AsyncShieldCancellation():
+                await anyio.sleep(0.01)  # not cancelled: shielded
+                finished.append("shielded")
+            await anyio.sleep(5)  # cancelled here
+        assert finished == ["shielded"] and scope.cancelled_caught
+
+        inside = asyncio.Event()
+
+        async def body() -> None:
+            with AsyncShieldCancellation():
+                inside.set()
+                await asyncio.sleep(5)
+                finished.append("not reached")  # pragma: no cover
+
+        task = asyncio.ensure_future(body())
+        await inside.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert finished == ["shielded"]
 
     asyncio.run(main())
-    with AsyncShieldCancellation():  # outside any event loop: no-op too
-        pass
+    # Outside any event loop (code shared with sync callers) the block just runs, and
+    # lets exceptions through.
+    with pytest.raises(ValueError):
+        with AsyncShieldCancellation():
+            raise ValueError("through")
 
 
 # -- AsyncShieldCancellation.run: clean-up that cancellation cannot interrupt -----------------
