@@ -1,0 +1,74 @@
+"""``ConnectionConfig``: everything a connection needs to open and run, in one object.
+
+A pool builds one in ``__init__`` from its arguments and keeps it; ``create_connection``
+hands it to every connection it makes, direct or through a proxy (HTTP forward, CONNECT
+tunnel, SOCKS4/5). httpcore's public constructors (``HTTPConnection``, the pools, the
+proxies) keep their keyword arguments and build the config from them; the internal
+connection classes take the config itself. What belongs to a proxy (its URL, credentials,
+headers, the TLS context for the proxy itself, SOCKS ``local_dns``) stays on the proxy's
+own objects.
+
+Adding an option (per-origin limits, resolver overrides, a TLS session cache, ...) is one
+keyword-only field here with a default, read by the code that uses it: no connection
+constructor changes. A setting for one origin is a config derived with
+``dataclasses.replace(config, ...)`` and passed to that origin's connections.
+
+Never generated, never awaits.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import operator
+import ssl
+import typing
+
+from .._limits import ResponseLimits
+
+if typing.TYPE_CHECKING:  # pragma: no cover
+    from .._backends.base import SOCKET_OPTION
+
+__all__ = ["ConnectionConfig", "config_property"]
+
+# The network backend type: ``AsyncNetworkBackend`` in async code, ``NetworkBackend`` in
+# the generated sync code (the config itself is shared by both).
+BackendT = typing.TypeVar("BackendT")
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class ConnectionConfig(typing.Generic[BackendT]):
+    """How connections connect and what they accept. Frozen: share it freely.
+
+    The defaults are httpcore 1.0.x's ``ConnectionPool`` / ``HTTPConnection`` defaults.
+
+    ``ssl_context``: ``ssl.SSLContext`` for TLS to https/wss origins (None: the
+    process-wide default, with ALPN set from the HTTP versions); ``keepalive_expiry``:
+    seconds an idle connection is kept (None: no limit); ``http1`` / ``http2``: the HTTP
+    versions offered (ALPN, RFC 7301; ``http2`` alone: HTTP/2 with prior knowledge, RFC
+    9113 §3.3); ``retries``: how many times a failed connect (``ConnectError`` /
+    ``ConnectTimeout``) is retried, with exponential backoff; ``local_address``: the IP
+    address to bind before connecting (None: any); ``uds``: the path of a Unix socket to
+    connect to instead of TCP; ``socket_options``: ``(level, option, value)`` tuples set
+    on every socket (None: none given); ``network_backend``: the backend that opens
+    sockets (None: the default backend of the calling code); ``limits``:
+    ``ResponseLimits`` bounding what servers may send (None: httpcore's acceptance).
+    """
+
+    ssl_context: ssl.SSLContext | None = None
+    keepalive_expiry: float | None = None
+    http1: bool = True
+    http2: bool = False
+    retries: int = 0
+    local_address: str | None = None
+    uds: str | None = None
+    socket_options: tuple[SOCKET_OPTION, ...] | None = None
+    network_backend: BackendT | None = None
+    limits: ResponseLimits | None = None
+
+
+def config_property(name: str) -> typing.Any:
+    """A read-only property returning ``self._config.<name>``: the private attribute names
+    httpcore's pools had (``_ssl_context``, ``_keepalive_expiry``, ...), kept for code
+    written against them (subclasses that override ``create_connection`` the way
+    httpcore's does)."""
+    return property(operator.attrgetter(f"_config.{name}"), doc=f"``_config.{name}``")
