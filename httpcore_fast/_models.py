@@ -29,6 +29,8 @@ import typing
 import urllib.parse
 from collections.abc import AsyncIterable, Iterable, Mapping, Sequence
 
+from ._core.origin import HOST_HEADER_PORTS, URL_ORIGIN_PORTS
+
 ByteOrStr = typing.Union[bytes, str]
 HeadersAsSequence = typing.Sequence[typing.Tuple[ByteOrStr, ByteOrStr]]
 HeadersAsMapping = typing.Mapping[ByteOrStr, ByteOrStr]
@@ -45,6 +47,8 @@ __all__ = [
     "Proxy",
     "Request",
     "Response",
+    "basic_proxy_authorization",
+    "enforce_auth",
     "enforce_bytes",
     "enforce_headers",
     "enforce_stream",
@@ -91,6 +95,26 @@ def enforce_url(value: URL | bytes | str, *, name: str) -> URL:
     if isinstance(value, (bytes, str)):
         return URL(value)
     raise TypeError(f"{name} must be a URL, bytes, or str, but got {type(value).__name__}.")
+
+
+def enforce_auth(
+    value: tuple[bytes | str, bytes | str] | None, *, name: str
+) -> tuple[bytes, bytes] | None:
+    """Return proxy credentials ``(username, password)`` as bytes (None stays None).
+
+    Raises:
+        TypeError: as :func:`enforce_bytes` (with ``name``), username first.
+    """
+    if value is None:
+        return None
+    return enforce_bytes(value[0], name=name), enforce_bytes(value[1], name=name)
+
+
+def basic_proxy_authorization(username: bytes, password: bytes) -> tuple[bytes, bytes]:
+    """The ``Proxy-Authorization`` field for Basic credentials: ``Basic`` and the base64
+    of ``username:password`` (RFC 7617 §2, RFC 9110 §11.7.2)."""
+    credentials = base64.b64encode(username + b":" + password)
+    return (b"Proxy-Authorization", b"Basic " + credentials)
 
 
 def _headers_slow(value: typing.Any, name: str) -> list[tuple[bytes, bytes]]:
@@ -176,17 +200,9 @@ def enforce_stream(
     return value
 
 
-DEFAULT_PORTS = {b"ftp": 21, b"http": 80, b"https": 443, b"ws": 80, b"wss": 443}
-"""Default ports used to decide whether ``Host`` carries an explicit port."""
-
-_ORIGIN_PORTS = {
-    b"http": 80,
-    b"https": 443,
-    b"ws": 80,
-    b"wss": 443,
-    b"socks5": 1080,
-    b"socks5h": 1080,
-}
+DEFAULT_PORTS = HOST_HEADER_PORTS
+"""Default ports used to decide whether ``Host`` carries an explicit port (httpcore's
+name; the table is ``_core.origin``'s)."""
 
 
 def include_request_headers(
@@ -216,7 +232,7 @@ def include_request_headers(
 
     if not has_host:
         port = url.port
-        if port is None or port == DEFAULT_PORTS.get(url.scheme):
+        if port is None or port == HOST_HEADER_PORTS.get(url.scheme):
             host_value = url.host
         else:
             host_value = b"%b:%d" % (url.host, port)
@@ -374,7 +390,7 @@ class URL:
         Raises:
             KeyError: for any other scheme.
         """
-        default_port = _ORIGIN_PORTS[self.scheme]
+        default_port = URL_ORIGIN_PORTS[self.scheme]
         return Origin(self.scheme, self.host, self.port or default_port)
 
     def __eq__(self, other: typing.Any) -> bool:
@@ -773,11 +789,6 @@ class Proxy:
         self.url = enforce_url(url, name="url")
         self.headers = enforce_headers(headers, name="headers")
         self.ssl_context = ssl_context
-        if auth is not None:
-            username = enforce_bytes(auth[0], name="auth")
-            password = enforce_bytes(auth[1], name="auth")
-            credentials = base64.b64encode(username + b":" + password)
-            self.auth: tuple[bytes, bytes] | None = (username, password)
-            self.headers = [(b"Proxy-Authorization", b"Basic " + credentials), *self.headers]
-        else:
-            self.auth = None
+        self.auth = enforce_auth(auth, name="auth")
+        if self.auth is not None:
+            self.headers = [basic_proxy_authorization(*self.auth), *self.headers]

@@ -19,6 +19,8 @@ import types
 import typing
 
 from .._backends.base import AsyncNetworkStream
+from .._core.origin import REQUEST_PORTS
+from .._core.origin import check_origin as check_origin  # re-exported for http2.py
 from .._exceptions import (
     ConnectionNotAvailable,
     LocalProtocolError,
@@ -39,7 +41,9 @@ _DEBUG = logging.DEBUG
 # Bodies up to this size are sent in the same write as the request head.
 _COALESCE_LIMIT = 64 * 1024
 
-DEFAULT_PORTS = {b"http": 80, b"https": 443, b"ws": 80, b"wss": 443}
+# ``http2.py`` imports ``DEFAULT_PORTS`` and ``check_origin`` from here; the origin rules
+# live in ``_core/origin.py`` (these are the request schemes' default ports).
+DEFAULT_PORTS: dict[bytes, int] = REQUEST_PORTS
 
 
 class HTTPConnectionState(enum.IntEnum):
@@ -53,26 +57,6 @@ NEW = HTTPConnectionState.NEW
 ACTIVE = HTTPConnectionState.ACTIVE
 IDLE = HTTPConnectionState.IDLE
 CLOSED = HTTPConnectionState.CLOSED
-
-
-def same_origin(url: typing.Any, origin: Origin) -> bool:
-    """True if ``url`` (a ``URL``) has the scheme, host and port of ``origin``,
-    without building an ``Origin`` for the URL."""
-    if url.host != origin.host or url.scheme != origin.scheme:
-        return False
-    port = url.port
-    if port is None:
-        port = DEFAULT_PORTS.get(url.scheme)
-    return bool(port == origin.port)
-
-
-def check_origin(url: typing.Any, origin: Origin) -> None:
-    """Raise ``RuntimeError`` (httpcore's message) unless ``url`` is on ``origin``:
-    a connection only carries requests for the origin it was opened to."""
-    if not same_origin(url, origin):
-        raise RuntimeError(
-            f"Attempted to send request to {url.origin} on connection to {origin}"
-        )
 
 
 async def close_request_body(iterator: typing.Any) -> None:

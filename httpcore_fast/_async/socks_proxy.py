@@ -17,27 +17,37 @@ Proxy URL schemes and where the origin's host name is resolved:
 httpcore sends the name for ``socks5`` too, so that names such as ``.onion`` work and
 DNS never leaks past the proxy; local resolution is an explicit opt-in.
 
-Requests are built and replies parsed with ``socksio``; replies are read with their
-exact lengths, so bytes the origin sends right after the handshake are never lost.
-A refusal, a malformed reply or a proxy that closes the connection during the
-handshake raises ``ProxyError`` with the proxy's reason. Importing this module
-registers the four schemes with the pool
+The handshakes are the sans-I/O machines of ``httpcore_fast/_core/socks.py`` (on
+``socksio``); this module only does their I/O: connect, write what a machine says, read
+what it asks for (replies are read with their exact lengths, so bytes the origin sends
+right after the handshake are never lost), time out, trace. A refusal, a malformed reply
+or a proxy that closes the connection during the handshake raises ``ProxyError`` with
+the proxy's reason. Importing this module registers the four schemes with the pool
 (``AsyncConnectionPool(proxy=Proxy("socks5h://..."))``).
 """
 
 from __future__ import annotations
 
-import asyncio
+import asyncio  # async only
 import ipaddress
 import logging
 import socket
 import ssl
-import struct
 import typing
 
-from .._backends.auto import AutoBackend
-from .._backends.base import SOCKET_OPTION, AsyncNetworkBackend, AsyncNetworkStream
-from .._limits import ResponseLimits
+from .._backends.base import AsyncNetworkBackend, AsyncNetworkStream
+from .._core.config import ConnectionConfig
+from .._core.origin import SOCKS_PORTS, TLS_SCHEMES
+from .._core.socks import (
+    SOCKS4_SCHEMES,
+    SOCKS5_SCHEMES,
+    Done,
+    Refused,
+    SOCKS4Handshake,
+    SOCKS5Handshake,
+    require_socksio,
+    resolves_at_proxy,
+)
 from .._exceptions import (
     ConnectError,
     ConnectTimeout,
@@ -46,11 +56,13 @@ from .._exceptions import (
     UnsupportedProtocol,
     WriteTimeout,
 )
-from .._models import URL, Origin, Request, enforce_bytes, enforce_url
-from .._synchronization import AsyncShieldCancellation, current_async_library
+from .._limits import ResponseLimits
+from .._models import URL, Origin, Proxy, Request, enforce_auth, enforce_url
+from .._synchronization import AsyncShieldCancellation
+from .._synchronization import current_async_library  # async only
 from .._trace import Trace
 from .connection import (
-    TLS_SCHEMES,
+    AsyncLazyConnection,
     connect_stream,
     protocol_connection,
     start_tls,
@@ -58,82 +70,36 @@ from .connection import (
 )
 from .connection_pool import AsyncConnectionPool, register_proxy_factory
 from .http11 import AsyncHTTP11UpgradeStream
-from .http_proxy import AsyncProxiedConnection
 from .interfaces import AsyncConnectionInterface
-
-socksio: typing.Any
-try:
-    import socksio
-except ImportError:  # pragma: nocover - socksio not installed
-    socksio = None
 
 logger = logging.getLogger("httpcore.socks")
 
-SOCKS_DEFAULT_PORT = 1080
-SOCKS5_SCHEMES = (b"socks5", b"socks5h")
-SOCKS4_SCHEMES = (b"socks4", b"socks4a")
-# Schemes whose names are always resolved by the proxy; ``socks5`` too unless
-# ``local_dns=True``; ``socks4`` never (it carries an IPv4 address only).
-REMOTE_DNS_SCHEMES = (b"socks5h", b"socks4a")
-
-# RFC 1928 §3.
-SOCKS5_AUTH_METHODS = {
-    0x00: "NO AUTHENTICATION REQUIRED",
-    0x01: "GSSAPI",
-    0x02: "USERNAME/PASSWORD",
-    0xFF: "NO ACCEPTABLE METHODS",
-}
-# RFC 1928 §6.
-SOCKS5_REPLY_CODES = {
-    0x00: "Succeeded",
-    0x01: "General SOCKS server failure",
-    0x02: "Connection not allowed by ruleset",
-    0x03: "Network unreachable",
-    0x04: "Host unreachable",
-    0x05: "Connection refused",
-    0x06: "TTL expired",
-    0x07: "Command not supported",
-    0x08: "Address type not supported",
-}
-# The SOCKS4 protocol document (and SOCKS4a), "CD" of the reply.
-SOCKS4_REPLY_CODES = {
-    0x5A: "Request granted",
-    0x5B: "Request rejected or failed",
-    0x5C: "Request rejected: the proxy cannot connect to identd on the client",
-    0x5D: "Request rejected: identd reports a different user id",
-}
-
-_MISSING_SOCKSIO = (
-    "Attempted to use SOCKS support, but the `socksio` package is not installed. "
-    "Use 'pip install httpcore-fast[socks]'."
-)
+AddressInfo = typing.List[typing.Tuple[typing.Any, ...]]
 
 
-def _require_socksio() -> None:
-    if socksio is None:
-        raise RuntimeError(_MISSING_SOCKSIO)
-
-
-def proxy_origin(url: URL) -> Origin:
-    """The proxy's ``Origin``: its port, or 1080 (the SOCKS port, RFC 1928 §3)."""
-    return Origin(url.scheme, url.host, url.port or SOCKS_DEFAULT_PORT)
-
-
-async def _to_thread(func: typing.Callable[..., typing.Any], *args: typing.Any) -> typing.Any:
-    """Run blocking ``func(*args)`` in a worker thread of the running async library.
-    (``scripts/unasync.py`` rewrites ``await _to_thread(f, ...)`` into ``f(...)``, so the
-    sync twin calls it directly and never uses this helper.)"""
+async def _getaddrinfo(host: str, port: int, family: int) -> AddressInfo:
+    """``socket.getaddrinfo`` for a TCP stream; it blocks, so async code runs it in a
+    worker thread of the running library (asyncio's default executor, or trio's)."""
+    # --- async only ---
     if current_async_library() == "trio":
         import trio
 
-        return await trio.to_thread.run_sync(func, *args)
-    return await asyncio.get_running_loop().run_in_executor(None, func, *args)
+        return await trio.to_thread.run_sync(
+            socket.getaddrinfo, host, port, family, socket.SOCK_STREAM
+        )
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(
+        None, socket.getaddrinfo, host, port, family, socket.SOCK_STREAM
+    )
+    # --- end async only ---
+    # --- sync only ---
+    # return socket.getaddrinfo(host, port, family, socket.SOCK_STREAM)
+    # --- end sync only ---
 
 
 async def resolve_address(host: str, port: int, family: int) -> str:
     """Resolve ``host`` locally (``socks4``; ``socks5`` with ``local_dns=True``) to an
-    address of ``family``
-    (``AF_UNSPEC`` for any); an IP literal is returned as is.
+    address of ``family`` (``AF_UNSPEC`` for any); an IP literal is returned as is.
 
     Raises ``ConnectError`` if the name does not resolve, ``ProxyError`` if an address
     literal of another family is given (SOCKS4 carries IPv4 only).
@@ -147,7 +113,7 @@ async def resolve_address(host: str, port: int, family: int) -> str:
             raise ProxyError(f"SOCKS4 cannot connect to the IPv6 address {host}.")
         return host
     try:
-        infos = await _to_thread(socket.getaddrinfo, host, port, family, socket.SOCK_STREAM)
+        infos = await _getaddrinfo(host, port, family)
     except OSError as exc:
         raise ConnectError(f"Could not resolve {host!r}: {exc}") from None
     if not infos:  # pragma: nocover - getaddrinfo raises rather than return nothing
@@ -155,147 +121,28 @@ async def resolve_address(host: str, port: int, family: int) -> str:
     return str(infos[0][4][0])
 
 
-class _ReplyReader:
-    """Reads SOCKS replies with their exact lengths, so that bytes the origin sends right
-    after the handshake stay in the stream. A stream may still return more than asked
-    (httpcore's mock streams return whole chunks): the surplus is kept in ``pending``
-    and read first; what is left after the handshake belongs to the origin."""
-
-    def __init__(self, stream: AsyncNetworkStream, timeout: float | None) -> None:
-        self._stream = stream
-        self._timeout = timeout
-        self.pending = b""
-
-    async def read_exactly(self, size: int) -> bytes:
-        """``size`` bytes of the reply. Raises ``ProxyError`` at EOF, and the network and
-        timeout exceptions of the stream."""
-        data = self.pending
-        while len(data) < size:
-            chunk = await self._stream.read(size - len(data), self._timeout)
-            if not chunk:
-                raise ProxyError("The proxy closed the connection during the SOCKS handshake.")
-            data += chunk
-        self.pending = data[size:]
-        return data[:size]
-
-
-async def setup_socks5_connection(
+async def run_handshake(
     stream: AsyncNetworkStream,
-    *,
-    host: str,
-    port: int,
-    auth: tuple[bytes, bytes] | None = None,
-    timeout: float | None = None,
+    handshake: SOCKS4Handshake | SOCKS5Handshake,
+    timeout: float | None,
 ) -> bytes:
-    """Ask the SOCKS5 proxy on ``stream`` for a tunnel to ``host``:``port`` (RFC 1928),
-    authenticating with ``auth`` = (username, password) if given (RFC 1929).
-    ``host`` is sent as an address if it is an IP literal, else as a name. Returns the
-    bytes read past the reply (the origin's; usually none).
-
-    Raises ``ProxyError`` (with the proxy's reason) if the proxy refuses the method,
-    the credentials or the connection, or answers something malformed; the network and
-    timeout exceptions of the stream (``timeout`` in seconds, per read or write).
-    """
-    s5 = socksio.socks5
-    reader = _ReplyReader(stream, timeout)
-    try:
-        connection = s5.SOCKS5Connection()
-        method = (
-            s5.SOCKS5AuthMethod.NO_AUTH_REQUIRED
-            if auth is None
-            else s5.SOCKS5AuthMethod.USERNAME_PASSWORD
-        )
-        connection.send(s5.SOCKS5AuthMethodsRequest([method]))
-        await stream.write(connection.data_to_send(), timeout)
-        data = await reader.read_exactly(2)
-        if data[1:2] != method:
-            requested = SOCKS5_AUTH_METHODS[method[0]]
-            answered = SOCKS5_AUTH_METHODS.get(data[1], f"UNKNOWN ({data[1]:#04x})")
-            raise ProxyError(f"Requested {requested} from proxy server, but got {answered}.")
-        connection.receive_data(data)
-
-        if auth is not None:
-            connection.send(s5.SOCKS5UsernamePasswordRequest(auth[0], auth[1]))
-            await stream.write(connection.data_to_send(), timeout)
-            reply = connection.receive_data(await reader.read_exactly(2))
-            if not reply.success:
-                raise ProxyError("Invalid username/password")
-
-        connection.send(
-            s5.SOCKS5CommandRequest.from_address(s5.SOCKS5Command.CONNECT, (host, port))
-        )
-        await stream.write(connection.data_to_send(), timeout)
-        data = await reader.read_exactly(4)
-        if data[0] != 5:
-            raise ProxyError("Malformed SOCKS5 reply from the proxy.")
-        if data[1] != 0:
-            reason = SOCKS5_REPLY_CODES.get(data[1], f"unknown reply code {data[1]:#04x}")
-            raise ProxyError(f"Proxy Server could not connect: {reason}.")
-        atype = data[3]
-        if atype == 1:
-            data += await reader.read_exactly(4 + 2)
-        elif atype == 4:
-            data += await reader.read_exactly(16 + 2)
-        elif atype == 3:
-            data += await reader.read_exactly(1)
-            data += await reader.read_exactly(data[4] + 2)
-        else:
-            raise ProxyError("Malformed SOCKS5 reply from the proxy.")
-        connection.receive_data(data)
-    except socksio.exceptions.SOCKSError as exc:
-        raise ProxyError(f"SOCKS5 protocol error: {exc}") from None
-    return reader.pending
-
-
-async def setup_socks4_connection(
-    stream: AsyncNetworkStream,
-    *,
-    host: str,
-    port: int,
-    user_id: bytes = b"",
-    timeout: float | None = None,
-) -> bytes:
-    """Ask the SOCKS4 proxy on ``stream`` for a tunnel to ``host``:``port``: SOCKS4 if
-    ``host`` is an IPv4 address, else SOCKS4a (the proxy resolves the name).
-    ``user_id`` is sent as the USERID field (may be empty). Returns the bytes read past
+    """Drive a SOCKS ``handshake`` machine over ``stream``: write what it says, read what
+    it asks for (``timeout`` in seconds, per read or write). Returns the bytes read past
     the reply (the origin's; usually none).
 
-    Raises ``ProxyError`` with the proxy's reason if it refuses, or if it answers
-    something malformed; the network and timeout exceptions of the stream.
+    Raises ``ProxyError`` with the machine's reason if the proxy refuses, answers
+    something malformed or closes the connection; the network and timeout exceptions of
+    the stream.
     """
-    try:
-        address = socket.inet_aton(host) if _is_ipv4(host) else None
-    except OSError:  # pragma: nocover - _is_ipv4 checked it
-        address = None
-    if b"\x00" in user_id:
-        raise ProxyError("A SOCKS4 user id cannot contain NUL.")
-    if address is not None:
-        request = struct.pack(">BBH", 4, 1, port) + address + user_id + b"\x00"
-    else:
-        # SOCKS4a: address 0.0.0.x (x != 0), then the name after the user id.
-        name = host.encode("idna")
-        request = struct.pack(">BBH", 4, 1, port) + b"\x00\x00\x00\x01"
-        request += user_id + b"\x00" + name + b"\x00"
-    await stream.write(request, timeout)
-    reader = _ReplyReader(stream, timeout)
-    data = await reader.read_exactly(8)
-    code = data[1]
-    if code != 0x5A:
-        if data[0] != 0 or code not in SOCKS4_REPLY_CODES:
-            raise ProxyError("Malformed SOCKS4 reply from the proxy.")
-        raise ProxyError(f"Proxy Server could not connect: {SOCKS4_REPLY_CODES[code]}.")
-    try:
-        socksio.socks4.SOCKS4Reply.loads(data)
-    except socksio.exceptions.SOCKSError as exc:
-        raise ProxyError(f"SOCKS4 protocol error: {exc}") from None
-    return reader.pending
-
-
-def _is_ipv4(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).version == 4
-    except ValueError:
-        return False
+    event = handshake.start()
+    while True:
+        if isinstance(event, Refused):
+            raise ProxyError(event.reason)
+        if event.send:
+            await stream.write(event.send, timeout)
+        if isinstance(event, Done):
+            return event.leftover
+        event = handshake.receive_data(await stream.read(event.size, timeout))
 
 
 class AsyncSOCKSProxy(AsyncConnectionPool):
@@ -337,7 +184,7 @@ class AsyncSOCKSProxy(AsyncConnectionPool):
         limits: ResponseLimits | None = None,
         local_dns: bool = False,
     ) -> None:
-        _require_socksio()
+        require_socksio()
         super().__init__(
             ssl_context=ssl_context,
             max_connections=max_connections,
@@ -350,149 +197,101 @@ class AsyncSOCKSProxy(AsyncConnectionPool):
             limits=limits,
         )
         self._proxy_url = enforce_url(proxy_url, name="proxy_url")
-        if self._proxy_url.scheme not in SOCKS5_SCHEMES + SOCKS4_SCHEMES:
+        scheme = self._proxy_url.scheme
+        if scheme not in SOCKS5_SCHEMES + SOCKS4_SCHEMES:
             raise UnsupportedProtocol(
                 f"Proxy URL has an unsupported protocol "
-                f"'{self._proxy_url.scheme.decode('ascii', errors='replace')}://'."
+                f"'{scheme.decode('ascii', errors='replace')}://'."
             )
-        if local_dns and self._proxy_url.scheme in REMOTE_DNS_SCHEMES:
+        if local_dns and resolves_at_proxy(scheme, local_dns=True):
             raise ValueError(
-                f"local_dns=True contradicts a "
-                f"'{self._proxy_url.scheme.decode('ascii')}://' proxy, which resolves "
-                "names at the proxy."
+                f"local_dns=True contradicts a '{scheme.decode('ascii')}://' proxy, which "
+                "resolves names at the proxy."
             )
         self._local_dns = local_dns
-        if proxy_auth is not None:
-            self._proxy_auth: tuple[bytes, bytes] | None = (
-                enforce_bytes(proxy_auth[0], name="proxy_auth"),
-                enforce_bytes(proxy_auth[1], name="proxy_auth"),
-            )
-        else:
-            self._proxy_auth = None
-
-    def create_connection(self, origin: Origin) -> AsyncConnectionInterface:
-        """A connection to ``origin`` through the proxy (not yet connected)."""
-        return socks_connection(
-            self, origin, self._proxy_url, self._proxy_auth, local_dns=self._local_dns
+        self._proxy_auth = enforce_auth(proxy_auth, name="proxy_auth")
+        self._connection_factory = AsyncSOCKSProxyRoute(
+            self._proxy_url, self._proxy_auth, local_dns=local_dns
         )
 
 
-def socks_connection(
-    pool: AsyncConnectionPool,
-    origin: Origin,
-    proxy_url: URL,
-    proxy_auth: tuple[bytes, bytes] | None,
-    *,
-    local_dns: bool = False,
-) -> AsyncConnectionInterface:
-    """A connection to ``origin`` through the SOCKS proxy at ``proxy_url``, configured
-    from ``pool``'s settings (``socket_options``, ``local_address`` and ``uds`` apply to
-    the connection to the proxy). ``local_dns``: see :class:`AsyncSOCKSProxy`."""
-    _require_socksio()
-    scheme = proxy_url.scheme
-    connection_class = AsyncSocks4Connection if scheme in SOCKS4_SCHEMES else AsyncSocks5Connection
-    return connection_class(
-        proxy_origin=proxy_origin(proxy_url),
-        remote_origin=origin,
-        proxy_auth=proxy_auth,
-        ssl_context=pool._ssl_context,
-        keepalive_expiry=pool._keepalive_expiry,
-        http1=pool._http1,
-        http2=pool._http2,
-        network_backend=pool._network_backend,
-        remote_dns=scheme in REMOTE_DNS_SCHEMES or (scheme == b"socks5" and not local_dns),
-        retries=pool._retries,
-        local_address=pool._local_address,
-        uds=pool._uds,
-        socket_options=pool._socket_options,
-        limits=pool._limits,
-    )
+class AsyncSOCKSProxyRoute:
+    """Connections through one SOCKS proxy, and that proxy's own settings (kept apart from
+    the pool's ``ConnectionConfig``): ``origin`` of the proxy (port 1080 by default),
+    ``socks4`` (SOCKS4/4a rather than SOCKS5), ``auth`` ((username, password) bytes or
+    None), ``remote_dns`` (send origin names for the proxy to resolve; see
+    :func:`resolves_at_proxy` for ``url``'s scheme and ``local_dns``).
 
-
-def _pool_proxy_factory(pool: AsyncConnectionPool, origin: Origin) -> AsyncConnectionInterface:
-    """``AsyncConnectionPool(proxy=Proxy("socks5h://..."))``: route through that proxy."""
-    proxy = pool._proxy
-    assert proxy is not None
-    return socks_connection(pool, origin, proxy.url, proxy.auth)
-
-
-register_proxy_factory(SOCKS5_SCHEMES + SOCKS4_SCHEMES, _pool_proxy_factory)
-
-
-class AsyncSocks5Connection(AsyncProxiedConnection):
-    """A connection to ``remote_origin`` through the SOCKS5 proxy at ``proxy_origin``,
-    opened on the first request: TCP to the proxy, the SOCKS5 handshake, then TLS for
-    ``https://`` origins (ALPN ``h2`` offered when ``http2`` is true and HTTP/2 support
-    is installed) and HTTP/1.1 or HTTP/2 on top.
-
-    Keyword-only, beyond httpcore's: ``remote_dns``: send the origin's host name for
-    the proxy to resolve (httpcore's behaviour, the default) or resolve it here and send
-    the address. ``retries``: connect attempts to the proxy retried after
-    ``ConnectError`` / ``ConnectTimeout``; ``local_address``, ``uds``,
-    ``socket_options``: for the connection to the proxy, as for a direct connection;
-    ``limits``: ``ResponseLimits``. ``timeout["connect"]`` bounds each step of
-    connecting (TCP, every handshake read and write, TLS).
-    Requests raise ``ProxyError`` if the proxy refuses (with its reason).
+    Called as ``route(origin, config)``, it makes a connection to ``origin`` through the
+    proxy, not yet connected (``config``'s ``socket_options``, ``local_address``, ``uds``
+    and ``retries`` apply to the connection to the proxy).
     """
 
-    _setup_step = "setup_socks5_connection"
+    def __init__(
+        self, url: URL, auth: tuple[bytes, bytes] | None, *, local_dns: bool = False
+    ) -> None:
+        scheme = url.scheme
+        self.origin = Origin(scheme, url.host, url.port or SOCKS_PORTS[scheme])
+        self.socks4 = scheme in SOCKS4_SCHEMES
+        self.auth = auth
+        self.remote_dns = resolves_at_proxy(scheme, local_dns)
+
+    def __call__(
+        self, origin: Origin, config: ConnectionConfig[AsyncNetworkBackend]
+    ) -> AsyncConnectionInterface:
+        """Raises ``RuntimeError`` if ``socksio`` is not installed."""
+        require_socksio()
+        if self.socks4:
+            return AsyncSocks4Connection(origin, config, self)
+        return AsyncSocks5Connection(origin, config, self)
+
+
+def _route_of(proxy: Proxy) -> AsyncSOCKSProxyRoute:
+    """``AsyncConnectionPool(proxy=Proxy("socks5h://..."))``: route through that proxy
+    (names are always sent to it)."""
+    return AsyncSOCKSProxyRoute(proxy.url, proxy.auth)
+
+
+register_proxy_factory(SOCKS5_SCHEMES + SOCKS4_SCHEMES, _route_of)
+
+
+class AsyncSocks5Connection(AsyncLazyConnection):
+    """A connection to ``origin`` through the SOCKS5 proxy of ``proxy`` (an
+    :class:`AsyncSOCKSProxyRoute`), opened on the first request: TCP to the proxy as
+    ``config`` says (``retries``, ``local_address``, ``uds``, ``socket_options``), the
+    SOCKS5 handshake (the origin's name sent, or resolved here to an address when the
+    route says ``remote_dns`` is false), then TLS for ``https://`` origins (ALPN ``h2``
+    offered when ``config.http2`` is true and HTTP/2 support is installed) and HTTP/1.1
+    or HTTP/2 on top. ``timeout["connect"]`` bounds each step of connecting (TCP, every
+    handshake read and write, TLS). Requests raise ``ProxyError`` if the proxy refuses
+    (with its reason).
+    """
 
     def __init__(
         self,
-        proxy_origin: Origin,
-        remote_origin: Origin,
-        proxy_auth: tuple[bytes, bytes] | None = None,
-        ssl_context: ssl.SSLContext | None = None,
-        keepalive_expiry: float | None = None,
-        http1: bool = True,
-        http2: bool = False,
-        network_backend: AsyncNetworkBackend | None = None,
-        *,
-        remote_dns: bool = True,
-        retries: int = 0,
-        local_address: str | None = None,
-        uds: str | None = None,
-        socket_options: typing.Iterable[SOCKET_OPTION] | None = None,
-        limits: ResponseLimits | None = None,
+        origin: Origin,
+        config: ConnectionConfig[AsyncNetworkBackend],
+        proxy: AsyncSOCKSProxyRoute,
     ) -> None:
-        super().__init__()
-        self._limits = limits
-        self._proxy_origin = proxy_origin
-        self._remote_origin = remote_origin
-        self._proxy_auth = proxy_auth
-        self._ssl_context = ssl_context
-        self._keepalive_expiry = keepalive_expiry
-        self._http1 = http1
-        self._http2 = http2
-        self._network_backend: AsyncNetworkBackend = (
-            AutoBackend() if network_backend is None else network_backend
-        )
-        self._remote_dns = remote_dns
-        self._retries = retries
-        self._local_address = local_address
-        self._uds = uds
-        self._socket_options = socket_options
+        super().__init__(origin, config)
+        self._proxy = proxy
 
     async def _open(self, request: Request) -> AsyncConnectionInterface:
         timeouts = request.extensions.get("timeout") or {}
         timeout = timeouts.get("connect", None)
-        origin = self._remote_origin
+        origin = self._origin
         host = origin.host.decode("ascii")
-        if not self._remote_dns:
+        if not self._proxy.remote_dns:
             host = await resolve_address(host, origin.port, self._address_family())
 
-        proxy = self._proxy_origin
+        proxy = self._proxy.origin
         stream = await connect_stream(
             request,
-            self._network_backend,
+            self._config,
             logger,
             host=proxy.host.decode("ascii"),
             port=proxy.port,
-            uds=self._uds,
-            local_address=self._local_address,
-            socket_options=self._socket_options,
             timeout=timeout,
-            retries=self._retries,
         )
         try:
             try:
@@ -504,16 +303,9 @@ class AsyncSocks5Connection(AsyncProxiedConnection):
             if leftover:
                 stream = AsyncHTTP11UpgradeStream(stream, leftover)
             if origin.scheme in TLS_SCHEMES:
-                kwargs = tls_arguments(request, origin, self._ssl_context, self._http2, timeout)
+                kwargs = tls_arguments(request, origin, self._config, timeout)
                 stream = await start_tls(request, stream, logger, kwargs)
-            return protocol_connection(
-                origin,
-                stream,
-                keepalive_expiry=self._keepalive_expiry,
-                http1=self._http1,
-                http2=self._http2,
-                limits=self._limits,
-            )
+            return protocol_connection(origin, stream, self._config)
         except BaseException as exc:
             await AsyncShieldCancellation.run(stream.aclose)
             raise exc
@@ -521,40 +313,40 @@ class AsyncSocks5Connection(AsyncProxiedConnection):
     def _address_family(self) -> int:
         return socket.AF_UNSPEC
 
+    def _handshake(
+        self, host: str
+    ) -> tuple[str, dict[str, typing.Any], SOCKS4Handshake | SOCKS5Handshake]:
+        """The trace step name, its arguments and the handshake machine."""
+        port, auth = self._origin.port, self._proxy.auth
+        info = {"host": host, "port": port, "auth": auth}
+        return "setup_socks5_connection", info, SOCKS5Handshake(host, port, auth)
+
     async def _setup(
         self, request: Request, stream: AsyncNetworkStream, host: str, timeout: float | None
     ) -> bytes:
-        kwargs: dict[str, typing.Any] = {
-            "stream": stream,
-            "host": host,
-            "port": self._remote_origin.port,
-            "auth": self._proxy_auth,
-        }
-        async with Trace(self._setup_step, logger, request, kwargs) as trace:
-            leftover = await setup_socks5_connection(**kwargs, timeout=timeout)
+        """The handshake for a tunnel to ``host``, traced; returns the bytes read past
+        the reply."""
+        step, info, handshake = self._handshake(host)
+        kwargs: dict[str, typing.Any] = {"stream": stream, **info}
+        async with Trace(step, logger, request, kwargs) as trace:
+            leftover = await run_handshake(stream, handshake, timeout)
             trace.return_value = stream
         return leftover
 
-class AsyncSocks4Connection(AsyncSocks5Connection):
-    """Like :class:`AsyncSocks5Connection`, through a SOCKS4 proxy: ``remote_dns`` true
-    sends the host name (SOCKS4a), false resolves it here to an IPv4 address (SOCKS4).
-    The username of ``proxy_auth`` is sent as the user id (SOCKS4 has no passwords)."""
 
-    _setup_step = "setup_socks4_connection"
+class AsyncSocks4Connection(AsyncSocks5Connection):
+    """Like :class:`AsyncSocks5Connection`, through a SOCKS4 proxy: the host name is sent
+    (SOCKS4a) when the route says ``remote_dns``, else resolved here to an IPv4 address
+    (SOCKS4). The username of the route's ``auth`` is sent as the user id (SOCKS4 has no
+    passwords)."""
 
     def _address_family(self) -> int:
         return socket.AF_INET
 
-    async def _setup(
-        self, request: Request, stream: AsyncNetworkStream, host: str, timeout: float | None
-    ) -> bytes:
-        kwargs: dict[str, typing.Any] = {
-            "stream": stream,
-            "host": host,
-            "port": self._remote_origin.port,
-            "user_id": b"" if self._proxy_auth is None else self._proxy_auth[0],
-        }
-        async with Trace(self._setup_step, logger, request, kwargs) as trace:
-            leftover = await setup_socks4_connection(**kwargs, timeout=timeout)
-            trace.return_value = stream
-        return leftover
+    def _handshake(
+        self, host: str
+    ) -> tuple[str, dict[str, typing.Any], SOCKS4Handshake | SOCKS5Handshake]:
+        port, auth = self._origin.port, self._proxy.auth
+        user_id = b"" if auth is None else auth[0]
+        info = {"host": host, "port": port, "user_id": user_id}
+        return "setup_socks4_connection", info, SOCKS4Handshake(host, port, user_id)

@@ -14,13 +14,15 @@ import typing
 
 from .._backends.sync import SyncBackend
 from .._backends.base import SOCKET_OPTION, NetworkBackend, NetworkStream
+from .._core.config import ConnectionConfig, config_property
+from .._core.origin import TLS_SCHEMES, check_origin
 from .._exceptions import ConnectError, ConnectionNotAvailable, ConnectTimeout
 from .._limits import ResponseLimits
 from .._models import Origin, Request, Response
 from .._ssl import shared_ssl_context
 from .._synchronization import Semaphore, ShieldCancellation
 from .._trace import Trace
-from .http11 import HTTP11Connection, check_origin
+from .http11 import HTTP11Connection
 from .interfaces import ConnectionInterface
 
 RETRIES_BACKOFF_FACTOR = 0.5  # seconds: retry delays are 0, 0.5, 1, 2, 4, ...
@@ -35,26 +37,49 @@ def exponential_backoff(factor: float) -> typing.Iterator[float]:
         yield factor * 2**n
 
 
-TLS_SCHEMES = (b"https", b"wss")
+def connection_config(
+    ssl_context: ssl.SSLContext | None = None,
+    keepalive_expiry: float | None = None,
+    http1: bool = True,
+    http2: bool = False,
+    retries: int = 0,
+    local_address: str | None = None,
+    uds: str | None = None,
+    network_backend: NetworkBackend | None = None,
+    socket_options: typing.Iterable[SOCKET_OPTION] | None = None,
+    limits: ResponseLimits | None = None,
+) -> ConnectionConfig[NetworkBackend]:
+    """The ``ConnectionConfig`` of httpcore's keyword arguments (see :class:`ConnectionConfig`
+    for each): ``network_backend`` None becomes a new ``SyncBackend`` (shared by every
+    connection the config serves), ``socket_options`` a tuple (so an iterator given once
+    serves every connection)."""
+    return ConnectionConfig(
+        ssl_context=ssl_context,
+        keepalive_expiry=keepalive_expiry,
+        http1=http1,
+        http2=http2,
+        retries=retries,
+        local_address=local_address,
+        uds=uds,
+        socket_options=None if socket_options is None else tuple(socket_options),
+        network_backend=SyncBackend() if network_backend is None else network_backend,
+        limits=limits,
+    )
 
 
 def protocol_connection(
-    origin: Origin,
-    stream: NetworkStream,
-    *,
-    keepalive_expiry: float | None,
-    http1: bool,
-    http2: bool,
-    limits: ResponseLimits | None,
+    origin: Origin, stream: NetworkStream, config: ConnectionConfig[NetworkBackend]
 ) -> ConnectionInterface:
     """The HTTP/2 connection over ``stream`` if TLS negotiated ``h2`` by ALPN (or only
-    HTTP/2 is enabled: prior knowledge, RFC 9113 §3.3), else the HTTP/1.1 connection.
+    HTTP/2 is enabled in ``config``: prior knowledge, RFC 9113 §3.3), else the HTTP/1.1
+    connection; ``config`` gives their keep-alive expiry and response limits.
 
     Raises ``RuntimeError`` if HTTP/2 is needed but the ``h2`` package is not installed.
     """
     ssl_object = stream.get_extra_info("ssl_object")
     http2_negotiated = ssl_object is not None and ssl_object.selected_alpn_protocol() == "h2"
-    if http2_negotiated or (http2 and not http1):
+    keepalive_expiry, limits = config.keepalive_expiry, config.limits
+    if http2_negotiated or (config.http2 and not config.http1):
         try:
             from .http2 import HTTP2Connection
         except ImportError:  # pragma: nocover - h2 not installed
@@ -83,15 +108,14 @@ def origin_ssl_context(ssl_context: ssl.SSLContext | None, http2: bool) -> ssl.S
 def tls_arguments(
     request: Request,
     origin: Origin,
-    ssl_context: ssl.SSLContext | None,
-    http2: bool,
+    config: ConnectionConfig[NetworkBackend],
     timeout: float | None,
 ) -> dict[str, typing.Any]:
-    """The ``start_tls`` arguments for TLS to ``origin``: :func:`origin_ssl_context`,
-    the server name from the request's ``sni_hostname`` extension or the origin's host,
-    and ``timeout`` (seconds)."""
+    """The ``start_tls`` arguments for TLS to ``origin``: :func:`origin_ssl_context` of
+    ``config``, the server name from the request's ``sni_hostname`` extension or the
+    origin's host, and ``timeout`` (seconds)."""
     return {
-        "ssl_context": origin_ssl_context(ssl_context, http2),
+        "ssl_context": origin_ssl_context(config.ssl_context, config.http2),
         "server_hostname": request.extensions.get("sni_hostname", None)
         or origin.host.decode("ascii"),
         "timeout": timeout,
@@ -114,22 +138,20 @@ def start_tls(
 
 def connect_stream(
     request: Request,
-    network_backend: NetworkBackend,
+    config: ConnectionConfig[NetworkBackend],
     log: logging.Logger,
     *,
     host: str,
     port: int,
-    uds: str | None,
-    local_address: str | None,
-    socket_options: typing.Iterable[SOCKET_OPTION] | None,
     timeout: float | None,
-    retries: int,
     tls: dict[str, typing.Any] | None = None,
 ) -> NetworkStream:
-    """Open a stream to ``host``:``port`` over TCP from ``local_address`` (or to the Unix
-    socket ``uds``), with ``socket_options``; then TLS if ``tls`` (the arguments of
-    ``start_tls``, see :func:`tls_arguments`) is given. A failed attempt (``ConnectError`` / ``ConnectTimeout``) is
-    retried ``retries`` times, after 0, 0.5, 1, 2, ... seconds.
+    """Open a stream to ``host``:``port`` over TCP from ``config.local_address`` (or to the
+    Unix socket ``config.uds``), with ``config.socket_options``, on
+    ``config.network_backend``; then TLS if ``tls`` (the arguments of ``start_tls``, see
+    :func:`tls_arguments`) is given. A failed attempt (``ConnectError`` /
+    ``ConnectTimeout``) is retried ``config.retries`` times, after 0, 0.5, 1, 2, ...
+    seconds.
 
     ``timeout``: seconds for each step (None: no limit). Trace events (on ``log``):
     ``connect_tcp`` or ``connect_unix_socket``, ``start_tls``, ``retry``. Every
@@ -137,7 +159,11 @@ def connect_stream(
     so the pool's connection options reach all of them. Raises ``ConnectError`` /
     ``ConnectTimeout`` once the retries are used up.
     """
-    retries_left = retries
+    network_backend = config.network_backend
+    if network_backend is None:
+        network_backend = SyncBackend()
+    uds, local_address, socket_options = config.uds, config.local_address, config.socket_options
+    retries_left = config.retries
     delays = exponential_backoff(factor=RETRIES_BACKOFF_FACTOR)
     while True:
         try:
@@ -174,27 +200,35 @@ def connect_stream(
 
 
 class LazyConnection(ConnectionInterface):
-    """A connection to ``_origin`` whose protocol connection is opened by the first request
+    """A connection to ``origin`` whose protocol connection is opened by the first request
     (``_open(request)``, a coroutine returning the HTTP/1.1 or HTTP/2 connection) and then
-    used for every request. Until then it reports CONNECTING, and CONNECTION FAILED (closed,
-    expired) after a failed attempt. While connecting it is already offered to further
-    requests if it may turn out HTTP/2: they wait for the attempt, then share the connection
-    or get ``ConnectionNotAvailable`` (the pool retries them elsewhere).
+    used for every request, configured by ``config`` (a ``ConnectionConfig``). Until then
+    it reports CONNECTING, and CONNECTION FAILED (closed, expired) after a failed attempt.
+    While connecting it is already offered to further requests if it may turn out HTTP/2:
+    they wait for the attempt, then share the connection or get ``ConnectionNotAvailable``
+    (the pool retries them elsewhere).
 
     The base of direct connections (:class:`HTTPConnection`) and of the proxied ones.
     """
 
-    _origin: Origin
-    _http1: bool
-    _http2: bool
     _is_multiplexed = False
+    # Read by tests/test_review_regressions.py (test_limits_reach_proxied_connections).
+    _limits = config_property("limits")
 
-    def __init__(self) -> None:
+    def __init__(self, origin: Origin, config: ConnectionConfig[NetworkBackend]) -> None:
+        self._origin = origin
+        self._config = config
         self._connection: ConnectionInterface | None = None
         self._connect_failed = False
         # Made here, never on first use: two threads starting requests on a new
         # connection (HTTP/2 lets both in) would each make a lock and both connect.
         self._connect_lock = Semaphore(1)
+
+    @property
+    def _remote_origin(self) -> Origin:
+        """``_origin``, under the name httpcore's proxied connections give it (read by
+        tests/test_proxy_*.py)."""
+        return self._origin
 
     def _open(self, request: Request) -> ConnectionInterface:
         raise NotImplementedError()  # pragma: nocover
@@ -238,9 +272,10 @@ class LazyConnection(ConnectionInterface):
 
     def is_available(self) -> bool:
         if self._connection is None:
+            config = self._config
             return (
-                self._http2
-                and (self._origin.scheme in TLS_SCHEMES or not self._http1)
+                config.http2
+                and (self._origin.scheme in TLS_SCHEMES or not config.http1)
                 and not self._connect_failed
             )
         return self._connection.is_available()
@@ -308,7 +343,8 @@ class HTTPConnection(LazyConnection):
     ``HTTP2Connection``. ``retries``: how many times a failed connect
     (``ConnectError`` / ``ConnectTimeout``) is retried, with exponential backoff.
     ``keepalive_expiry`` is in seconds; ``limits`` (``ResponseLimits``) bounds what the
-    server may send on HTTP/1.1.
+    server may send. The arguments make its ``ConnectionConfig`` (a pool passes its own
+    config instead, see :func:`http_connection`).
     """
 
     def __init__(
@@ -326,33 +362,14 @@ class HTTPConnection(LazyConnection):
         *,
         limits: ResponseLimits | None = None,
     ) -> None:
-        super().__init__()
-        self._origin = origin
-        self._limits = limits
-        self._ssl_context = ssl_context
-        self._keepalive_expiry = keepalive_expiry
-        self._http1 = http1
-        self._http2 = http2
-        self._retries = retries
-        self._local_address = local_address
-        self._uds = uds
-        self._network_backend: NetworkBackend = (
-            SyncBackend() if network_backend is None else network_backend
+        config = connection_config(
+            ssl_context, keepalive_expiry, http1, http2, retries, local_address, uds,
+            network_backend, socket_options, limits,
         )
-        self._socket_options = socket_options
+        super().__init__(origin, config)
 
     def _open(self, request: Request) -> ConnectionInterface:
-        return self._protocol_connection(self._connect(request))
-
-    def _protocol_connection(self, stream: NetworkStream) -> ConnectionInterface:
-        return protocol_connection(
-            self._origin,
-            stream,
-            keepalive_expiry=self._keepalive_expiry,
-            http1=self._http1,
-            http2=self._http2,
-            limits=self._limits,
-        )
+        return protocol_connection(self._origin, self._connect(request), self._config)
 
     def _connect(self, request: Request) -> NetworkStream:
         timeouts = request.extensions.get("timeout") or {}
@@ -360,18 +377,14 @@ class HTTPConnection(LazyConnection):
         origin = self._origin
         tls = None
         if origin.scheme in TLS_SCHEMES:
-            tls = tls_arguments(request, origin, self._ssl_context, self._http2, timeout)
+            tls = tls_arguments(request, origin, self._config, timeout)
         return connect_stream(
             request,
-            self._network_backend,
+            self._config,
             logger,
             host=origin.host.decode("ascii"),
             port=origin.port,
-            uds=self._uds,
-            local_address=self._local_address,
-            socket_options=self._socket_options,
             timeout=timeout,
-            retries=self._retries,
             tls=tls,
         )
 
@@ -379,3 +392,14 @@ class HTTPConnection(LazyConnection):
         if self._connection is not None:
             with Trace("close", logger, None, {}):
                 self._connection.close()
+
+
+def http_connection(
+    origin: Origin, config: ConnectionConfig[NetworkBackend]
+) -> HTTPConnection:
+    """A direct :class:`HTTPConnection` to ``origin`` configured by ``config``, not
+    yet connected: what a pool without a proxy creates, and the connection to an HTTP
+    proxy. (The public constructor takes httpcore's keyword arguments instead.)"""
+    connection = HTTPConnection.__new__(HTTPConnection)
+    LazyConnection.__init__(connection, origin, config)
+    return connection

@@ -28,28 +28,33 @@ import types
 import typing
 import weakref
 
-from .._backends.sync import SyncBackend
 from .._backends.base import SOCKET_OPTION, NetworkBackend
+from .._core.config import ConnectionConfig, config_property
+from .._core.origin import REQUEST_PORTS, unsupported_scheme
 from .._exceptions import ConnectionNotAvailable, UnsupportedProtocol
 from .._limits import ResponseLimits
 from .._models import Origin, Proxy, Request, Response
 from .._synchronization import Event, ShieldCancellation, ThreadLock
-from .connection import HTTPConnection
-from .http11 import DEFAULT_PORTS
+from .connection import connection_config, http_connection
 from .interfaces import ConnectionInterface, RequestInterface
 
 OriginKey = typing.Tuple[bytes, bytes, int]
 
+# How a pool makes a connection: ``factory(origin, config)``, not yet connected.
+ConnectionFactory = typing.Callable[
+    [Origin, ConnectionConfig[NetworkBackend]], ConnectionInterface
+]
 # Proxy support plugs in here rather than being imported by the pool (dependencies point
-# down): ``http_proxy`` and ``socks_proxy`` register a factory per proxy URL scheme, called
-# as ``factory(pool, origin) -> connection`` by ``create_connection`` when the pool was
-# given ``proxy=Proxy(...)``.
-ProxyConnectionFactory = typing.Callable[["ConnectionPool", Origin], "ConnectionInterface"]
-_proxy_factories: dict[bytes, ProxyConnectionFactory] = {}
+# down): ``http_proxy`` and ``socks_proxy`` register, per proxy URL scheme, a function
+# that turns ``Proxy(...)`` into the factory of connections through that proxy.
+_proxy_factories: dict[bytes, typing.Callable[[Proxy], ConnectionFactory]] = {}
 
 
-def register_proxy_factory(schemes: typing.Iterable[bytes], factory: ProxyConnectionFactory) -> None:
-    """Route pools whose ``proxy`` URL has one of ``schemes`` through ``factory``."""
+def register_proxy_factory(
+    schemes: typing.Iterable[bytes], factory: typing.Callable[[Proxy], ConnectionFactory]
+) -> None:
+    """Route pools whose ``proxy`` URL has one of ``schemes`` through the connection
+    factory that ``factory(proxy)`` returns."""
     for scheme in schemes:
         _proxy_factories[scheme] = factory
 
@@ -104,7 +109,24 @@ class ConnectionPool(RequestInterface):
     ``local_address`` to bind; ``uds`` a Unix socket path to connect to instead of TCP;
     ``network_backend``; ``socket_options``. Beyond httpcore: ``limits``, a
     ``ResponseLimits`` bounding what servers may send (sizes, counts, a head deadline).
+
+    The connection settings make one ``ConnectionConfig``, built here and handed to every
+    connection the pool creates (direct or through the proxy).
     """
+
+    # httpcore's private attribute names for the connection settings, read-only: code
+    # written for httpcore reads them (subclasses overriding create_connection the way
+    # httpcore's does; tests/test_httpx_transport.py). Ours read ``self._config``.
+    _ssl_context = config_property("ssl_context")
+    _keepalive_expiry = config_property("keepalive_expiry")
+    _http1 = config_property("http1")
+    _http2 = config_property("http2")
+    _retries = config_property("retries")
+    _local_address = config_property("local_address")
+    _uds = config_property("uds")
+    _network_backend = config_property("network_backend")
+    _socket_options = config_property("socket_options")
+    _limits = config_property("limits")
 
     def __init__(
         self,
@@ -123,30 +145,25 @@ class ConnectionPool(RequestInterface):
         *,
         limits: ResponseLimits | None = None,
     ) -> None:
-        self._ssl_context = ssl_context
-        self._limits = limits
+        self._config = connection_config(
+            ssl_context=ssl_context, keepalive_expiry=keepalive_expiry, http1=http1,
+            http2=http2, retries=retries, local_address=local_address, uds=uds,
+            network_backend=network_backend, socket_options=socket_options, limits=limits,
+        )
         self._proxy = proxy
-        self._proxy_factory: ProxyConnectionFactory | None = None
+        self._connection_factory: ConnectionFactory = http_connection
         if proxy is not None:
-            factory = _proxy_factories.get(proxy.url.scheme)
-            if factory is None:
+            proxy_factory = _proxy_factories.get(proxy.url.scheme)
+            if proxy_factory is None:
                 raise UnsupportedProtocol(
                     f"Proxy URL has an unsupported protocol '{proxy.url.scheme.decode()}://'."
                 )
-            self._proxy_factory = factory
+            self._connection_factory = proxy_factory(proxy)
         self._max_connections = sys.maxsize if max_connections is None else max_connections
         self._max_keepalive_connections = min(
             self._max_connections,
             sys.maxsize if max_keepalive_connections is None else max_keepalive_connections,
         )
-        self._keepalive_expiry = keepalive_expiry
-        self._http1 = http1
-        self._http2 = http2
-        self._retries = retries
-        self._local_address = local_address
-        self._uds = uds
-        self._network_backend = SyncBackend() if network_backend is None else network_backend
-        self._socket_options = socket_options
 
         self._lock = ThreadLock()
         self._pool: dict[ConnectionInterface, OriginKey] = {}
@@ -174,22 +191,9 @@ class ConnectionPool(RequestInterface):
                 continue
 
     def create_connection(self, origin: Origin) -> ConnectionInterface:
-        """Build (not yet connect) a connection to ``origin``; proxies override this."""
-        if self._proxy_factory is not None:
-            return self._proxy_factory(self, origin)
-        return HTTPConnection(
-            origin=origin,
-            ssl_context=self._ssl_context,
-            keepalive_expiry=self._keepalive_expiry,
-            http1=self._http1,
-            http2=self._http2,
-            retries=self._retries,
-            local_address=self._local_address,
-            uds=self._uds,
-            network_backend=self._network_backend,
-            socket_options=self._socket_options,
-            limits=self._limits,
-        )
+        """Build (not yet connect) a connection to ``origin`` with the pool's
+        ``ConnectionConfig``: direct, or through the pool's proxy."""
+        return self._connection_factory(origin, self._config)
 
     @property
     def connections(self) -> list[ConnectionInterface]:
@@ -208,15 +212,9 @@ class ConnectionPool(RequestInterface):
         """
         url = request.url
         scheme = url.scheme
-        port = DEFAULT_PORTS.get(scheme)
+        port = REQUEST_PORTS.get(scheme)
         if port is None:
-            if scheme == b"":
-                raise UnsupportedProtocol(
-                    "Request URL is missing an 'http://' or 'https://' protocol."
-                )
-            raise UnsupportedProtocol(
-                f"Request URL has an unsupported protocol '{scheme.decode()}://'."
-            )
+            raise unsupported_scheme(scheme)
         key = (scheme, url.host, url.port or port)
         timeouts = request.extensions.get("timeout")
         pool_timeout = timeouts.get("pool", None) if timeouts else None
@@ -407,7 +405,7 @@ class ConnectionPool(RequestInterface):
 
         stack = self._available.setdefault(key, [])
         # With http2 enabled it may still be listed from when it was connecting.
-        if not (self._http2 and connection in stack):
+        if not (self._config.http2 and connection in stack):
             stack.append(connection)
         self._idle_since[connection] = time.monotonic()
         self._trim_idle(closing)
@@ -454,7 +452,7 @@ class ConnectionPool(RequestInterface):
             oldest = next(iter(idle_since))
             self._forget(oldest)
             closing.append(oldest)
-        expiry = self._keepalive_expiry
+        expiry = self._config.keepalive_expiry
         if expiry is not None and idle_since:
             now = time.monotonic()
             while idle_since:

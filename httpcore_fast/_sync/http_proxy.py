@@ -18,23 +18,27 @@ so ``ConnectionPool(proxy=Proxy("http://..."))`` routes through it.
 
 from __future__ import annotations
 
-import base64
+import dataclasses
 import logging
 import ssl
 import types
 import typing
 
 from .._backends.base import SOCKET_OPTION, NetworkBackend
-from .._limits import ResponseLimits
+from .._core.config import ConnectionConfig
+from .._core.origin import authority, check_origin
 from .._exceptions import ProxyError
+from .._limits import ResponseLimits
 from .._models import (
     URL,
     HeadersAsMapping,
     HeadersAsSequence,
     Origin,
+    Proxy,
     Request,
     Response,
-    enforce_bytes,
+    basic_proxy_authorization,
+    enforce_auth,
     enforce_headers,
     enforce_url,
 )
@@ -42,12 +46,12 @@ from .._synchronization import ShieldCancellation
 from .connection import (
     HTTPConnection,
     LazyConnection,
+    http_connection,
     protocol_connection,
     start_tls,
     tls_arguments,
 )
 from .connection_pool import ConnectionPool, register_proxy_factory
-from .http11 import check_origin
 from .interfaces import ConnectionInterface
 
 logger = logging.getLogger("httpcore.proxy")
@@ -67,16 +71,6 @@ def merge_headers(
         return overrides
     overridden = {name.lower() for name, _ in overrides}
     return [field for field in defaults if field[0].lower() not in overridden] + overrides
-
-
-def basic_proxy_authorization(username: bytes | str, password: bytes | str) -> tuple[bytes, bytes]:
-    """The ``Proxy-Authorization`` field for Basic credentials (RFC 7617, RFC 9110 §11.7.2).
-
-    Raises ``TypeError`` if a credential is neither bytes nor str.
-    """
-    userpass = enforce_bytes(username, name="proxy_auth") + b":"
-    userpass += enforce_bytes(password, name="proxy_auth")
-    return (b"Proxy-Authorization", b"Basic " + base64.b64encode(userpass))
 
 
 class HTTPProxy(ConnectionPool):
@@ -135,103 +129,74 @@ class HTTPProxy(ConnectionPool):
             )
         self._proxy_ssl_context = proxy_ssl_context
         self._proxy_headers = enforce_headers(proxy_headers, name="proxy_headers")
-        if proxy_auth is not None:
-            authorization = basic_proxy_authorization(proxy_auth[0], proxy_auth[1])
-            self._proxy_headers = [authorization, *self._proxy_headers]
-
-    def create_connection(self, origin: Origin) -> ConnectionInterface:
-        """A forwarding connection for ``http://`` origins, a tunnel for the others."""
-        return proxy_connection(
-            self, origin, self._proxy_url.origin, self._proxy_headers, self._proxy_ssl_context
+        auth = enforce_auth(proxy_auth, name="proxy_auth")
+        if auth is not None:
+            self._proxy_headers = [basic_proxy_authorization(*auth), *self._proxy_headers]
+        self._connection_factory = HTTPProxyRoute(
+            self._proxy_url, self._proxy_headers, proxy_ssl_context
         )
 
 
-def proxy_connection(
-    pool: ConnectionPool,
-    origin: Origin,
-    proxy_origin: Origin,
-    proxy_headers: list[tuple[bytes, bytes]],
-    proxy_ssl_context: ssl.SSLContext | None,
-) -> ConnectionInterface:
-    """A connection to ``origin`` through the HTTP proxy at ``proxy_origin``, configured
-    from ``pool``'s settings."""
-    if origin.scheme in FORWARD_SCHEMES:
-        return ForwardHTTPConnection(
-            proxy_origin=proxy_origin,
-            remote_origin=origin,
-            proxy_headers=proxy_headers,
-            keepalive_expiry=pool._keepalive_expiry,
-            network_backend=pool._network_backend,
-            socket_options=pool._socket_options,
-            proxy_ssl_context=proxy_ssl_context,
-            retries=pool._retries,
-            local_address=pool._local_address,
-            uds=pool._uds,
-            limits=pool._limits,
+class HTTPProxyRoute:
+    """Connections through one HTTP proxy, and that proxy's own settings (kept apart from
+    the pool's ``ConnectionConfig``): ``url`` (``URL``), ``headers`` sent to it (a list of
+    (bytes, bytes); credentials already in them), ``ssl_context`` for TLS to an
+    ``https://`` proxy (None: the default).
+
+    Called as ``route(origin, config)``, it makes a forwarding connection for ``http://``
+    and ``ws://`` origins and a tunnel for the others, not yet connected.
+    """
+
+    def __init__(
+        self, url: URL, headers: list[tuple[bytes, bytes]], ssl_context: ssl.SSLContext | None
+    ) -> None:
+        self.url = url
+        self.headers = headers
+        self.ssl_context = ssl_context
+
+    def __call__(
+        self, origin: Origin, config: ConnectionConfig[NetworkBackend]
+    ) -> ConnectionInterface:
+        if origin.scheme in FORWARD_SCHEMES:
+            return ForwardHTTPConnection(origin, config, self)
+        return TunnelHTTPConnection(origin, config, self)
+
+    def connection_to_proxy(
+        self, config: ConnectionConfig[NetworkBackend]
+    ) -> HTTPConnection:
+        """The (lazy) connection to the proxy itself: the pool's ``config`` with the
+        proxy's ``ssl_context``, speaking HTTP/1.1 (forwarded requests and ``CONNECT``)."""
+        return http_connection(
+            self.url.origin,
+            dataclasses.replace(config, ssl_context=self.ssl_context, http1=True, http2=False),
         )
-    return TunnelHTTPConnection(
-        proxy_origin=proxy_origin,
-        remote_origin=origin,
-        ssl_context=pool._ssl_context,
-        proxy_ssl_context=proxy_ssl_context,
-        proxy_headers=proxy_headers,
-        keepalive_expiry=pool._keepalive_expiry,
-        http1=pool._http1,
-        http2=pool._http2,
-        network_backend=pool._network_backend,
-        socket_options=pool._socket_options,
-        retries=pool._retries,
-        local_address=pool._local_address,
-        uds=pool._uds,
-        limits=pool._limits,
-    )
 
 
-def _pool_proxy_factory(pool: ConnectionPool, origin: Origin) -> ConnectionInterface:
+def _route_of(proxy: Proxy) -> HTTPProxyRoute:
     """``ConnectionPool(proxy=Proxy("http(s)://..."))``: route through that proxy."""
-    proxy = pool._proxy
-    assert proxy is not None
-    return proxy_connection(pool, origin, proxy.url.origin, proxy.headers, proxy.ssl_context)
+    return HTTPProxyRoute(proxy.url, proxy.headers, proxy.ssl_context)
 
 
-register_proxy_factory((b"http", b"https"), _pool_proxy_factory)
+register_proxy_factory((b"http", b"https"), _route_of)
 
 
 class ForwardHTTPConnection(ConnectionInterface):
-    """Requests to ``remote_origin`` (``http://``) sent to the proxy at ``proxy_origin``
-    with their absolute URL as the request target (RFC 9112 §3.2.2), on one connection
-    to the proxy. ``proxy_headers`` are added to each request (the request's own fields
-    of the same name win)."""
+    """Requests to ``origin`` (``http://``) sent to the HTTP proxy of ``proxy`` with
+    their absolute URL as the request target (RFC 9112 §3.2.2), on one connection to the
+    proxy (configured by ``config``, see :meth:`HTTPProxyRoute.connection_to_proxy`).
+    The proxy's headers are added to each request (the request's own fields of the same
+    name win)."""
 
     def __init__(
         self,
-        proxy_origin: Origin,
-        remote_origin: Origin,
-        proxy_headers: HeadersAsMapping | HeadersAsSequence | None = None,
-        keepalive_expiry: float | None = None,
-        network_backend: NetworkBackend | None = None,
-        socket_options: typing.Iterable[SOCKET_OPTION] | None = None,
-        proxy_ssl_context: ssl.SSLContext | None = None,
-        retries: int = 0,
-        local_address: str | None = None,
-        uds: str | None = None,
-        *,
-        limits: ResponseLimits | None = None,
+        origin: Origin,
+        config: ConnectionConfig[NetworkBackend],
+        proxy: HTTPProxyRoute,
     ) -> None:
-        self._connection = HTTPConnection(
-            origin=proxy_origin,
-            ssl_context=proxy_ssl_context,
-            keepalive_expiry=keepalive_expiry,
-            retries=retries,
-            local_address=local_address,
-            uds=uds,
-            network_backend=network_backend,
-            socket_options=socket_options,
-            limits=limits,
-        )
-        self._proxy_origin = proxy_origin
-        self._proxy_headers = enforce_headers(proxy_headers, name="proxy_headers")
-        self._remote_origin = remote_origin
+        self._connection = proxy.connection_to_proxy(config)
+        self._proxy_origin = proxy.url.origin
+        self._proxy_headers = proxy.headers
+        self._remote_origin = origin
 
     def handle_request(self, request: Request) -> Response:
         """Forward ``request`` to the proxy; raises ``RuntimeError`` for a request to
@@ -294,22 +259,12 @@ class ForwardHTTPConnection(ConnectionInterface):
         self.close()
 
 
-class ProxiedConnection(LazyConnection):
-    """A connection to ``remote_origin`` through a proxy, set up on the first request by
-    ``_open(request)`` (see :class:`LazyConnection` for the states it reports)."""
-
-    _remote_origin: Origin
-
-    @property
-    def _origin(self) -> Origin:  # type: ignore[override]
-        return self._remote_origin
-
-
-class TunnelHTTPConnection(ProxiedConnection):
-    """A connection to ``remote_origin`` (``https://``) through a ``CONNECT`` tunnel
-    opened on the first request (RFC 9110 §9.3.6), then TLS to the origin with
-    ``ssl_context`` (ALPN ``h2`` offered when ``http2`` is true and HTTP/2 support is
-    installed). The tunnel request carries ``Host``, ``Accept`` and ``proxy_headers``.
+class TunnelHTTPConnection(LazyConnection):
+    """A connection to ``origin`` (``https://``) through a ``CONNECT`` tunnel opened on
+    the first request (RFC 9110 §9.3.6) through the HTTP proxy of ``proxy``, then TLS to
+    the origin as ``config`` says (ALPN ``h2`` offered when ``config.http2`` is true and
+    HTTP/2 support is installed). The tunnel request carries ``Host``, ``Accept`` and the
+    proxy's headers.
 
     Requests raise ``ProxyError("<status> <reason>")`` if the proxy answers ``CONNECT``
     with anything but 2xx (the connection to the proxy is then closed), and the network,
@@ -319,43 +274,14 @@ class TunnelHTTPConnection(ProxiedConnection):
 
     def __init__(
         self,
-        proxy_origin: Origin,
-        remote_origin: Origin,
-        ssl_context: ssl.SSLContext | None = None,
-        proxy_ssl_context: ssl.SSLContext | None = None,
-        proxy_headers: typing.Sequence[tuple[bytes, bytes]] | None = None,
-        keepalive_expiry: float | None = None,
-        http1: bool = True,
-        http2: bool = False,
-        network_backend: NetworkBackend | None = None,
-        socket_options: typing.Iterable[SOCKET_OPTION] | None = None,
-        retries: int = 0,
-        local_address: str | None = None,
-        uds: str | None = None,
-        *,
-        limits: ResponseLimits | None = None,
+        origin: Origin,
+        config: ConnectionConfig[NetworkBackend],
+        proxy: HTTPProxyRoute,
     ) -> None:
-        super().__init__()
-        self._proxy_connection = HTTPConnection(
-            origin=proxy_origin,
-            ssl_context=proxy_ssl_context,
-            keepalive_expiry=keepalive_expiry,
-            retries=retries,
-            local_address=local_address,
-            uds=uds,
-            network_backend=network_backend,
-            socket_options=socket_options,
-            limits=limits,
-        )
-        self._limits = limits
-        self._proxy_origin = proxy_origin
-        self._remote_origin = remote_origin
-        self._ssl_context = ssl_context
-        self._proxy_ssl_context = proxy_ssl_context
-        self._proxy_headers = enforce_headers(proxy_headers, name="proxy_headers")
-        self._keepalive_expiry = keepalive_expiry
-        self._http1 = http1
-        self._http2 = http2
+        super().__init__(origin, config)
+        self._proxy_connection = proxy.connection_to_proxy(config)
+        self._proxy_origin = proxy.url.origin
+        self._proxy_headers = proxy.headers
 
     def _open_failed(self) -> None:
         self._proxy_connection.close()
@@ -363,12 +289,8 @@ class TunnelHTTPConnection(ProxiedConnection):
     def _open(self, request: Request) -> ConnectionInterface:
         timeouts = request.extensions.get("timeout") or {}
         timeout = timeouts.get("connect", None)
-        origin = self._remote_origin
-        host = origin.host
-        authority = b"[%b]:%d" % (host, origin.port) if b":" in host else b"%b:%d" % (
-            host,
-            origin.port,
-        )
+        origin = self._origin
+        target = authority(origin.host, origin.port)
         proxy_origin = self._proxy_origin
         connect_request = Request(
             method=b"CONNECT",
@@ -376,11 +298,9 @@ class TunnelHTTPConnection(ProxiedConnection):
                 scheme=proxy_origin.scheme,
                 host=proxy_origin.host,
                 port=proxy_origin.port,
-                target=authority,
+                target=target,
             ),
-            headers=merge_headers(
-                [(b"Host", authority), (b"Accept", b"*/*")], self._proxy_headers
-            ),
+            headers=merge_headers([(b"Host", target), (b"Accept", b"*/*")], self._proxy_headers),
             extensions=request.extensions,
         )
         response = self._proxy_connection.handle_request(connect_request)
@@ -390,16 +310,9 @@ class TunnelHTTPConnection(ProxiedConnection):
             raise ProxyError(f"{status} {reason.decode('ascii', errors='ignore')}")
 
         stream = response.extensions["network_stream"]
-        kwargs = tls_arguments(request, origin, self._ssl_context, self._http2, timeout)
+        kwargs = tls_arguments(request, origin, self._config, timeout)
         stream = start_tls(request, stream, logger, kwargs)
-        return protocol_connection(
-            origin,
-            stream,
-            keepalive_expiry=self._keepalive_expiry,
-            http1=self._http1,
-            http2=self._http2,
-            limits=self._limits,
-        )
+        return protocol_connection(origin, stream, self._config)
 
     def is_connected(self) -> bool:
         """While the tunnel is being set up: whether the connection to the proxy is
