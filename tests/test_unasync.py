@@ -1,12 +1,24 @@
-"""The sync modules are generated from the async ones: fail on any drift."""
+"""One generator for the library and the tests (``scripts/unasync.py``): the sync modules
+(``httpcore_fast/_sync/``, ``tests/_sync/``) are generated from the async ones; any drift
+fails here."""
 
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _unasync_module() -> types.ModuleType:
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import unasync
+    finally:
+        sys.path.pop(0)
+    return unasync
 
 
 def test_sync_modules_match_their_async_source() -> None:
@@ -19,30 +31,47 @@ def test_sync_modules_match_their_async_source() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_the_check_covers_library_and_tests() -> None:
+    unasync = _unasync_module()
+    outputs = unasync.expected_outputs()
+    assert ROOT / "httpcore_fast" / "_sync" / "connection_pool.py" in outputs
+    assert ROOT / "tests" / "_sync" / "test_requests.py" in outputs
+    # each side has its own conftest: never generated, never stale
+    assert ROOT / "tests" / "_sync" / "conftest.py" not in outputs
+    assert (ROOT / "tests" / "_sync" / "conftest.py").is_file()
+    assert unasync.stale_outputs() == []
+
+
 def test_unasync_rewrites_the_async_tokens() -> None:
-    sys.path.insert(0, str(ROOT / "scripts"))
-    try:
-        import unasync
-    finally:
-        sys.path.pop(0)
     source = (
         "async def f(self):\n"
         "    async with AsyncThreadLock():\n"
         "        await self.aclose()\n"
         "    async for x in AsyncIterator: pass\n"
     )
-    assert unasync.unasync_text(source) == (
+    assert _unasync_module().unasync_text(source) == (
         "def f(self):\n    with ThreadLock():\n        self.close()\n    for x in Iterator: pass\n"
     )
 
 
-def _unasync_module():
-    sys.path.insert(0, str(ROOT / "scripts"))
-    try:
-        import unasync
-    finally:
-        sys.path.pop(0)
-    return unasync
+def test_test_modules_get_the_test_rewrites_too() -> None:
+    unasync = _unasync_module()
+    source = (
+        "from tests._async.support import wait_until\n"
+        "pytestmark = [pytest.mark.network, pytest.mark.anyio]\n"
+        "async def test_x():\n"
+        "    async with aclosing(AsyncNursery()) as n:\n"
+        "        await anyio.sleep(0.01)\n"
+    )
+    assert unasync.unasync_text(source, tests=True) == (
+        "from tests._sync.support import wait_until\n"
+        "pytestmark = [pytest.mark.network]\n"
+        "def test_x():\n"
+        "    with closing(Nursery()) as n:\n"
+        "        time.sleep(0.01)\n"
+    )
+    # the library is not rewritten by the test rules
+    assert unasync.unasync_text("await anyio.sleep(0)\n") == "anyio.sleep(0)\n"
 
 
 def test_marked_blocks_and_lines() -> None:
