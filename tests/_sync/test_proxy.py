@@ -1,9 +1,9 @@
-"""Generated from tests/test_proxy_async.py: do not edit.
-
-Proxies against real proxy servers on loopback: HTTP forwarding and CONNECT tunnels
+"""Proxies against real proxy servers on loopback: HTTP forwarding and CONNECT tunnels
 (plain and TLS proxies), SOCKS5 / SOCKS5h / SOCKS4 / SOCKS4a, with real origins (uvicorn,
-HTTP and HTTPS) behind them. Runs on asyncio and trio; ``tests/test_proxy_sync.py`` is
-generated from this file (see ``test_sync_twin_is_generated``).
+HTTP and HTTPS) behind them.
+
+Generated from ``tests/_async/test_proxy.py`` by
+``scripts/unasync.py``: do not edit, edit the async source.
 
 Issue: "Proxies: HTTP forward and CONNECT tunnels, HTTPS proxies, SOCKS4/4a/5/5h, tested
 against real proxy servers".
@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import json
 import ssl
-import threading
 import typing
 
 import pytest
 
 import httpcore_fast
 from httpcore_fast import ProxyError
-from httpcore_fast._backends.sync import SyncBackend
+from tests._sync.support import wait_until
 from tests.proxy_servers import (
     PROXY_PASSWORD,
     PROXY_USER,
@@ -30,8 +29,8 @@ from tests.proxy_servers import (
 )
 from tests.servers import HELLO, ScriptedServer, ServerConnection, UvicornServer, stream_chunk
 
-pytestmark = [pytest.mark.network]
 pytest_plugins = ["tests.conftest_servers", "tests.conftest_proxy_servers"]
+pytestmark = [pytest.mark.network]
 AUTH = (PROXY_USER, PROXY_PASSWORD)
 SOCKS_SCHEMES = ["socks5", "socks5h", "socks4"]  # what pproxy speaks
 ORIGIN_SCHEMES = ["http", "https"]
@@ -41,16 +40,6 @@ def echo(response: httpcore_fast.Response) -> dict[str, typing.Any]:
     assert response.status == 200, response.content
     data: dict[str, typing.Any] = json.loads(response.content)
     return data
-
-
-def wait_for(event: threading.Event, timeout: float = 5.0) -> bool:
-    """Wait (bounded) for a server-side event, letting the event loop run meanwhile."""
-    backend = SyncBackend()
-    for _ in range(int(timeout / 0.01)):
-        if event.is_set():
-            return True
-        backend.sleep(0.01)
-    return event.is_set()
 
 
 def origin_for(scheme: str, http_server: UvicornServer, https_server: UvicornServer) -> str:
@@ -176,7 +165,7 @@ def test_tunnel_refused_raises_proxy_error_and_closes(
             proxy.request("GET", "https://example.org/")
         assert proxy.connections == []
     connection = proxy_server.connections[0]
-    assert wait_for(connection.eof)  # the client closed its connection to the proxy
+    wait_until(connection.eof.is_set)  # the client closed its connection to the proxy
     lines = connection.requests[0].split(b"\r\n")
     assert lines[0] == b"CONNECT example.org:443 HTTP/1.1"
     assert lines[1:5] == [
@@ -580,5 +569,3 @@ def test_socks_proxy_construction() -> None:
     )
     with pytest.raises(httpcore_fast.UnsupportedProtocol):
         httpcore_fast.SOCKSProxy("ftp://127.0.0.1:1")
-
-

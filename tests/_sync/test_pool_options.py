@@ -1,6 +1,4 @@
-"""Generated from tests/test_pool_options_async.py: do not edit.
-
-Every pool option takes effect for every connection kind, checked by what it does on
+"""Every pool option takes effect for every connection kind, checked by what it does on
 the wire (never by reading a private attribute), so that the check outlives any change in
 how the options travel from the pool to the connections.
 
@@ -14,8 +12,10 @@ replaced), ``limits`` (an over-limit response refused), ``ssl_context`` and
 ``http1``/``http2`` (for the kinds that speak TLS to the origin).
 
 A :class:`~tests.proxy_servers.TCPRelay` in front of the first hop (the server, or the
-proxy) counts connections and records the client's address. Runs on asyncio and trio;
-``tests/test_pool_options_sync.py`` is generated from this file.
+proxy) counts connections and records the client's address.
+
+Generated from ``tests/_async/test_pool_options.py`` by
+``scripts/unasync.py``: do not edit, edit the async source.
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ from httpcore_fast._backends.sync import SyncBackend
 from tests.proxy_servers import PProxyServer, TCPRelay
 from tests.servers import UvicornServer
 
-pytestmark = [pytest.mark.network]
 pytest_plugins = ["tests.conftest_servers", "tests.conftest_proxy_servers"]
+pytestmark = [pytest.mark.network]
 EXTENSIONS = {"timeout": {"connect": 10.0, "read": 10.0, "write": 10.0, "pool": 10.0}}
 KINDS = ["direct-http1", "direct-http2", "forward", "tunnel", "socks"]
 TLS_KINDS = ["direct-http2", "tunnel", "socks"]  # TLS to the origin, ALPN decides the version
@@ -290,5 +290,3 @@ def test_http_versions(
     with httpcore_fast.ConnectionPool(ssl_context=client_ssl_context, **kwargs) as pool:
         response = get(pool, url)
     assert response.status == 200 and response.extensions["http_version"] == version
-
-
