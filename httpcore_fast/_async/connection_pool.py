@@ -150,6 +150,9 @@ class AsyncConnectionPool(AsyncRequestInterface):
             http2=http2, retries=retries, local_address=local_address, uds=uds,
             network_backend=network_backend, socket_options=socket_options, limits=limits,
         )
+        # Read on every release: kept here rather than one attribute further away.
+        self._offers_http2 = http2
+        self._keepalive = keepalive_expiry
         self._proxy = proxy
         self._connection_factory: ConnectionFactory = http_connection
         if proxy is not None:
@@ -405,7 +408,7 @@ class AsyncConnectionPool(AsyncRequestInterface):
 
         stack = self._available.setdefault(key, [])
         # With http2 enabled it may still be listed from when it was connecting.
-        if not (self._config.http2 and connection in stack):
+        if not (self._offers_http2 and connection in stack):
             stack.append(connection)
         self._idle_since[connection] = time.monotonic()
         self._trim_idle(closing)
@@ -452,7 +455,7 @@ class AsyncConnectionPool(AsyncRequestInterface):
             oldest = next(iter(idle_since))
             self._forget(oldest)
             closing.append(oldest)
-        expiry = self._config.keepalive_expiry
+        expiry = self._keepalive
         if expiry is not None and idle_since:
             now = time.monotonic()
             while idle_since:
