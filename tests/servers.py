@@ -40,6 +40,7 @@ import contextlib
 import json
 import os
 import socket
+import struct
 import threading
 import time
 from collections.abc import Callable
@@ -559,3 +560,46 @@ def keepalive_script(body: bytes = b"ok", max_requests: int = 1000) -> Script:
             conn.send(http_response(body))
 
     return script
+
+
+# ---------------------------------------------------------------------------------------
+# A listener whose connects hang (Linux)
+
+
+def tcp_info_queue(listener: socket.socket) -> tuple[int, int]:
+    """(connections in the accept queue, its limit) of a Linux listening socket: for a
+    listener, ``struct tcp_info``'s ``tcpi_unacked`` and ``tcpi_sacked`` hold these."""
+    info = listener.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
+    queued, limit = struct.unpack_from("II", info, 24)
+    return queued, limit
+
+
+class BlackHole:
+    """A listener on ``host`` whose accept queue is full (backlog 0, filled by
+    connections nobody accepts): Linux then drops further SYNs, so a connect to it hangs
+    until the client's own timeout, as to a host that black-holes packets."""
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.listener = socket.socket()
+        self.listener.bind((host, 0))
+        self.listener.listen(0)
+        self.address = self.listener.getsockname()
+        self.fillers: list[socket.socket] = []
+        deadline = time.monotonic() + 5.0
+        while True:
+            queued, limit = tcp_info_queue(self.listener)
+            if queued > limit:
+                break  # full: the kernel drops SYNs from now on
+            assert time.monotonic() < deadline and len(self.fillers) < 8, (queued, limit)
+            if len(self.fillers) <= queued:
+                filler = socket.socket()
+                filler.setblocking(False)
+                filler.connect_ex(self.address)
+                self.fillers.append(filler)
+            else:
+                time.sleep(0.001)  # the handshake of the last filler is under way
+
+    def close(self) -> None:
+        for filler in self.fillers:
+            filler.close()
+        self.listener.close()

@@ -206,7 +206,7 @@ def test_close_after_fork_every_backend(
     plain, secure = servers
     streams: dict[str, Stream] = {}
 
-    # sync: plain, TLS, TLS inside TLS is covered by test_backends_sync's own servers
+    # sync: plain, TLS, TLS inside TLS is covered by tests/test_sync_backend.py's own servers
     backend = SyncBackend()
     streams["sync"] = backend.connect_tcp("127.0.0.1", plain.port, timeout=JOIN_TIMEOUT)
     raw = backend.connect_tcp("127.0.0.1", secure.port, timeout=JOIN_TIMEOUT)

@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import os
 import socket
-import struct
 import sys
 import threading
 import time
@@ -32,6 +31,7 @@ from httpcore_fast._backends.base import HAPPY_EYEBALLS_DELAY, AsyncNetworkBacke
 from httpcore_fast._backends.sync import SyncBackend, interleave_families
 from httpcore_fast._backends.trio import TrioBackend
 from httpcore_fast._exceptions import ConnectError, ConnectTimeout
+from tests.servers import BlackHole
 
 pytestmark = [
     pytest.mark.network,
@@ -45,43 +45,6 @@ NAME = "dual-stack.test"
 # A timer may fire up to one clock tick early: elapsed-time lower bounds allow that much.
 TICK = max(time.get_clock_info("monotonic").resolution, 0.005)
 AddrInfo = typing.Tuple[int, int, int, str, typing.Tuple[typing.Any, ...]]
-
-
-def tcp_info_queue(listener: socket.socket) -> tuple[int, int]:
-    """(connections in the accept queue, its limit) of a Linux listening socket: for a
-    listener, ``struct tcp_info``'s ``tcpi_unacked`` and ``tcpi_sacked`` hold these."""
-    info = listener.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
-    queued, limit = struct.unpack_from("II", info, 24)
-    return queued, limit
-
-
-class BlackHole:
-    """A listener on ``host`` whose accept queue is full: connects to it hang."""
-
-    def __init__(self, host: str = "127.0.0.1") -> None:
-        self.listener = socket.socket()
-        self.listener.bind((host, 0))
-        self.listener.listen(0)
-        self.address = self.listener.getsockname()
-        self.fillers: list[socket.socket] = []
-        deadline = time.monotonic() + 5.0
-        while True:
-            queued, limit = tcp_info_queue(self.listener)
-            if queued > limit:
-                break  # full: the kernel drops SYNs from now on
-            assert time.monotonic() < deadline and len(self.fillers) < 8, (queued, limit)
-            if len(self.fillers) <= queued:
-                filler = socket.socket()
-                filler.setblocking(False)
-                filler.connect_ex(self.address)
-                self.fillers.append(filler)
-            else:
-                time.sleep(0.001)  # the handshake of the last filler is under way
-
-    def close(self) -> None:
-        for filler in self.fillers:
-            filler.close()
-        self.listener.close()
 
 
 class Listener:
