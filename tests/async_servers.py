@@ -1,4 +1,5 @@
-"""Helpers for the async client tests (``tests/test_async_*.py``).
+"""Helpers for the client tests (``tests/_async/`` and their sync twins, the soaks, the
+shield tests).
 
 * :func:`anyio_backend` -- the fixture anyio's pytest plugin reads: every
   ``@pytest.mark.anyio`` test runs on asyncio and on trio. Import it into a test module
@@ -12,7 +13,7 @@
   middle of the body, so thousands of requests cost little and each can be cancelled in
   a chosen phase.
 * :func:`open_fd_count`, :func:`wait_until` -- file descriptor accounting and bounded
-  async polling.
+  async polling (``tests/_async/support.py`` has the generated-for-sync versions).
 
 The loopback servers of ``tests/servers.py`` (uvicorn, trustme, scripted raw sockets)
 are used as they are, through ``pytest_plugins = ["tests.conftest_servers"]``.
@@ -269,45 +270,3 @@ def delay_server() -> typing.Iterator[DelayServer]:
         yield server
     finally:
         server.stop()
-
-
-class ScriptedBackend(httpcore_fast.AsyncNetworkBackend):
-    """Wraps ``backend``: the first ``failures`` TCP connects raise ``ConnectError``,
-    each connect first waits ``connect_delay`` seconds, and backoff sleeps are recorded
-    instead of slept."""
-
-    def __init__(
-        self,
-        backend: httpcore_fast.AsyncNetworkBackend,
-        *,
-        failures: int = 0,
-        connect_delay: float = 0.0,
-    ) -> None:
-        self.backend = backend
-        self.failures = failures
-        self.connect_delay = connect_delay
-        self.attempts = 0
-        self.sleeps: list[float] = []
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: typing.Any = None,
-    ) -> httpcore_fast.AsyncNetworkStream:
-        self.attempts += 1
-        if self.connect_delay:
-            await anyio.sleep(self.connect_delay)
-        if self.attempts <= self.failures:
-            raise httpcore_fast.ConnectError(f"scripted failure {self.attempts}")
-        return await self.backend.connect_tcp(host, port, timeout, local_address, socket_options)
-
-    async def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: typing.Any = None
-    ) -> httpcore_fast.AsyncNetworkStream:  # pragma: no cover - not used by the tests
-        return await self.backend.connect_unix_socket(path, timeout, socket_options)
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)

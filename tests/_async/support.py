@@ -12,6 +12,7 @@ import typing
 import anyio  # async only
 
 import httpcore_fast
+from tests.async_servers import open_fd_count
 from tests.servers import ServerConnection, keepalive_script
 
 # The pool's ``network_backend`` fixture: None (the default) or a backend instance.
@@ -28,6 +29,20 @@ async def wait_until(predicate: typing.Callable[[], bool], timeout: float = 5.0)
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached in time")
         await anyio.sleep(0.002)
+
+
+async def settle_fds(baseline: int | None, slack: int = 2, timeout: float = 5.0) -> int | None:
+    """Let the event loop run (asyncio releases a socket one iteration after ``abort``)
+    until at most ``baseline + slack`` file descriptors are open, for at most ``timeout``
+    seconds; return the final count (None without ``/proc``)."""
+    if baseline is None:  # pragma: no cover - not Linux
+        return None
+    deadline = time.monotonic() + timeout
+    count = open_fd_count()
+    while count is not None and count > baseline + slack and time.monotonic() < deadline:
+        await anyio.sleep(0.005)
+        count = open_fd_count()
+    return count
 
 
 def first_connection_then(first: Script, then: Script | None = None) -> Script:
