@@ -44,7 +44,9 @@ class AsyncNursery:
     ) -> bool | None:
         return await self._stack.__aexit__(exc_type, exc, traceback)
 
-    def start_soon(self, fn: typing.Callable[..., typing.Awaitable[typing.Any]], *args: typing.Any) -> None:
+    def start_soon(
+        self, fn: typing.Callable[..., typing.Coroutine[typing.Any, typing.Any, typing.Any]], *args: typing.Any
+    ) -> None:
         assert self._group is not None, "start_soon() inside the async with block"
         self._group.start_soon(fn, *args)
 

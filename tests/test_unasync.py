@@ -33,8 +33,11 @@ def test_sync_modules_match_their_async_source() -> None:
 
 def test_the_check_covers_library_and_tests() -> None:
     unasync = _unasync_module()
+    assert [(source.relative_to(ROOT), target.relative_to(ROOT), tests) for source, target, tests in unasync.PAIRS] == [
+        (Path("httpcore_fast/_async"), Path("httpcore_fast/_sync"), False),
+        (Path("tests/_async"), Path("tests/_sync"), True),
+    ]
     outputs = unasync.expected_outputs()
-    assert ROOT / "httpcore_fast" / "_sync" / "connection_pool.py" in outputs
     assert ROOT / "tests" / "_sync" / "test_requests.py" in outputs
     # each side has its own conftest: never generated, never stale
     assert ROOT / "tests" / "_sync" / "conftest.py" not in outputs
