@@ -1,6 +1,6 @@
 """Cancellation and timeouts never leak a pool slot, a connection or a file descriptor.
 
-Each await point of a request is cancelled on purpose -- waiting for a slot, right after
+Each point where a request waits is cancelled on purpose -- for a slot, right after
 being handed a connection, connecting (TCP and TLS), during an HTTP proxy's CONNECT and a
 SOCKS handshake, waiting for an HTTP/2 stream slot, sending the body, waiting for the
 response head, reading the body, user code inside ``stream()`` -- and then the pool must
