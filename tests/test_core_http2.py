@@ -1,0 +1,736 @@
+"""The sans-I/O HTTP/2 core (``httpcore_fast._core.http2``) without sockets.
+
+A server is played by h2's server side (or raw frames from hyperframe where h2 will not
+send what a test needs): what the core queues is fed to it, what it answers is fed to the
+core, and the tests check the core's answers (events per stream, exceptions, wakers to
+wake, bytes to write, accept/expiry decisions). No sleeps, no I/O.
+"""
+
+from __future__ import annotations
+
+import typing
+import warnings
+
+import h2.config
+import h2.connection
+import h2.errors
+import h2.events
+import h2.settings
+import hpack
+import hpack.table
+import hyperframe.frame
+import pytest
+
+import httpcore_fast
+from httpcore_fast._core import http2_framing
+from httpcore_fast._core.http2 import (
+    CLOSED,
+    DECODED_HEADER_LIST_FACTOR,
+    IDLE,
+    LOCAL_MAX_HEADER_LIST_SIZE,
+    MAX_REFUSED_STREAMS,
+    HTTP2Core,
+    SlotTicket,
+    Stream,
+)
+from httpcore_fast._core.http2_framing import (
+    H2Framing,
+    H2GoawayFraming,
+    Hooks,
+    check_h2_hooks,
+)
+from httpcore_fast._core.http2_hpack import Decoder, Encoder, LimitDecoder
+from httpcore_fast._limits import ResponseLimits
+
+ORIGIN = b"http://example.com"
+HOOKS = Hooks(state_class=H2GoawayFraming, codec=(Encoder, Decoder), peek=True)
+
+
+class Peer:
+    """The server: h2's server side, kept in step with the core."""
+
+    def __init__(self, max_streams: int = 100) -> None:
+        self.h2 = h2.connection.H2Connection(
+            h2.config.H2Configuration(client_side=False, validate_inbound_headers=False)
+        )
+        self.h2.local_settings = h2.settings.Settings(
+            client=False,
+            initial_values={h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: max_streams},
+        )
+        self.h2.initiate_connection()
+        self.events: list[typing.Any] = []
+
+    def receive(self, core: HTTP2Core[typing.Any]) -> None:
+        """Take what the core queued."""
+        data = core.data_to_send()
+        if data:
+            self.events += self.h2.receive_data(data)
+
+    def send(self, core: HTTP2Core[typing.Any]) -> list[typing.Any]:
+        """Hand the core what the server queued; returns the core's SETTINGS events."""
+        data = self.h2.data_to_send()
+        return core.receive(data) if data else []
+
+    def respond(self, stream_id: int, body: bytes = b"ok", **fields: bytes) -> None:
+        headers: list[tuple[bytes | str, bytes | str]] = [(":status", "200")]
+        headers += [(name.replace("_", "-"), value) for name, value in fields.items()]
+        self.h2.send_headers(stream_id, headers)
+        self.h2.send_data(stream_id, body, end_stream=True)
+
+
+def new_core(limits: ResponseLimits | None = None, **kwargs: typing.Any) -> HTTP2Core[str]:
+    core: HTTP2Core[str] = HTTP2Core(HOOKS.new_state(), limits=limits, **kwargs)
+    core.start()
+    return core
+
+
+def connected(max_streams: int = 100, **kwargs: typing.Any) -> tuple[HTTP2Core[str], Peer]:
+    """A core past the preface exchange: the server's SETTINGS applied and acknowledged."""
+    core, peer = new_core(**kwargs), Peer(max_streams)
+    peer.receive(core)
+    peer.send(core)
+    peer.receive(core)  # our SETTINGS ACK
+    return core, peer
+
+
+def request(path: str = "/", method: str = "GET", **kwargs: typing.Any) -> httpcore_fast.Request:
+    headers = kwargs.pop("headers", [(b"Host", b"example.com")])
+    return httpcore_fast.Request(method, ORIGIN + path.encode(), headers=headers, **kwargs)
+
+
+def open_request(
+    core: HTTP2Core[str], req: httpcore_fast.Request | None = None
+) -> tuple[int, Stream]:
+    """What the driver does for a request that gets a slot at once: its stream, HEADERS
+    queued (END_STREAM: no body)."""
+    core.begin_request()
+    assert core.take_slot()
+    headers, body_length = core.request_fields(req or request())
+    stream_id, stream = core.new_stream()
+    assert core.send_headers(stream_id, stream, headers, None, body_length) is None
+    return stream_id, stream
+
+
+def head(core: HTTP2Core[str], stream_id: int, stream: Stream) -> typing.Any:
+    """The stream's response head, or the exception its events end with."""
+    try:
+        return core.next_head(stream_id, stream)
+    except Exception as exc:  # noqa: BLE001 - compared by the tests
+        return exc
+
+
+def body(core: HTTP2Core[str], stream_id: int, stream: Stream) -> bytes:
+    chunks: list[bytes] = []
+    for _ in range(100):  # bounded
+        part = core.next_body(stream_id, stream)
+        assert part is not None, "the body has not ended"
+        data, _ = part
+        if data is None:
+            return b"".join(chunks)
+        chunks.append(data)
+    raise AssertionError("no end")
+
+
+# ---------------------------------------------------------------------------- GOAWAY
+
+
+def test_goaway_splits_streams_into_completed_and_retried() -> None:
+    """Streams up to last_stream_id finish (their frames are read after the GOAWAY);
+    those above raise ConnectionNotAvailable (the pool retries them); no new stream."""
+    core, peer = connected()
+    streams = dict(open_request(core) for _ in range(3))  # 1, 3, 5
+    assert sorted(streams) == [1, 3, 5]
+    peer.receive(core)
+    core.receive(hyperframe.frame.GoAwayFrame(0, last_stream_id=3).serialize())
+    assert not core.accepting and core.goaway_last_stream_id == 3
+    peer.respond(1)  # after the GOAWAY, as the server promised
+    peer.respond(3)
+    peer.send(core)
+    for stream_id in (1, 3):
+        assert head(core, stream_id, streams[stream_id])[0] == 200
+        assert body(core, stream_id, streams[stream_id]) == b"ok"
+    assert isinstance(head(core, 5, streams[5]), httpcore_fast.ConnectionNotAvailable)
+    with pytest.raises(httpcore_fast.ConnectionNotAvailable):
+        core.begin_request()
+    # The last request to leave closes the idle connection (it takes no more streams).
+    assert [core.end_request(i, True, now=0.0) for i in (1, 3, 5)] == [False, False, True]
+
+
+def test_goaway_after_a_response_started_is_not_retried() -> None:
+    """A stream above last_stream_id whose non-replayable body was partly sent cannot be
+    retried: RemoteProtocolError, not ConnectionNotAvailable."""
+    core, peer = connected()
+    stream_id, stream = open_request(core)
+    stream.body_started = True  # what the driver records for a streamed body
+    peer.receive(core)
+    peer.h2.close_connection(last_stream_id=0)
+    peer.send(core)
+    assert core.send_window(stream_id, stream) == 0  # nothing more to send
+    error = head(core, stream_id, stream)
+    assert isinstance(error, httpcore_fast.RemoteProtocolError)
+    assert "stopped processing stream 1" in str(error)
+
+
+def test_second_goaway_only_lowers_last_stream_id() -> None:
+    core, peer = connected()
+    streams = dict(open_request(core) for _ in range(3))
+    peer.receive(core)
+    frames = b"".join(
+        hyperframe.frame.GoAwayFrame(0, last_stream_id=last).serialize() for last in (5, 3, 5)
+    )
+    core.receive(frames)
+    assert core.goaway_last_stream_id == 3
+    assert [type(e).__name__ for e in streams[5].events] == ["_Refused"]  # told once
+    assert not streams[1].events and not streams[3].events
+
+
+# ---------------------------------------------------------------------------- REFUSED
+
+
+def test_refused_stream_is_retried_and_refusals_are_counted() -> None:
+    core, peer = connected()
+    stream_id, stream = open_request(core)
+    peer.receive(core)
+    peer.h2.reset_stream(stream_id, h2.errors.ErrorCodes.REFUSED_STREAM)
+    peer.send(core)
+    assert isinstance(head(core, stream_id, stream), httpcore_fast.ConnectionNotAvailable)
+    assert core.refused_streams == 1 and core.accepting
+
+
+def test_sixteen_refusals_stop_the_connection_taking_streams() -> None:
+    core, peer = connected()
+    for count in range(1, MAX_REFUSED_STREAMS + 1):
+        assert core.accepting
+        stream_id, stream = open_request(core)
+        peer.receive(core)
+        peer.h2.reset_stream(stream_id, h2.errors.ErrorCodes.REFUSED_STREAM)
+        peer.send(core)
+        assert isinstance(head(core, stream_id, stream), httpcore_fast.ConnectionNotAvailable)
+        core.request_not_taken()
+        close = core.end_request(stream_id, True, now=0.0)
+        assert core.refused_streams == count
+    assert not core.accepting and close  # the last one leaves an unusable idle connection
+    with pytest.raises(httpcore_fast.ConnectionNotAvailable):
+        core.take_slot()
+
+
+def test_other_resets_fail_only_their_stream() -> None:
+    core, peer = connected()
+    (reset_id, reset), (other_id, other) = open_request(core), open_request(core)
+    peer.receive(core)
+    peer.h2.reset_stream(reset_id, h2.errors.ErrorCodes.INTERNAL_ERROR)
+    peer.respond(other_id)
+    peer.send(core)
+    error = head(core, reset_id, reset)
+    assert isinstance(error, httpcore_fast.RemoteProtocolError) and "StreamReset" in str(error)
+    assert head(core, other_id, other)[0] == 200
+    assert core.refused_streams == 0 and core.connection_error is None
+
+
+def test_refused_after_the_head_is_not_retried() -> None:
+    core, peer = connected()
+    stream_id, stream = open_request(core)
+    peer.receive(core)
+    peer.h2.send_headers(stream_id, [(":status", "200")])
+    peer.h2.reset_stream(stream_id, h2.errors.ErrorCodes.REFUSED_STREAM)
+    peer.send(core)
+    assert head(core, stream_id, stream)[0] == 200
+    with pytest.raises(httpcore_fast.RemoteProtocolError):
+        core.next_body(stream_id, stream)
+    assert core.refused_streams == 0
+
+
+# ---------------------------------------------------------------------------- slots
+
+
+def test_slot_scheduler_is_fifo_and_follows_settings() -> None:
+    """One stream until the server's SETTINGS; then its SETTINGS_MAX_CONCURRENT_STREAMS,
+    places granted in arrival order whenever one frees or the limit rises."""
+    core, peer = new_core(), Peer(max_streams=2)
+    assert core.max_streams == 1
+    core.begin_request()
+    assert core.take_slot()
+    tickets = [core.queue_for_slot(name) for name in "abcd"]
+    assert not core.take_slot()  # a free place would still go to the queue first
+    peer.receive(core)
+    settings = peer.send(core)
+    assert [type(event).__name__ for event in settings] == ["RemoteSettingsChanged"]
+    assert core.max_streams == 2
+    assert core.take_wakeups() == ["a"]
+    assert [t.granted for t in tickets] == [True, False, False, False]
+    assert core.take_wakeups() == []  # taken once
+    core.begin_request()
+    assert not core.end_request(0, True, now=0.0)  # a place comes back: next in line
+    assert core.take_wakeups() == ["b"]
+    peer.h2.update_settings({h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: 10})
+    peer.send(core)
+    assert core.max_streams == 10
+    assert core.take_wakeups() == ["c", "d"]
+    assert core.open_slots == 4 and not core.slot_waiters
+
+
+def test_slot_limit_lowered_by_settings_holds_new_requests() -> None:
+    core, peer = connected(max_streams=3)
+    for _ in range(2):
+        open_request(core)
+    peer.receive(core)
+    peer.h2.update_settings({h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: 1})
+    peer.send(core)
+    assert core.max_streams == 1
+    core.begin_request()
+    assert not core.take_slot()
+    ticket = core.queue_for_slot("late")
+    core.end_request(1, True, now=0.0)
+    assert core.take_wakeups() == [] and not ticket.granted  # still 1 open, limit 1
+    core.end_request(3, True, now=0.0)
+    assert core.take_wakeups() == ["late"] and ticket.granted
+
+
+def test_slot_waiter_cancelled_after_an_empty_handed_wake_up() -> None:
+    """The connection closes while a request waits for a place: every waiter is woken
+    empty-handed and leaves the queue; one cancelled before it resumes then gives up
+    its ticket without error and takes no place."""
+    core = new_core()
+    core.begin_request()
+    assert core.take_slot()  # another request holds the only place
+    core.begin_request()
+    assert not core.take_slot()
+    ticket: SlotTicket[str] = core.queue_for_slot("waiter")
+    assert len(core.slot_waiters) == 1
+    assert core.mark_closed()
+    assert core.take_wakeups() == ["waiter"]
+    assert not ticket.granted and not core.slot_waiters
+    core.leave_slot_queue(ticket)  # the cancelled waiter's clean-up
+    assert core.open_slots == 1
+    assert not core.mark_closed()  # once
+
+
+def test_granted_ticket_given_up_goes_to_the_next_waiter() -> None:
+    core = new_core()
+    core.begin_request()
+    assert core.take_slot()
+    first, second = core.queue_for_slot("first"), core.queue_for_slot("second")
+    core.begin_request()
+    core.end_request(0, True, now=0.0)
+    assert core.take_wakeups() == ["first"] and first.granted
+    core.leave_slot_queue(first)  # timed out just as it was granted
+    assert core.take_wakeups() == ["second"] and second.granted
+    core.leave_slot_queue(SlotTicket("never queued"))  # nothing happens
+    assert core.open_slots == 1
+
+
+def test_failure_wakes_every_slot_waiter_empty_handed() -> None:
+    core = new_core()
+    core.begin_request()
+    assert core.take_slot()
+    tickets = [core.queue_for_slot(name) for name in "xy"]
+    core.fail(httpcore_fast.ReadError("gone"))
+    core.fail(httpcore_fast.WriteError("later"))  # the first failure is kept
+    assert core.take_wakeups() == ["x", "y"]
+    assert not any(t.granted for t in tickets)
+    assert str(core.connection_error) == "gone"
+    with pytest.raises(httpcore_fast.ConnectionNotAvailable):
+        core.take_slot()
+
+
+# ---------------------------------------------------------------------------- limits
+
+
+def test_header_list_over_the_limit_fails_only_its_stream() -> None:
+    """A block over max_head_size (but within DECODED_HEADER_LIST_FACTOR times it) is
+    decoded, keeping HPACK in step, and fails its stream; the next stream is fine."""
+    limit = 1000
+    core, peer = connected(limits=ResponseLimits(max_head_size=limit))
+    (big_id, big), (small_id, small) = open_request(core), open_request(core)
+    peer.receive(core)
+    peer.h2.send_headers(big_id, [(":status", "200"), ("x-big", "b" * 2000)])
+    peer.respond(small_id, x_after=b"1")
+    peer.send(core)
+    error = head(core, big_id, big)
+    assert isinstance(error, httpcore_fast.RemoteProtocolError)
+    assert "SETTINGS_MAX_HEADER_LIST_SIZE (1000)" in str(error)
+    assert head(core, small_id, small) == (200, [(b"x-after", b"1")])
+    assert core.connection_error is None and core.accepting
+    # The failed stream is reset when its request ends; the connection goes on.
+    assert not core.end_request(big_id, True, now=0.0)
+    peer.receive(core)
+    assert any(type(e) is h2.events.StreamReset for e in peer.events)
+
+
+def test_header_list_far_over_the_limit_fails_the_connection() -> None:
+    limit = 1000
+    core, peer = connected(limits=ResponseLimits(max_head_size=limit))
+    stream_id, _ = open_request(core)
+    peer.receive(core)
+    peer.h2.send_headers(stream_id, [(":status", "200"), ("x-big", "b" * 5000)])
+    with pytest.raises(httpcore_fast.RemoteProtocolError):
+        peer.send(core)
+    assert core.connection_error is not None and not core.accepting
+    assert core.has_output()  # the GOAWAY, to write before raising
+
+
+def test_default_header_list_size_is_advertised_and_decoded_up_to_the_factor() -> None:
+    core, peer = connected()
+    assert peer.h2.remote_settings.max_header_list_size == LOCAL_MAX_HEADER_LIST_SIZE
+    framing: typing.Any = core.framing
+    assert framing.decoder.max_header_list_size == (
+        LOCAL_MAX_HEADER_LIST_SIZE * DECODED_HEADER_LIST_FACTOR
+    )
+
+
+@pytest.mark.parametrize(
+    ("fields", "limits", "message"),
+    [
+        ([("x-a", "1"), ("x-b", "2"), ("x-c", "3")], {"max_field_count": 2},
+         "3 fields exceeds max_field_count (2)"),
+        ([("x-long", "v" * 20)], {"max_field_line_size": 25},
+         "b'x-long' exceeds max_field_line_size (25)"),
+        ([("x-bad", "a\x00b")], {}, "Invalid HTTP/2 header value for b'x-bad'"),
+    ],
+)  # fmt: skip
+def test_field_limits_fail_the_stream(
+    fields: list[tuple[str, str]], limits: dict[str, int], message: str
+) -> None:
+    core, peer = connected(limits=ResponseLimits(**limits))
+    stream_id, stream = open_request(core)
+    peer.receive(core)
+    peer.h2.send_headers(stream_id, [(":status", "200"), *fields], end_stream=True)
+    peer.send(core)
+    error = head(core, stream_id, stream)
+    assert isinstance(error, httpcore_fast.RemoteProtocolError) and message in str(error)
+
+
+def test_field_line_size_counts_name_value_and_two() -> None:
+    core = new_core(limits=ResponseLimits(max_field_line_size=10))
+    assert core.field_block([(b"abcd", b"efgh")], 1000) == (None, [(b"abcd", b"efgh")])  # 10
+    with pytest.raises(httpcore_fast.RemoteProtocolError):
+        core.field_block([(b"abcd", b"efghi")], 1000)  # 11
+    # RFC 7541 §4.1 size: name + value + 32 per field, pseudo-header fields included.
+    status, fields = core.field_block([(b":status", b"204"), (b"a", b"b")], 7 + 3 + 32 + 34)
+    assert status == b"204" and fields == [(b"a", b"b")]
+    with pytest.raises(httpcore_fast.RemoteProtocolError, match="header list of 76 bytes"):
+        core.field_block([(b":status", b"204"), (b"a", b"b")], 75)
+
+
+def test_informational_heads_are_skipped_and_counted() -> None:
+    core, peer = connected(limits=ResponseLimits(max_informational=2))
+    ok_id, ok = open_request(core)
+    over_id, over = open_request(core)
+    peer.receive(core)
+    for _ in range(2):
+        peer.h2.send_headers(ok_id, [(":status", "103"), ("link", "</a>")])
+    peer.respond(ok_id)
+    for _ in range(3):
+        peer.h2.send_headers(over_id, [(":status", "103")])
+    peer.send(core)
+    assert head(core, ok_id, ok) == (200, [])
+    assert ok.informational == 2
+    error = head(core, over_id, over)
+    assert isinstance(error, httpcore_fast.RemoteProtocolError)
+    assert "max_informational (2)" in str(error)
+
+
+def test_trailers_are_checked_then_dropped() -> None:
+    core, peer = connected(limits=ResponseLimits(max_trailer_size=60))
+    (ok_id, ok), (big_id, big) = open_request(core), open_request(core)
+    peer.receive(core)
+    for stream_id, value in ((ok_id, "1"), (big_id, "x" * 40)):
+        peer.h2.send_headers(stream_id, [(":status", "200")])
+        peer.h2.send_data(stream_id, b"data")
+        peer.h2.send_headers(stream_id, [("x-trailer", value)], end_stream=True)
+    peer.send(core)
+    assert head(core, ok_id, ok) == (200, []) and body(core, ok_id, ok) == b"data"
+    assert head(core, big_id, big) == (200, [])
+    assert core.next_body(big_id, big) == (b"data", True)
+    with pytest.raises(httpcore_fast.RemoteProtocolError, match=r"\(60\)"):
+        core.next_body(big_id, big)
+
+
+def test_invalid_status_fails_the_stream() -> None:
+    core, peer = connected()
+    stream_id, stream = open_request(core)
+    peer.receive(core)
+    peer.h2.send_headers(stream_id, [(":status", "20x")], end_stream=True)
+    peer.send(core)
+    with pytest.raises(httpcore_fast.RemoteProtocolError, match="Invalid HTTP/2 response status"):
+        core.next_head(stream_id, stream)
+
+
+# ---------------------------------------------------------------------------- requests
+
+
+def test_request_fields() -> None:
+    core = new_core(authority=b"example.com")
+    headers, body_length = core.request_fields(
+        request(
+            method="POST",
+            headers=[
+                (b"Host", b"example.com"), (b"Connection", b"keep-alive"),
+                (b"Content-Length", b"3"), (b"TE", b"trailers"), (b"te", b"gzip"),
+                (b"Authorization", b"secret"), (b"Cookie", b"short"),
+                (b"Cookie", b"a-cookie-of-twenty-bytes-or-more"), (b"X-Mixed", b"v"),
+            ],
+        )
+    )  # fmt: skip
+    assert body_length == 3
+    assert headers == [
+        (b":method", b"POST"), (b":authority", b"example.com"), (b":scheme", b"http"),
+        (b":path", b"/"), (b"content-length", b"3"), (b"te", b"trailers"),
+        (b"authorization", b"secret"), (b"cookie", b"short"),
+        (b"cookie", b"a-cookie-of-twenty-bytes-or-more"), (b"x-mixed", b"v"),
+    ]  # fmt: skip
+    never = [type(field) is hpack.NeverIndexedHeaderTuple for field in headers]
+    assert never == [False] * 6 + [True, True, False, False]
+
+
+def test_request_fields_are_validated_by_the_kernel() -> None:
+    core = new_core()
+    with pytest.raises(httpcore_fast.LocalProtocolError, match="Illegal header value"):
+        core.request_fields(request(headers=[(b"Host", b"a"), (b"X", b"a\r\nb")]))
+    with pytest.raises(httpcore_fast.LocalProtocolError, match="Missing mandatory Host"):
+        core.request_fields(request(headers=[]))
+    with pytest.raises(httpcore_fast.LocalProtocolError, match="CONNECT"):
+        core.request_fields(request(method="CONNECT"))
+    assert core.request_fields(
+        request(headers=[(b"Host", b"a"), (b"Transfer-Encoding", b"chunked")])
+    )[1] == -1
+
+
+def test_small_bytes_body_leaves_with_its_headers() -> None:
+    """A ByteStream body that fits the windows is queued right after HEADERS (one write);
+    one that does not is left to the driver."""
+    core, peer = connected()
+    core.begin_request()
+    assert core.take_slot()
+    req = request(method="POST", headers=[(b"Host", b"a"), (b"Content-Length", b"5")],
+                  content=b"hello")
+    headers, body_length = core.request_fields(req)
+    stream_id, stream = core.new_stream()
+    assert core.send_headers(stream_id, stream, headers, req.stream, body_length) is None
+    assert stream.local_ended
+    peer.receive(core)
+    kinds = [type(e).__name__ for e in peer.events if getattr(e, "stream_id", 0) == stream_id]
+    # DATA, then END_STREAM on an empty DATA frame.
+    assert kinds == ["RequestReceived", "DataReceived", "DataReceived", "StreamEnded"]
+    # Content-Length disagrees with the bytes: left to the driver, which reports it.
+    core.begin_request()
+    assert core.take_slot()
+    bad = request(method="POST", headers=[(b"Host", b"a"), (b"Content-Length", b"9")],
+                  content=b"hello")
+    headers, body_length = core.request_fields(bad)
+    stream_id, stream = core.new_stream()
+    assert core.send_headers(stream_id, stream, headers, bad.stream, 9) is bad.stream
+    assert not stream.local_ended and core.send_window(stream_id, stream) == 16384  # a frame
+
+
+def test_send_window_waits_for_credit_and_stops_when_the_server_ended() -> None:
+    core, peer = connected()
+    core.begin_request()
+    assert core.take_slot()
+    headers, _ = core.request_fields(request(method="POST", headers=[(b"Host", b"a"),
+                                     (b"Transfer-Encoding", b"chunked")]))
+    stream_id, stream = core.new_stream()
+    core.send_headers(stream_id, stream, headers, iter([b"x"]), -1)
+    for _ in range(3):  # the whole initial window, in frames of at most 16384 bytes
+        core.send_data(stream_id, b"x" * 16384)
+    core.send_data(stream_id, b"x" * (65535 - 3 * 16384))
+    assert core.send_window(stream_id, stream) is None  # wait for WINDOW_UPDATE
+    peer.receive(core)
+    peer.h2.increment_flow_control_window(10)
+    peer.h2.increment_flow_control_window(10, stream_id)
+    peer.send(core)
+    assert core.send_window(stream_id, stream) == 10
+    peer.respond(stream_id)  # the server answers before the body is all sent
+    peer.send(core)
+    assert core.send_window(stream_id, stream) == 0
+    assert not core.end_body(stream_id, stream)
+
+
+# ---------------------------------------------------------------------------- ending
+
+
+def test_ending_a_request_early_resets_its_stream_and_returns_credit() -> None:
+    core, peer = connected()
+    stream_id, stream = open_request(core)
+    peer.receive(core)
+    peer.h2.send_headers(stream_id, [(":status", "200")])
+    for _ in range(3):
+        peer.h2.send_data(stream_id, b"u" * 13000)  # unread
+    peer.send(core)
+    assert head(core, stream_id, stream)[0] == 200
+    window = peer.h2.local_flow_control_window(stream_id)
+
+    assert not core.end_request(stream_id, True, now=100.0)
+    assert core.state is IDLE and core.open_slots == 0 and stream_id not in core.streams
+    peer.receive(core)
+    resets = [e for e in peer.events if type(e) is h2.events.StreamReset]
+    assert [(e.stream_id, e.error_code) for e in resets] == [(stream_id, 8)]  # CANCEL
+    assert peer.h2.outbound_flow_control_window >= window  # the credit came back
+    assert not core.end_request(stream_id, True, now=100.0)  # already ended: nothing
+
+
+def test_complete_exchange_ends_without_a_reset() -> None:
+    core, peer = connected()
+    stream_id, stream = open_request(core)
+    peer.receive(core)
+    peer.respond(stream_id)
+    peer.send(core)
+    assert head(core, stream_id, stream)[0] == 200 and body(core, stream_id, stream) == b"ok"
+    core.end_request(stream_id, True, now=0.0)
+    peer.receive(core)
+    assert not any(type(e) is h2.events.StreamReset for e in peer.events)
+
+
+def test_frames_of_a_closed_stream_return_their_credit() -> None:
+    core, peer = connected()
+    stream_id, stream = open_request(core)
+    core.end_request(stream_id, True, now=0.0)
+    peer.receive(core)
+    before = peer.h2.outbound_flow_control_window
+    data = hyperframe.frame.DataFrame(stream_id, data=b"z" * 16000).serialize()
+    core.receive(data)
+    peer.h2.receive_data(core.data_to_send())
+    assert not stream.events
+    assert peer.h2.outbound_flow_control_window >= before
+
+
+def test_idle_expiry_and_closing_decisions() -> None:
+    core, peer = connected(keepalive_expiry=5.0)
+    stream_id, _ = open_request(core)
+    assert not core.has_expired(now=1000.0)  # active
+    core.end_request(stream_id, True, now=10.0)
+    assert core.state is IDLE and core.expire_at == 15.0
+    assert not core.has_expired(now=15.0) and core.has_expired(now=15.5)
+    assert core.begin_request()  # reuse of an idle connection: the driver checks it
+    assert core.expire_at is None and not core.has_expired(now=100.0)
+    core.end_request(0, False, now=20.0)
+    assert core.mark_closed() and core.state is CLOSED and core.has_expired(now=0.0)
+
+
+def test_connection_lost_and_protocol_errors() -> None:
+    core, peer = connected()
+    error = core.connection_lost()
+    assert str(error) == "Server disconnected" and core.connection_error is error
+    assert core.may_defer_output()  # a failed connection writes nothing more
+    broken = new_core()
+    with pytest.raises(httpcore_fast.RemoteProtocolError):
+        broken.receive(b"\x00\x00\x01\x04\x00\x00\x00\x00\x00\x00")  # SETTINGS, length 1
+    assert broken.connection_error is not None
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+def test_reader_election_and_write_batching() -> None:
+    """One reader at a time; frames queued while the reader has yet to write wait for
+    its write; a waiter writes them itself once the reader has written."""
+    core, _ = connected()
+    assert core.take_reader_role(True)
+    assert not core.take_reader_role(True)
+    open_request(core)  # HEADERS queued
+    assert core.may_defer_output()  # the reader writes them
+    assert core.wait_for_reader("w1") is False
+    data = core.output_for_reader()
+    assert data and not core.has_output()
+    assert not core.may_defer_output()
+    open_request(core)
+    assert core.wait_for_reader("w2") is True  # the reader has written: write first
+    core.forget_read_waiter("w1")
+    core.forget_read_waiter("gone")  # not waiting: nothing
+    assert core.end_read_round() == ["w2"]
+    assert not core.reading and core.take_reader_role(False) and not core.may_defer_output()
+
+
+# ---------------------------------------------------------------------------- hooks
+
+
+def test_hooks_with_the_installed_versions() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        hooks = check_h2_hooks()
+    assert hooks == HOOKS
+    framing = hooks.new_state()
+    assert type(framing) is H2GoawayFraming
+    assert type(framing.encoder) is Encoder and type(framing.decoder) is Decoder
+
+
+def rename(monkeypatch: pytest.MonkeyPatch, cls: type, name: str) -> None:
+    """As if a release renamed the instance attribute ``name`` of ``cls``."""
+    key = f"_renamed_{name}"
+    monkeypatch.setattr(
+        cls, name,
+        property(lambda self: self.__dict__[key],
+                 lambda self, value: self.__dict__.__setitem__(key, value)),
+        raising=False,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("cls", "name", "expected"),
+    [
+        (h2.connection.H2Connection, "_data_to_send",
+         Hooks(H2GoawayFraming, (Encoder, Decoder), peek=False)),
+        (h2.connection.H2Connection, "encoder", Hooks(H2GoawayFraming, None, peek=True)),
+        (hpack.table.HeaderTable, "resized",
+         Hooks(H2GoawayFraming, (hpack.Encoder, LimitDecoder), peek=True)),
+        (hpack.table.HeaderTable, "_maxsize",
+         Hooks(H2GoawayFraming, (hpack.Encoder, LimitDecoder), peek=True)),
+    ],
+)  # fmt: skip
+def test_hook_fallbacks(
+    monkeypatch: pytest.MonkeyPatch, cls: type, name: str, expected: Hooks
+) -> None:
+    """A hook gone: its feature off (plain h2/hpack), one RuntimeWarning naming it."""
+    rename(monkeypatch, cls, name)
+    with pytest.warns(RuntimeWarning) as record:
+        hooks = check_h2_hooks()
+    assert hooks == expected
+    assert len(record) == 1 and name in str(record[0].message)
+    # The framing layer built from them still carries a request.
+    core: HTTP2Core[str] = HTTP2Core(hooks.new_state())
+    core.start()
+    stream_id, stream = open_request(core)
+    peer = Peer()
+    peer.receive(core)
+    peer.respond(stream_id)
+    peer.send(core)
+    assert head(core, stream_id, stream)[0] == 200
+
+
+def test_goaway_hook_gone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """h2 dispatches GOAWAY elsewhere: plain h2 (a GOAWAY closes its state machine)."""
+    original = h2.connection.H2Connection._receive_goaway_frame
+    monkeypatch.delattr(h2.connection.H2Connection, "_receive_goaway_frame")
+    monkeypatch.setattr(h2.connection.H2Connection, "_on_goaway", original, raising=False)
+    init = h2.connection.H2Connection.__init__
+
+    def renamed_init(self: typing.Any, *args: typing.Any, **kwargs: typing.Any) -> None:
+        self._receive_goaway_frame = self._on_goaway  # what h2's dispatch table names
+        init(self, *args, **kwargs)
+        del self.__dict__["_receive_goaway_frame"]
+
+    monkeypatch.setattr(h2.connection.H2Connection, "__init__", renamed_init)
+    with pytest.warns(RuntimeWarning, match="_receive_goaway_frame"):
+        hooks = check_h2_hooks()
+    assert hooks.state_class is H2Framing
+
+
+def test_framing_interface_is_declared() -> None:
+    """H2Framing implements every method of the Framing protocol, and every event kind
+    the core reads is in its table."""
+    members = [
+        name for name in vars(http2_framing.Framing)
+        if not name.startswith("_") and name != "EVENT_KINDS"
+    ]
+    assert members
+    framing = H2Framing()
+    for name in members:
+        assert hasattr(framing, name), name
+        if name != "max_outbound_frame_size":
+            assert callable(getattr(framing, name)), name
+    kinds = set(H2Framing.EVENT_KINDS.values())
+    assert kinds == {
+        http2_framing.RESPONSE, http2_framing.INFORMATIONAL, http2_framing.DATA,
+        http2_framing.ENDED, http2_framing.RESET, http2_framing.TRAILERS,
+        http2_framing.SETTINGS, http2_framing.GOAWAY,
+    }  # fmt: skip
