@@ -496,31 +496,32 @@ def test_request_fields_are_validated_by_the_kernel() -> None:
     )[1] == -1
 
 
+def post(core: HTTP2Core[str], content: bytes, length: int) -> tuple[int, Stream, typing.Any]:
+    """A POST of ``content`` declaring Content-Length ``length``: its stream and what
+    :meth:`HTTP2Core.send_headers` left to send."""
+    core.begin_request()
+    assert core.take_slot()
+    req = request(method="POST", content=content,
+                  headers=[(b"Host", b"a"), (b"Content-Length", b"%d" % length)])
+    headers, body_length = core.request_fields(req)
+    stream_id, stream = core.new_stream()
+    return stream_id, stream, core.send_headers(stream_id, stream, headers, req.stream, length)
+
+
 def test_small_bytes_body_leaves_with_its_headers() -> None:
     """A ByteStream body that fits the windows is queued right after HEADERS (one write);
     one that does not is left to the driver."""
     core, peer = connected()
-    core.begin_request()
-    assert core.take_slot()
-    req = request(method="POST", headers=[(b"Host", b"a"), (b"Content-Length", b"5")],
-                  content=b"hello")
-    headers, body_length = core.request_fields(req)
-    stream_id, stream = core.new_stream()
-    assert core.send_headers(stream_id, stream, headers, req.stream, body_length) is None
-    assert stream.local_ended
+    stream_id, stream, rest = post(core, b"hello", 5)
+    assert rest is None and stream.local_ended
     peer.receive(core)
     kinds = [type(e).__name__ for e in peer.events if getattr(e, "stream_id", 0) == stream_id]
     # DATA, then END_STREAM on an empty DATA frame.
     assert kinds == ["RequestReceived", "DataReceived", "DataReceived", "StreamEnded"]
     # Content-Length disagrees with the bytes: left to the driver, which reports it.
-    core.begin_request()
-    assert core.take_slot()
-    bad = request(method="POST", headers=[(b"Host", b"a"), (b"Content-Length", b"9")],
-                  content=b"hello")
-    headers, body_length = core.request_fields(bad)
-    stream_id, stream = core.new_stream()
-    assert core.send_headers(stream_id, stream, headers, bad.stream, 9) is bad.stream
-    assert not stream.local_ended and core.send_window(stream_id, stream) == 16384  # a frame
+    stream_id, stream, rest = post(core, b"hello", 9)
+    assert rest is not None and not stream.local_ended
+    assert core.send_window(stream_id, stream) == 16384  # a frame
 
 
 def test_send_window_waits_for_credit_and_stops_when_the_server_ended() -> None:
