@@ -138,23 +138,12 @@ class RecordingBackend(httpcore_fast.MockBackend):
             raise httpcore_fast.ConnectError("refused")
         return RecordingStream(self, list(self._buffer))
 
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: typing.Iterable[httpcore_fast.SOCKET_OPTION] | None = None,
-    ) -> httpcore_fast.NetworkStream:
-        return self._connect("tcp", host, port, local_address, socket_options)
+    # Called with keyword arguments (connect_stream's), recorded by name.
+    def connect_tcp(self, *args: typing.Any, **kw: typing.Any) -> httpcore_fast.NetworkStream:
+        return self._connect("tcp", kw["host"], kw["port"], kw["local_address"], kw["socket_options"])
 
-    def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,
-        socket_options: typing.Iterable[httpcore_fast.SOCKET_OPTION] | None = None,
-    ) -> httpcore_fast.NetworkStream:
-        return self._connect("unix", path, socket_options)
+    def connect_unix_socket(self, *args: typing.Any, **kw: typing.Any) -> httpcore_fast.NetworkStream:
+        return self._connect("unix", kw["path"], kw["socket_options"])
 
 
 ORIGIN_CONTEXT = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
