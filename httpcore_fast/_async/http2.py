@@ -202,8 +202,6 @@ def _wake(wakers: list[AsyncEvent]) -> None:
         waker.set()
 
 
-
-
 class AsyncHTTP2Connection(AsyncConnectionInterface):
     """One HTTP/2 connection over an already connected ``AsyncNetworkStream``.
 

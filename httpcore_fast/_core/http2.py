@@ -129,7 +129,8 @@ W = typing.TypeVar("W")
 
 class Stream:
     """Our side of one open stream: the events read for it and not yet consumed, and
-    what is known of it."""
+    what is known of it. The driver sets ``body_started`` when it has sent part of a
+    body that cannot be sent again (the request can then not be retried elsewhere)."""
 
     __slots__ = (
         "events", "head_received", "remote_ended", "local_ended", "reset", "body_started",

@@ -127,8 +127,6 @@ def _wake(wakers: list[Event]) -> None:
         waker.set()
 
 
-
-
 class HTTP2Connection(ConnectionInterface):
     """One HTTP/2 connection over an already connected ``NetworkStream``.
 
