@@ -2,7 +2,7 @@
 it is frozen, and every connection kind (direct, HTTP forward, CONNECT tunnel, SOCKS5,
 SOCKS4; through ``Proxy(...)`` and through the proxy classes) gets the pool's settings.
 No sockets: recording mock backends stand in for the network. The same options are
-checked by behaviour against real servers in tests/test_pool_options_*.py."""
+checked by behaviour against real servers in tests/_async/test_pool_options.py."""
 
 from __future__ import annotations
 

@@ -227,7 +227,7 @@ class AsyncLazyConnection(AsyncConnectionInterface):
     @property
     def _remote_origin(self) -> Origin:
         """``_origin``, under the name httpcore's proxied connections give it (read by
-        tests/test_proxy_*.py)."""
+        tests/_async/test_proxy.py)."""
         return self._origin
 
     async def _open(self, request: Request) -> AsyncConnectionInterface:
