@@ -544,8 +544,14 @@ class AsyncIOStream(AsyncNetworkStream):
 
 
 def _can_layer_tls(transport: asyncio.BaseTransport) -> bool:
-    """Whether loop.start_tls() accepts this (TLS) transport: asyncio does since 3.11."""
-    return bool(getattr(transport, "_start_tls_compatible", False))
+    """Whether to layer TLS on this (TLS) transport with loop.start_tls(). asyncio accepts
+    it since 3.11, but on 3.11 and 3.12 a failed inner handshake crashes inside asyncio
+    (``_SSLProtocolTransport`` calls ``SSLProtocol._abort(exc)``, which takes no argument):
+    the caller got a TypeError instead of ConnectError and the loop's exception handler a
+    second error. There, and on 3.10, TLS inside TLS runs over memory BIOs instead."""
+    return sys.version_info >= (3, 13) and bool(
+        getattr(transport, "_start_tls_compatible", False)
+    )
 
 
 class _MemoryBIOTLSStream(AsyncNetworkStream):

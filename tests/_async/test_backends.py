@@ -718,22 +718,9 @@ async def test_tls_in_tls_handshake_failure(
     network_backend: AsyncNetworkBackend,
     tls_in_tls_server: TLSEchoServer,
     client_context: ssl.SSLContext,
-    request: pytest.FixtureRequest,
 ) -> None:
     """The inner handshake fails (the target's certificate is not for the name asked):
     ConnectError, as for a direct connection."""
-    # --- async only ---
-    if sys.version_info[:2] in ((3, 11), (3, 12)) and type(network_backend) is not AnyIOBackend:
-        if request.getfixturevalue("anyio_backend") == "asyncio":
-            # AsyncIOBackend layers TLS on a TLS transport with loop.start_tls() there,
-            # and a failed inner handshake then crashes inside asyncio (3.11 and 3.12:
-            # _SSLProtocolTransport calls SSLProtocol._abort(exc), which takes no
-            # argument): the caller gets a TypeError instead of ConnectError, and the
-            # loop's exception handler another. A library bug to fix (catch it, or layer
-            # with memory BIOs there); strict, so that the fix shows here.
-            raised = (TypeError, BaseExceptionGroup)  # noqa: F821 - a builtin there (3.11+)
-            request.applymarker(pytest.mark.xfail(raises=raised, strict=True))
-    # --- end async only ---
     stream = await network_backend.connect_tcp("127.0.0.1", tls_in_tls_server.peer.port)
     outer = await stream.start_tls(client_context, "proxy.example", timeout=5)
     try:

@@ -599,7 +599,6 @@ def test_tls_in_tls_handshake_failure(
     network_backend: NetworkBackend,
     tls_in_tls_server: TLSEchoServer,
     client_context: ssl.SSLContext,
-    request: pytest.FixtureRequest,
 ) -> None:
     """The inner handshake fails (the target's certificate is not for the name asked):
     ConnectError, as for a direct connection."""
