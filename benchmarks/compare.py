@@ -28,6 +28,7 @@ import argparse
 import datetime as _dt
 import os
 import sys
+from typing import Any
 
 from clients import CLIENT_KEYS, CLIENTS, describe_fast
 from harness import pin_cpus, run_rounds
@@ -82,6 +83,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=True,
         help="print the targets summary at the end (default: on)",
     )
+    p.add_argument(
+        "--crawl",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="after the scenarios, run the crawl benchmark (benchmarks/crawl.py with its "
+        "defaults: 200 origins, caps 64 and 1000, 3 rounds; a few minutes) and add it to the "
+        "JSON (default: on for a full run of every scenario, off with --quick or --scenarios)",
+    )
     p.add_argument("--nginx", help="path to the nginx binary (default: from PATH)")
     p.add_argument("--port", type=int, help="port for nginx on 127.0.0.1 (default: a free one)")
     p.add_argument("--no-pin", action="store_true", help="don't pin client and server to CPUs")
@@ -128,6 +137,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     for k, v in defaults.items():
         if getattr(args, k) is None:
             setattr(args, k, v)
+    if args.crawl is None:
+        args.crawl = not args.quick and args.scenarios is None
     if args.scenarios is None:
         args.scenarios = ",".join(QUICK_SCENARIOS if args.quick else FULL_SCENARIOS)
     # Bounds: every loop here is finite and so is the whole run.
@@ -152,6 +163,7 @@ def run(args: argparse.Namespace) -> int:
     the exit status (1 if a required client failed verification or broke, else 0)."""
     selected = [c for c in CLIENTS if not args.clients or c.key in args.clients]
     scenarios = [SCENARIOS[s] for s in args.scenarios]
+    all_cpus = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
     _, server_cpu, pin_note = pin_cpus(args.no_pin)
     fast = describe_fast()
     print_header(args, scenarios, pin_note, fast)
@@ -167,6 +179,11 @@ def run(args: argparse.Namespace) -> int:
     targets = evaluate_targets(report)
     if args.targets:
         print_targets(targets)
+    crawl_doc, crawl_status = None, 0
+    if args.crawl:
+        if all_cpus is not None:  # the crawl pins its own processes
+            os.sched_setaffinity(0, all_cpus)
+        crawl_doc, crawl_status = run_crawl(args)
     stamp = f"{_dt.datetime.now().strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
     write_json(
         args,
@@ -179,6 +196,7 @@ def run(args: argparse.Namespace) -> int:
         truncated,
         fast,
         [c.key for c in CLIENTS],
+        extra={"crawl": crawl_doc} if crawl_doc is not None else None,
     )
     write_png(args, stamp, scenarios, report)
     bad = [
@@ -187,7 +205,19 @@ def run(args: argparse.Namespace) -> int:
         for res in per.values()
         if res.status == "failed" and not res.spec.optional
     ]
-    return 1 if bad else 0
+    return 1 if bad or crawl_status else 0
+
+
+def run_crawl(args: argparse.Namespace) -> tuple[dict[str, Any], int]:
+    """The crawl benchmark (crawl.py) with its full defaults, after the scenarios: its own
+    nginx (200 origins), its own tables and targets; its JSON goes into this run's."""
+    import crawl
+
+    print()
+    print("== crawl benchmark (benchmarks/crawl.py)")
+    argv = ["--no-json"] + (["--nginx", args.nginx] if args.nginx else [])
+    argv += ["--no-pin"] if args.no_pin else []
+    return crawl.run(crawl.parse_args(argv))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -327,9 +327,11 @@ def write_json(
     truncated: str,
     fast: str,
     client_keys: list[str],
+    extra: dict[str, Any] | None = None,
 ) -> None:
     """Write the run's JSON (unless --no-json). `fast` describes the httpcore_fast under
-    test; `client_keys` are all the clients' keys (the settings' default)."""
+    test; `client_keys` are all the clients' keys (the settings' default); `extra` adds
+    top-level keys (the crawl benchmark's document under "crawl")."""
     if args.no_json:
         return
     path = Path(args.json) if args.json else RESULTS_DIR / f"{stamp}.json"
@@ -363,6 +365,7 @@ def write_json(
         "truncated": truncated,
         "scenarios": report,
         "targets": targets,
+        **(extra or {}),
     }
     path.write_text(json.dumps(doc, indent=2) + "\n")
     print(f"results written to {path}")
