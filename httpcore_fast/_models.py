@@ -40,6 +40,8 @@ Extensions = typing.MutableMapping[str, typing.Any]
 
 __all__ = [
     "URL",
+    "AsyncBodyStream",
+    "BodyStream",
     "ByteStream",
     "Extensions",
     "HeaderTypes",
@@ -170,21 +172,61 @@ def enforce_headers(
 
 
 class ByteStream:
-    """Non-streaming content: iterates (sync or async) as one ``bytes`` chunk."""
+    """Non-streaming content: iterates (sync or async) as one ``bytes`` chunk.
 
-    __slots__ = ("_content",)
+    :attr:`content` is the bytes, read-only by convention: the connections send it as
+    is (in the same write as the request head when it is small)."""
+
+    __slots__ = ("content",)
 
     def __init__(self, content: bytes) -> None:
-        self._content = content
+        self.content = content
+
+    @property
+    def _content(self) -> bytes:
+        """httpcore's name for :attr:`content`."""
+        return self.content
 
     def __iter__(self) -> typing.Iterator[bytes]:
-        yield self._content
+        yield self.content
 
     async def __aiter__(self) -> typing.AsyncIterator[bytes]:
-        yield self._content
+        yield self.content
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} [{len(self._content)} bytes]>"
+        return f"<{type(self).__name__} [{len(self.content)} bytes]>"
+
+
+class BodyStream:
+    """A response body of this library (a connection's, the pool's): an iterable of
+    ``bytes`` chunks with ``close()``, that can also be read whole in one call
+    (:meth:`_read_all`, what :meth:`Response.read` uses). Any iterable of bytes is a
+    valid ``Response.stream``; this class only declares the faster read."""
+
+    def __iter__(self) -> typing.Iterator[bytes]:
+        raise NotImplementedError()  # pragma: nocover
+
+    def close(self) -> None:
+        """Release what the body holds (the connection, for a connection's body)."""
+
+    def _read_all(self) -> bytes:
+        """The rest of the body, as one ``bytes``. Default: the chunks joined."""
+        return b"".join(self)
+
+
+class AsyncBodyStream:
+    """The async twin of :class:`BodyStream`: an async iterable with ``aclose()`` and
+    :meth:`_aread_all` (what :meth:`Response.aread` uses)."""
+
+    def __aiter__(self) -> typing.AsyncIterator[bytes]:
+        raise NotImplementedError()  # pragma: nocover
+
+    async def aclose(self) -> None:
+        """Release what the body holds (the connection, for a connection's body)."""
+
+    async def _aread_all(self) -> bytes:
+        """The rest of the body, as one ``bytes``. Default: the chunks joined."""
+        return b"".join([chunk async for chunk in self])
 
 
 def enforce_stream(
@@ -596,14 +638,15 @@ class Response:
             return self._content
         except AttributeError:
             pass
+        stream = self.stream
         # Our own body streams read the whole body in one call, without generators.
-        read_all = getattr(self.stream, "_read_all", None)
-        if read_all is None:
-            self._check_sync("read")
+        if isinstance(stream, BodyStream):
+            self._consume("'for ... in response.iter_stream()'")
+            self._content: bytes = stream._read_all()
+            return self._content
+        self._check_sync("read")
         self._consume("'for ... in response.iter_stream()'")
-        self._content: bytes = (
-            read_all() if read_all is not None else b"".join(self.stream)  # type: ignore[arg-type]
-        )
+        self._content = b"".join(stream)  # type: ignore[arg-type]
         return self._content
 
     def iter_stream(self) -> typing.Iterator[bytes]:
@@ -644,14 +687,14 @@ class Response:
             return self._content
         except AttributeError:
             pass
-        read_all = getattr(self.stream, "_aread_all", None)
-        if read_all is None:
-            self._check_async("read")
+        stream = self.stream
+        if isinstance(stream, AsyncBodyStream):
+            self._consume("'async for ... in response.aiter_stream()'")
+            self._content = await stream._aread_all()
+            return self._content
+        self._check_async("read")
         self._consume("'async for ... in response.aiter_stream()'")
-        if read_all is not None:
-            self._content = await read_all()
-        else:
-            self._content = b"".join([part async for part in self.stream])  # type: ignore[union-attr]
+        self._content = b"".join([part async for part in stream])  # type: ignore[union-attr]
         return self._content
 
     def aiter_stream(self) -> typing.AsyncIterator[bytes]:

@@ -13,9 +13,12 @@ async                         sync                                purpose
 ============================  ==================================  =====================
 
 The async primitives work under asyncio and trio. The library is detected when a
-primitive is first used (an asyncio loop running in this thread means asyncio;
-otherwise trio if a trio run is active) and asyncio primitives are used directly:
-anyio is never involved, and trio is imported only when running under trio.
+primitive is first used (:func:`current_async_library`) and asyncio primitives are used
+directly: anyio is never involved, and trio is imported only when running under trio.
+Async code above this module never detects the library itself: what it needs of the
+running library is here, async only (no sync twin; callers mark their use as an async-only
+block): :data:`PAUSE`, :func:`cancellation_checkpoint`, :func:`is_cancellation`,
+:func:`run_in_thread`.
 
 Cancellation shielding: a task cannot shield part of itself on asyncio (``asyncio.shield``
 protects another awaitable, not the current task), so clean-up that awaits and must not
@@ -47,10 +50,15 @@ __all__ = [
     "AsyncThreadLock",
     "Event",
     "Lock",
+    "NoOp",
     "Semaphore",
     "ShieldCancellation",
     "ThreadLock",
+    "PAUSE",
+    "cancellation_checkpoint",
     "current_async_library",
+    "is_cancellation",
+    "run_in_thread",
 ]
 
 _get_running_loop = asyncio._get_running_loop
@@ -68,11 +76,21 @@ def _in_trio() -> bool:
 
 
 def current_async_library() -> str:
-    """Return ``"asyncio"`` or ``"trio"``: the async library running in this thread.
+    """Return ``"asyncio"`` or ``"trio"``: the async library running the current task.
+
+    Libraries that are not imported cannot be running, so nothing is imported here.
+    sniffio's override (set e.g. by trio-asyncio or trio guest mode) is honoured when
+    sniffio is loaded; otherwise an asyncio loop running in this thread means asyncio,
+    and an active trio run trio.
 
     Raises:
         RuntimeError: if neither is running.
     """
+    sniffio = sys.modules.get("sniffio")
+    if sniffio is not None:
+        name = sniffio.thread_local.name or sniffio.current_async_library_cvar.get()
+        if name in ("asyncio", "trio"):
+            return typing.cast(str, name)
     if _get_running_loop() is not None:
         return "asyncio"
     if _in_trio():
@@ -157,7 +175,7 @@ class Semaphore:
         self._semaphore.release()
 
 
-class _NoOp:
+class NoOp:
     """A context manager that does nothing (``with``)."""
 
     __slots__ = ()
@@ -174,7 +192,7 @@ class _NoOp:
         pass
 
 
-class ShieldCancellation(_NoOp):
+class ShieldCancellation(NoOp):
     """No-op: threads have no cancellation (sync twin of :class:`AsyncShieldCancellation`)."""
 
     __slots__ = ()
@@ -190,7 +208,7 @@ class ShieldCancellation(_NoOp):
 # ---------------------------------------------------------------------------------
 
 
-class AsyncThreadLock(_NoOp):
+class AsyncThreadLock(NoOp):
     """No-op *sync* context manager (``with``, not ``async with``): asyncio and trio run
     one task at a time per thread, so a critical section that never awaits needs no
     lock."""
@@ -473,3 +491,60 @@ class AsyncShieldCancellation:
             self._scope = None
             return scope.__exit__(exc_type, exc_value, traceback)  # type: ignore[no-any-return]
         return None
+
+
+# ---------------------------------------------------------------------------------
+# Async only: what async protocol code needs of the running library
+# ---------------------------------------------------------------------------------
+
+
+class _Pause:
+    """The type of :data:`PAUSE`."""
+
+    __slots__ = ()
+
+    def __await__(self) -> typing.Generator[typing.Any, None, None]:
+        if _get_running_loop() is None:
+            yield from sys.modules["trio"].lowlevel.checkpoint().__await__()
+        else:
+            yield  # a bare yield: the asyncio task runs again on the loop's next pass
+
+
+PAUSE = _Pause()
+"""``await PAUSE`` lets every other runnable task run once before the caller goes on
+(asyncio: one pass of the event loop; trio: a checkpoint, which also raises a pending
+cancellation). Reusable, costs no allocation on asyncio."""
+
+
+def cancellation_checkpoint() -> typing.Callable[[], typing.Awaitable[None]] | None:
+    """What raises a pending cancellation of the running task without suspending it
+    (``await checkpoint()``): trio's ``lowlevel.checkpoint_if_cancelled``. None on
+    asyncio, where a cancellation arrives only where a task suspends. A connection runs
+    under one library: ask once and keep the answer.
+
+    Raises ``RuntimeError`` outside asyncio and trio."""
+    if current_async_library() == "asyncio":
+        return None
+    checkpoint: typing.Callable[[], typing.Awaitable[None]]
+    checkpoint = _import_trio().lowlevel.checkpoint_if_cancelled
+    return checkpoint
+
+
+def is_cancellation(exc: BaseException) -> bool:
+    """True if ``exc`` is a cancellation: asyncio's ``CancelledError`` or trio's
+    ``Cancelled`` (trio is not imported to answer)."""
+    if isinstance(exc, asyncio.CancelledError):
+        return True
+    trio = sys.modules.get("trio")
+    return trio is not None and isinstance(exc, trio.Cancelled)
+
+
+async def run_in_thread(fn: typing.Callable[..., _T], *args: typing.Any) -> _T:
+    """``fn(*args)`` in a worker thread of the running library (asyncio's default
+    executor, trio's thread pool), for a blocking call such as ``getaddrinfo``. Returns
+    its result or raises its exception. A cancellation of the caller is delivered as the
+    library does it (asyncio: at once, the thread finishing unseen; trio: once the thread
+    has finished)."""
+    if current_async_library() == "trio":
+        return typing.cast(_T, await _import_trio().to_thread.run_sync(fn, *args))
+    return await asyncio.get_running_loop().run_in_executor(None, fn, *args)

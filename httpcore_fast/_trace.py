@@ -11,8 +11,13 @@ the logger is enabled for DEBUG, to ``logger.debug`` as ``"<step>.<phase>"`` fol
 is None), e.g. ``connect_tcp.started host='example.com' port=80 local_address=None
 timeout=None socket_options=None``.
 
-The hot path avoids even building a ``Trace`` when nobody listens: see
-:func:`tracing_enabled`.
+One way to trace, free when nobody listens: :func:`tracer` decides once per request (or
+connection step) whether anyone listens (a ``trace`` extension, or the logger enabled for
+DEBUG) and returns a :class:`Tracer`, or None. Code holds ``Tracer | None``: on the hot
+paths a step costs one ``is None`` test when nobody listens (``if trace is not None: async
+with trace.step(...)``); elsewhere ``with step(trace, name, kwargs)`` is a shared no-op
+then. A response body read over several calls is one step too (its ``Trace`` entered at the
+first read and left at the end: ``_async/interfaces.py``'s ``AsyncConnectionByteStream``).
 
 Logging under a second name (``httpcore2.*``): while :func:`httpcore_fast.install` serves
 httpcore_fast as ``httpcore2`` too, :func:`serve_logs_as` makes each of our loggers
@@ -31,8 +36,20 @@ import typing
 from collections.abc import Iterable, Sequence
 
 from ._models import Request
+from ._synchronization import NoOp
 
-__all__ = ["Trace", "tracing_enabled", "LOGGER_NAMES", "serve_logs_as", "stop_serving_logs"]
+__all__ = [
+    "LOGGER_NAMES",
+    "NO_TRACE",
+    "NoTrace",
+    "Trace",
+    "Tracer",
+    "serve_logs_as",
+    "step",
+    "stop_serving_logs",
+    "tracer",
+    "tracing_enabled",
+]
 
 LOGGER_NAMES = (
     "httpcore.connection",
@@ -62,10 +79,71 @@ _ASYNC_CALLBACK_EXPECTED = (
 def tracing_enabled(request: Request | None, logger: logging.Logger) -> bool:
     """Return True if a :class:`Trace` for ``request`` on ``logger`` would emit
     anything: the request has a ``trace`` extension, or ``logger`` is enabled for
-    DEBUG. When False, callers may skip constructing the ``Trace`` altogether."""
-    return (
+    DEBUG (see :func:`tracer`)."""
+    return tracer(request, logger) is not None
+
+
+def tracer(request: Request | None, logger: logging.Logger) -> Tracer | None:
+    """The :class:`Tracer` of ``request``'s steps on ``logger``, or None when nobody
+    listens: no ``trace`` extension (None counts as none) and ``logger`` not enabled for
+    DEBUG. ``request`` None: logging only.
+
+    The check is a dict lookup and ``logger.isEnabledFor``, which answers from the
+    logger's level cache (also while :func:`serve_logs_as` serves it under an alias)."""
+    if (
         request is not None and request.extensions.get("trace") is not None
-    ) or logger.isEnabledFor(_DEBUG)
+    ) or logger.isEnabledFor(_DEBUG):
+        return Tracer(request, logger)
+    return None
+
+
+class Tracer:
+    """Someone listens to the steps of one request on one logger (made by
+    :func:`tracer`): :meth:`step` makes each step's :class:`Trace`."""
+
+    __slots__ = ("request", "logger")
+
+    def __init__(self, request: Request | None, logger: logging.Logger) -> None:
+        self.request = request
+        self.logger = logger
+
+    def step(self, name: str, kwargs: dict[str, typing.Any] | None = None) -> Trace:
+        """The :class:`Trace` of step ``name`` (``started`` info ``kwargs``; None: ``{}``)."""
+        return Trace(name, self.logger, self.request, kwargs)
+
+
+class NoTrace(NoOp):
+    """What :func:`step` returns when nobody listens: a ``with`` / ``async with`` block
+    that emits nothing; assigning ``return_value`` does nothing."""
+
+    __slots__ = ()
+
+    @property
+    def return_value(self) -> None:
+        return None
+
+    @return_value.setter
+    def return_value(self, value: typing.Any) -> None:
+        pass
+
+    async def __aenter__(self) -> NoTrace:
+        return self
+
+    async def __aexit__(self, *exc_info: typing.Any) -> None:
+        return None
+
+
+NO_TRACE = NoTrace()
+
+
+def step(
+    trace: Tracer | None, name: str, kwargs: dict[str, typing.Any] | None = None
+) -> Trace | NoTrace:
+    """``trace.step(name, kwargs)``, or :data:`NO_TRACE` when ``trace`` is None: for steps
+    off the hot path (connecting, TLS, proxies, closing), one block either way."""
+    if trace is None:
+        return NO_TRACE
+    return trace.step(name, kwargs)
 
 
 def _message(name: str, info: dict[str, typing.Any]) -> str:

@@ -27,12 +27,13 @@ from .._exceptions import (
     WriteError,
     WriteTimeout,
 )
-from .asyncio import _close_foreign, _detach_transport, socket_is_readable
+from .asyncio import _close_foreign, _detach_transport
 from .base import (
     SOCKET_OPTION,
     AsyncNetworkBackend,
     AsyncNetworkStream,
     close_socket_after_fork,
+    socket_is_readable,
 )
 
 __all__ = ["AnyIOBackend", "AnyIOStream"]

@@ -24,7 +24,6 @@ received bytes into a caller-owned buffer instead of allocating a ``bytes`` per 
 from __future__ import annotations
 
 import asyncio
-import select
 import socket
 import ssl
 import sys
@@ -40,7 +39,13 @@ from .._exceptions import (
     WriteError,
     WriteTimeout,
 )
-from .base import HAPPY_EYEBALLS_DELAY, SOCKET_OPTION, AsyncNetworkBackend, AsyncNetworkStream
+from .base import (
+    HAPPY_EYEBALLS_DELAY,
+    SOCKET_OPTION,
+    AsyncNetworkBackend,
+    AsyncNetworkStream,
+    ReadablePoller,
+)
 
 __all__ = ["AsyncIOBackend", "AsyncIOStream"]
 
@@ -73,25 +78,6 @@ def _settle(waiter: asyncio.Future[None]) -> None:
     """Wake ``waiter`` (timer callback): the woken side re-checks the state."""
     if not waiter.done():
         waiter.set_result(None)
-
-
-def socket_is_readable(sock: typing.Any) -> bool:
-    """Return True if ``sock`` has data or EOF pending (or is closed / missing).
-
-    Polls without blocking and without consuming anything. ``sock`` is a socket-like
-    object with ``fileno()`` (a ``socket.socket`` or asyncio's ``TransportSocket``).
-    """
-    if sock is None:
-        return True
-    fd = sock.fileno()
-    if fd < 0:
-        return True
-    if hasattr(select, "poll"):
-        poller = select.poll()
-        poller.register(fd, select.POLLIN)
-        return bool(poller.poll(0))
-    readable, _, _ = select.select([fd], [], [], 0)  # pragma: no cover - Windows
-    return bool(readable)
 
 
 _get_running_loop = asyncio._get_running_loop
@@ -345,7 +331,7 @@ class AsyncIOStream(AsyncNetworkStream):
     def __init__(self, transport: asyncio.Transport, protocol: _StreamProtocol) -> None:
         self._transport = transport
         self._protocol = protocol
-        self._poller: typing.Any = None
+        self._poller = ReadablePoller()
         self._detached = False  # closed without the event loop (see _close)
 
     def _is_readable(self) -> bool:
@@ -360,14 +346,7 @@ class AsyncIOStream(AsyncNetworkStream):
             return True
         if p._loop is not _get_running_loop():
             return True
-        poller = self._poller
-        if poller is None:
-            sock = self._transport.get_extra_info("socket")
-            if sock is None or sock.fileno() < 0 or not hasattr(select, "poll"):
-                return socket_is_readable(sock)
-            poller = self._poller = select.poll()
-            poller.register(sock.fileno(), select.POLLIN)
-        return bool(poller.poll(0))
+        return self._poller.readable(self._transport.get_extra_info("socket"))
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._transport!r}>"
@@ -526,12 +505,7 @@ class AsyncIOStream(AsyncNetworkStream):
         stream's event loop is closed or not the running one); None for anything
         else."""
         if info == "is_readable":
-            p = self._protocol
-            if p._end != p._start or p._eof or p._lost or p._closed:
-                return True
-            if p._loop is not _get_running_loop():
-                return True
-            return socket_is_readable(self._transport.get_extra_info("socket"))
+            return self._is_readable()
         if info == "ssl_object":
             return self._transport.get_extra_info("ssl_object")
         if info == "client_addr":

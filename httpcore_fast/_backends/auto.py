@@ -7,38 +7,12 @@ instance, so later calls cost one attribute check.
 
 from __future__ import annotations
 
-import sys
 import typing
 
+from .._synchronization import current_async_library
 from .base import SOCKET_OPTION, AsyncNetworkBackend, AsyncNetworkStream
 
 __all__ = ["AutoBackend", "current_async_library"]
-
-
-def current_async_library() -> str:
-    """Return ``"asyncio"`` or ``"trio"`` for the library running the current task.
-
-    Libraries that are not imported cannot be running, so nothing is imported here.
-    sniffio's override (set e.g. by trio-asyncio or trio guest mode) is honoured when
-    sniffio is loaded. Raises RuntimeError outside asyncio and trio.
-    """
-    sniffio = sys.modules.get("sniffio")
-    if sniffio is not None:
-        name = sniffio.thread_local.name or sniffio.current_async_library_cvar.get()
-        if name in ("asyncio", "trio"):
-            return typing.cast(str, name)
-    asyncio = sys.modules.get("asyncio")
-    if asyncio is not None and asyncio._get_running_loop() is not None:
-        return "asyncio"
-    trio = sys.modules.get("trio")
-    if trio is not None:
-        try:
-            trio.lowlevel.current_trio_token()
-        except RuntimeError:
-            pass
-        else:
-            return "trio"
-    raise RuntimeError("Running under an unsupported async environment.")
 
 
 class AutoBackend(AsyncNetworkBackend):

@@ -3,12 +3,37 @@
 A backend opens streams (``connect_tcp``, ``connect_unix_socket``) and sleeps; a stream
 reads, writes, upgrades to TLS and answers ``get_extra_info``. Connections speak only to
 these interfaces, so users can plug in their own (as httpcore's mock backends do).
+
+Beyond httpcore's interface, a stream declares optional capabilities as underscore
+methods with defaults that are right for any stream (built on the public methods), which
+our streams override with faster or more precise versions:
+
+==============================  =============================  ============================
+capability                      default                        overridden by
+==============================  =============================  ============================
+``_recv_into(buffer, timeout)`` ``read(len(buffer))`` copied   the sync streams, the native
+(receive into the caller's      into ``buffer`` (the rest of   asyncio stream, the mock
+buffer: HTTP/1.1's parser)      a longer read kept: see        streams, the upgrade stream
+                                ``_take_unread()``)
+``_is_readable()`` (an idle     ``get_extra_info(              the sync stream, the native
+connection's liveness check)    "is_readable")``, or True      asyncio stream, the upgrade
+                                with bytes kept by             stream
+                                ``_recv_into``
+``_socket()``                   ``get_extra_info("socket")``   the sync streams
+``_cancelled_write_sent_all()`` True (httpcore's assumption)   trio, anyio (Unix sockets),
+                                                               memory-BIO TLS, the upgrade
+                                                               stream
+``_close_after_fork()``         close ``_socket()`` if it is   every stream of ours
+                                a ``socket.socket``
+==============================  =============================  ============================
 """
 
 from __future__ import annotations
 
+import select
 import socket
 import ssl
+import sys
 import time
 import typing
 
@@ -24,16 +49,76 @@ SOCKET_OPTION = typing.Union[
 HAPPY_EYEBALLS_DELAY = 0.25
 
 
-def close_socket_after_fork(stream: typing.Any) -> None:
-    """The default ``_close_after_fork()``: close ``stream.get_extra_info("socket")`` if it
-    is a ``socket.socket`` (an ``ssl.SSLSocket`` included: closing it sends no
+# poll() where there is one: no FD_SETSIZE limit (unlike select).
+_HAS_POLL = sys.platform != "win32" and hasattr(select, "poll")
+
+
+class ReadablePoller:
+    """Answers "would a ``recv`` on this socket not block?" (bytes or end of stream
+    pending) with a zero-timeout ``poll``; the poll object is made on the first question
+    and kept (the pool asks this of every idle connection it hands out)."""
+
+    __slots__ = ("_poll",)
+
+    def __init__(self) -> None:
+        self._poll: typing.Any = None
+
+    def readable(self, sock: typing.Any) -> bool:
+        """``sock``: a socket-like object with ``fileno()`` (a ``socket.socket``,
+        asyncio's ``TransportSocket``), the same one at every call, or None. A missing or
+        closed socket counts as readable (its next read ends the stream); so do decrypted
+        bytes already buffered in an ``ssl.SSLSocket``."""
+        if sock is None:
+            return True
+        fd = sock.fileno()
+        if fd < 0 or _tls_pending(sock):
+            return True
+        if not _HAS_POLL:  # pragma: no cover - Windows, or poll() unavailable (eventlet)
+            return bool(select.select([fd], [], [], 0)[0])
+        poll = self._poll
+        if poll is None:
+            poll = self._poll = select.poll()
+            poll.register(fd, select.POLLIN)
+        return bool(poll.poll(0))
+
+
+def _tls_pending(sock: typing.Any) -> bool:
+    """True if ``sock`` is an ``ssl.SSLSocket`` holding decrypted bytes not yet read."""
+    if not isinstance(sock, ssl.SSLSocket):
+        return False
+    has_tls_layer = sock._sslobj is not None  # type: ignore[attr-defined]
+    return has_tls_layer and sock.pending() > 0
+
+
+def socket_is_readable(sock: typing.Any) -> bool:
+    """Return True if a ``recv`` on ``sock`` would not block (see
+    :meth:`ReadablePoller.readable`, without keeping a poll object): the check every
+    stream's ``get_extra_info("is_readable")`` makes."""
+    return ReadablePoller().readable(sock)
+
+
+def close_socket_after_fork(stream: NetworkStream | AsyncNetworkStream) -> None:
+    """The default ``_close_after_fork()``: close ``stream._socket()`` if it is a
+    ``socket.socket`` (an ``ssl.SSLSocket`` included: closing it sends no
     close_notify). Never raises."""
     try:
-        sock = stream.get_extra_info("socket")
+        sock = stream._socket()
         if isinstance(sock, socket.socket):
             sock.close()
     except Exception:  # noqa: BLE001 - the contract: never raise in an at-fork hook
         pass
+
+
+def copy_into(buffer: memoryview, data: bytes) -> tuple[int, bytes]:
+    """Copy the start of ``data`` into ``buffer``; return how many bytes were copied and
+    the bytes that did not fit (a ``read`` that returned more than asked)."""
+    n = len(data)
+    if n <= len(buffer):
+        buffer[:n] = data
+        return n, b""
+    n = len(buffer)
+    buffer[:n] = data[:n]
+    return n, data[n:]
 
 
 class NetworkStream:
@@ -67,6 +152,43 @@ class NetworkStream:
         ``"is_readable"``; None for anything else."""
         return None  # pragma: nocover
 
+    # -- optional capabilities (see the module docstring) ------------------------------
+
+    # Bytes a ``read`` returned beyond what the default ``_recv_into`` asked for.
+    _unread = b""
+
+    def _recv_into(self, buffer: memoryview, timeout: float | None = None) -> int:
+        """Receive into ``buffer`` (a writable byte memoryview): write up to
+        ``len(buffer)`` bytes at its start and return how many, 0 at end of stream; same
+        timeout (seconds) and exceptions as :meth:`read` (``ReadTimeout``,
+        ``ReadError``). HTTP/1.1 parses straight from its own buffer with it.
+
+        Default: :meth:`read` of ``len(buffer)`` bytes, copied; bytes a ``read`` returns
+        beyond that (as httpcore's mock streams do) come first on the next call, and
+        :meth:`_take_unread` hands them to a caller that goes on with :meth:`read`."""
+        data = self._unread or self.read(len(buffer), timeout)
+        n, self._unread = copy_into(buffer, data)
+        return n
+
+    def _take_unread(self) -> bytes:
+        """The bytes the default :meth:`_recv_into` received beyond its buffers and has
+        not handed out yet (usually none), taken from it: what a caller switching to
+        :meth:`read` (a tunnel after an HTTP/1.1 101 or CONNECT) must use first."""
+        unread, self._unread = self._unread, b""
+        return unread
+
+    def _is_readable(self) -> bool:
+        """True if a read would not block: the peer sent bytes or closed the stream (or
+        it is closed). The pool asks it of an idle connection before handing it out.
+        Default: ``bool(get_extra_info("is_readable"))``, or True while the default
+        :meth:`_recv_into` holds bytes nobody asked for yet."""
+        return bool(self._unread) or bool(self.get_extra_info("is_readable"))
+
+    def _socket(self) -> typing.Any:
+        """The socket under the stream (a ``socket.socket``, or the socket-like object
+        of the stream's library), or None. Default: ``get_extra_info("socket")``."""
+        return self.get_extra_info("socket")
+
     def _cancelled_write_sent_all(self) -> bool:
         """True if a :meth:`write` interrupted by a cancellation never stops part way: it
         has handed all of its bytes on (they will be sent), or none. HTTP/2 keeps a
@@ -84,8 +206,8 @@ class NetworkStream:
         No protocol action: no TLS close_notify, no write, nothing that reaches the
         parent's event loop. Never raises, idempotent, and leaves nothing that later
         warns (``ResourceWarning``) or closes a file descriptor number again. Default:
-        close ``get_extra_info("socket")`` if it is a ``socket.socket``; streams whose
-        socket is something else override it.
+        close :meth:`_socket` if it is a ``socket.socket``; streams whose socket is
+        something else override it.
         """
         close_socket_after_fork(self)
 
@@ -135,6 +257,29 @@ class AsyncNetworkStream:
 
     def get_extra_info(self, info: str) -> typing.Any:
         return None  # pragma: nocover
+
+    # -- optional capabilities (see the module docstring) ------------------------------
+
+    _unread = b""
+
+    async def _recv_into(self, buffer: memoryview, timeout: float | None = None) -> int:
+        """See :meth:`NetworkStream._recv_into`. Default: :meth:`read`, copied."""
+        data = self._unread or await self.read(len(buffer), timeout)
+        n, self._unread = copy_into(buffer, data)
+        return n
+
+    def _take_unread(self) -> bytes:
+        """See :meth:`NetworkStream._take_unread`."""
+        unread, self._unread = self._unread, b""
+        return unread
+
+    def _is_readable(self) -> bool:
+        """A plain (not async) method: see :meth:`NetworkStream._is_readable`."""
+        return bool(self._unread) or bool(self.get_extra_info("is_readable"))
+
+    def _socket(self) -> typing.Any:
+        """See :meth:`NetworkStream._socket`."""
+        return self.get_extra_info("socket")
 
     def _cancelled_write_sent_all(self) -> bool:
         """See :meth:`NetworkStream._cancelled_write_sent_all`. Default: True."""

@@ -22,6 +22,7 @@ from .base import (
     AsyncNetworkStream,
     NetworkBackend,
     NetworkStream,
+    copy_into,
 )
 
 __all__ = ["AsyncMockBackend", "AsyncMockStream", "MockBackend", "MockSSLObject", "MockStream"]
@@ -62,12 +63,14 @@ class MockStream(NetworkStream):
     def close(self) -> None:
         self._closed = True
 
-    def _cancelled_write_sent_all(self) -> bool:
-        """True: writing to a mock stream never suspends part way."""
-        return True
+    def _recv_into(self, buffer: memoryview, timeout: float | None = None) -> int:
+        """The next chunk into ``buffer``; what does not fit stays first in line (for
+        this method and :meth:`read`)."""
+        n, rest = copy_into(buffer, self.read(len(buffer), timeout))
+        if rest:
+            self._buffer.insert(0, rest)
+        return n
 
-    def _close_after_fork(self) -> None:
-        """No descriptors: nothing to release."""
 
     def start_tls(
         self,
@@ -138,12 +141,13 @@ class AsyncMockStream(AsyncNetworkStream):
     async def aclose(self) -> None:
         self._closed = True
 
-    def _cancelled_write_sent_all(self) -> bool:
-        """True: writing to a mock stream never suspends part way."""
-        return True
+    async def _recv_into(self, buffer: memoryview, timeout: float | None = None) -> int:
+        """See :meth:`MockStream._recv_into`."""
+        n, rest = copy_into(buffer, await self.read(len(buffer), timeout))
+        if rest:
+            self._buffer.insert(0, rest)
+        return n
 
-    def _close_after_fork(self) -> None:
-        """No descriptors: nothing to release."""
 
     async def start_tls(
         self,

@@ -17,7 +17,6 @@ from __future__ import annotations
 import collections
 import errno
 import itertools
-import select
 import selectors
 import socket
 import ssl
@@ -33,41 +32,16 @@ from .._exceptions import (
     WriteError,
     WriteTimeout,
 )
-from .base import HAPPY_EYEBALLS_DELAY, SOCKET_OPTION, NetworkBackend, NetworkStream
+from .base import (
+    HAPPY_EYEBALLS_DELAY,
+    SOCKET_OPTION,
+    NetworkBackend,
+    NetworkStream,
+    ReadablePoller,
+    socket_is_readable,
+)
 
-__all__ = ["SyncBackend", "SyncStream", "TLSinTLSStream", "is_socket_readable"]
-
-if sys.platform != "win32" and hasattr(select, "poll"):
-    _poll = select.poll
-    _POLLIN = select.POLLIN
-
-    def _fd_readable(fd: int) -> bool:
-        p = _poll()
-        p.register(fd, _POLLIN)
-        return bool(p.poll(0))
-
-else:  # pragma: no cover - Windows, or poll() unavailable (eventlet)
-
-    def _fd_readable(fd: int) -> bool:
-        return bool(select.select([fd], [], [], 0)[0])
-
-
-def is_socket_readable(sock: socket.socket | None) -> bool:
-    """Return True if a ``recv`` on ``sock`` would not block: data or end of stream is
-    pending (zero-timeout poll). A missing or closed socket counts as readable (its
-    next read ends the stream). For TLS sockets, decrypted bytes already buffered in
-    the TLS layer (``pending()``) also count.
-    """
-    if sock is None:
-        return True
-    fd = sock.fileno()
-    if fd < 0:
-        return True
-    if isinstance(sock, ssl.SSLSocket):
-        has_tls_layer = sock._sslobj is not None  # type: ignore[attr-defined]
-        if has_tls_layer and sock.pending() > 0:
-            return True
-    return _fd_readable(fd)
+__all__ = ["SyncBackend", "SyncStream", "TLSinTLSStream"]
 
 
 class SyncStream(NetworkStream):
@@ -77,25 +51,15 @@ class SyncStream(NetworkStream):
         self._sock = sock
         # The timeout currently applied to the socket, to skip redundant settimeout().
         self._timeout: float | None = sock.gettimeout()
-        self._poller: typing.Any = None
+        self._poller = ReadablePoller()
 
     def _is_readable(self) -> bool:
         """``get_extra_info("is_readable")`` without the dispatch, with a poll object
         made once per stream: the pool asks this of every idle connection it hands out."""
-        sock = self._sock
-        if sock.fileno() < 0:
-            return True
-        if isinstance(sock, ssl.SSLSocket):
-            has_tls_layer = sock._sslobj is not None  # type: ignore[attr-defined]
-            if has_tls_layer and sock.pending() > 0:
-                return True  # decrypted bytes already buffered in the TLS layer
-        poller = self._poller
-        if poller is None:
-            if not hasattr(select, "poll"):  # pragma: no cover - Windows
-                return is_socket_readable(sock)
-            poller = self._poller = select.poll()
-            poller.register(sock.fileno(), select.POLLIN)
-        return bool(poller.poll(0))
+        return self._poller.readable(self._sock)
+
+    def _socket(self) -> socket.socket:
+        return self._sock
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         """Return up to ``max_bytes`` bytes; ``b""`` at end of stream.
@@ -161,16 +125,6 @@ class SyncStream(NetworkStream):
         """Close the socket (idempotent)."""
         self._sock.close()
 
-    def _close_after_fork(self) -> None:
-        """Close this process's copy of the socket (see
-        :meth:`NetworkStream._close_after_fork`): ``socket.close()`` on a plain or TLS
-        socket releases the descriptor without a TLS close_notify, and a closed socket
-        object never closes a descriptor number again."""
-        try:
-            self._sock.close()
-        except OSError:  # pragma: no cover - close() of a valid socket does not fail
-            pass
-
     def start_tls(
         self,
         ssl_context: ssl.SSLContext,
@@ -213,7 +167,7 @@ class SyncStream(NetworkStream):
     def get_extra_info(self, info: str) -> typing.Any:
         """``"ssl_object"`` (the TLS object, or None for plain sockets),
         ``"client_addr"`` / ``"server_addr"`` (socket addresses), ``"socket"``,
-        ``"is_readable"`` (bool, see :func:`is_socket_readable`); None otherwise."""
+        ``"is_readable"`` (bool, see :func:`~.base.socket_is_readable`); None otherwise."""
         if info == "ssl_object":
             if isinstance(self._sock, ssl.SSLSocket):
                 return self._sock._sslobj  # type: ignore[attr-defined]  # as httpcore exposes
@@ -225,7 +179,7 @@ class SyncStream(NetworkStream):
         if info == "socket":
             return self._sock
         if info == "is_readable":
-            return is_socket_readable(self._sock)
+            return socket_is_readable(self._sock)
         return None
 
 
@@ -331,13 +285,10 @@ class TLSinTLSStream(NetworkStream):
         """Close the underlying socket (no TLS close_notify is sent)."""
         self._sock.close()
 
-    def _close_after_fork(self) -> None:
-        """Close this process's copy of the outer TLS socket (no close_notify on either
-        TLS layer); see :meth:`NetworkStream._close_after_fork`."""
-        try:
-            self._sock.close()
-        except OSError:  # pragma: no cover - close() of a valid socket does not fail
-            pass
+    def _socket(self) -> socket.socket:
+        """The outer TLS socket (closing it after fork sends no close_notify on either
+        TLS layer)."""
+        return self._sock
 
     def start_tls(
         self,
@@ -363,7 +314,7 @@ class TLSinTLSStream(NetworkStream):
             return (
                 self._ssl_object.pending() > 0
                 or self._incoming.pending > 0
-                or is_socket_readable(self._sock)
+                or socket_is_readable(self._sock)
             )
         return None
 

@@ -21,7 +21,7 @@ from .._exceptions import (
     WriteError,
     WriteTimeout,
 )
-from .base import SOCKET_OPTION, AsyncNetworkBackend, AsyncNetworkStream
+from .base import SOCKET_OPTION, AsyncNetworkBackend, AsyncNetworkStream, socket_is_readable
 
 __all__ = ["TrioBackend", "TrioStream"]
 
@@ -142,7 +142,7 @@ class TrioStream(AsyncNetworkStream):
         if info == "is_readable":
             if isinstance(self._stream, trio.SSLStream) and self._stream.pending():
                 return True
-            return sock is None or sock.fileno() < 0 or sock.is_readable()
+            return socket_is_readable(sock)
         if sock is None:
             return None
         try:
