@@ -169,7 +169,7 @@ def test_stream_of_a_closed_loop(backend: str, listener: socket.socket) -> None:
         async def use() -> None:
             assert stream.get_extra_info("is_readable") is True
             if backend == "native":
-                assert stream._is_readable() is True  # type: ignore[attr-defined]
+                assert stream._is_readable() is True
                 with pytest.raises(ReadError):
                     await stream.read(10, timeout=5)
                 with pytest.raises(WriteError):
@@ -252,7 +252,7 @@ def test_open_loop_stream_still_works_normally(listener: socket.socket) -> None:
         conn, _ = listener.accept()
         try:
             assert stream.get_extra_info("is_readable") is False
-            assert stream._is_readable() is False  # type: ignore[attr-defined]
+            assert stream._is_readable() is False
             await stream.write(b"ping", timeout=5)
             assert conn.recv(4) == b"ping"
         finally:

@@ -1,7 +1,7 @@
-"""The private parts of h2 and hpack that ``_async/http2.py`` relies on, checked once per
-process (``_h2_hooks``): with the installed versions every hook is there; a hook that a
-release renames turns its feature off (plain h2/hpack behaviour) with one
-``RuntimeWarning`` naming it and the installed version, and requests still work.
+"""The private parts of h2 and hpack that the HTTP/2 framing layer relies on, checked once
+per process (``_core.http2_framing.h2_hooks``): with the installed versions every hook is
+there; a hook that a release renames turns its feature off (plain h2/hpack behaviour) with
+one ``RuntimeWarning`` naming it and the installed version, and requests still work.
 
 A rename is simulated on h2's or hpack's own classes with ``monkeypatch``: an instance
 attribute becomes a property stored under another name (h2/hpack keep working, the
@@ -21,8 +21,10 @@ import hpack.table
 import pytest
 
 import httpcore_fast as httpcore
-from httpcore_fast._async import http2 as async_http2
 from httpcore_fast._backends.auto import AutoBackend
+from httpcore_fast._core import http2_framing
+from httpcore_fast._core.http2_framing import H2Framing, H2GoawayFraming, h2_hooks
+from httpcore_fast._core.http2_hpack import Decoder, Encoder, LimitDecoder
 from tests.async_servers import anyio_backend  # noqa: F401 - asyncio and trio
 
 if typing.TYPE_CHECKING:
@@ -36,10 +38,12 @@ HeaderTable = hpack.table.HeaderTable
 
 
 @pytest.fixture
-def fresh_hooks(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The hooks are checked again in this test (the process-wide result is restored
-    afterwards)."""
-    monkeypatch.setattr(async_http2, "_hooks", None)
+def fresh_hooks() -> typing.Iterator[None]:
+    """The hooks are checked again in this test, and again after it (with h2 and hpack
+    as installed: no warning)."""
+    http2_framing.check_h2_hooks_once.cache_clear()
+    yield
+    http2_framing.check_h2_hooks_once.cache_clear()
 
 
 def rename_attribute(monkeypatch: pytest.MonkeyPatch, cls: type, name: str) -> None:
@@ -84,7 +88,7 @@ async def requests_work(server: H2Server) -> httpcore.AsyncHTTP2Connection:
     stream = await AutoBackend().connect_tcp("127.0.0.1", server.port, timeout=5)
     origin = httpcore.Origin(b"http", b"127.0.0.1", server.port)
     connection = httpcore.AsyncHTTP2Connection(origin, stream)
-    calls = recording(connection._h2_state.encoder)
+    calls = recording(connection._core.framing.encoder)
     headers = [(b"x-repeated", b"a value for the dynamic table")]
 
     async def fetch(i: int) -> None:
@@ -104,18 +108,18 @@ async def requests_work(server: H2Server) -> httpcore.AsyncHTTP2Connection:
 
 
 def test_installed_versions_have_every_hook(fresh_hooks: None) -> None:
-    hooks = async_http2._h2_hooks()  # warnings are errors here
-    assert hooks.state_class is async_http2._H2State
-    assert hooks.codec == (async_http2._Encoder, async_http2._Decoder)
+    hooks = h2_hooks()  # warnings are errors here
+    assert hooks.state_class is H2GoawayFraming
+    assert hooks.codec == (Encoder, Decoder)
     assert hooks.peek is True
-    assert async_http2._h2_hooks() is hooks  # checked once
+    assert h2_hooks() is hooks  # checked once
 
 
 @pytest.mark.anyio
 async def test_with_every_hook_blocks_equal_hpacks(h2_server: typing.Any) -> None:
     server: H2Server = h2_server()
     connection = await requests_work(server)
-    assert type(connection._h2_state.encoder) is async_http2._Encoder
+    assert type(connection._core.framing.encoder) is Encoder
 
 
 @pytest.mark.anyio
@@ -141,7 +145,7 @@ async def test_goaway_hook_renamed(
     assert len(record) == 1
     message = str(record[0].message)
     assert "_receive_goaway_frame" in message and f"h2 {h2.__version__}" in message
-    assert type(connection._h2_state) is async_http2._H2Plain
+    assert type(connection._core.framing) is H2Framing
     # A sync connection uses the same check: no second warning.
     with httpcore.ConnectionPool(http1=False, http2=True) as sync_pool:
         assert sync_pool.request("GET", server.url("/sync")).content == b"path=/sync"
@@ -163,7 +167,7 @@ async def test_data_to_send_renamed(
     server: H2Server = h2_server()
     with pytest.warns(RuntimeWarning, match=f"h2 {h2.__version__} lacks .*_data_to_send"):
         connection = await requests_work(server)
-    assert connection._h2_state._peek is False
+    assert connection._core.framing._peek is False
 
 
 @pytest.mark.anyio
@@ -177,8 +181,8 @@ async def test_hpack_table_attribute_renamed(
     server: H2Server = h2_server()
     with pytest.warns(RuntimeWarning, match=f"hpack {hpack.__version__} lacks .*{name}"):
         connection = await requests_work(server)
-    assert type(connection._h2_state.encoder) is hpack.Encoder
-    assert type(connection._h2_state.decoder) is async_http2._LimitDecoder
+    assert type(connection._core.framing.encoder) is hpack.Encoder
+    assert type(connection._core.framing.decoder) is LimitDecoder
 
 
 def test_hpack_table_no_longer_calls_add(
@@ -198,8 +202,8 @@ def test_hpack_table_no_longer_calls_add(
     original_add_literal = hpack.Encoder.add
     monkeypatch.setattr(hpack.Encoder, "add", encode_literal)
     with pytest.warns(RuntimeWarning, match="HeaderTable.add"):
-        hooks = async_http2._h2_hooks()
-    assert hooks.codec == (hpack.Encoder, async_http2._LimitDecoder)
+        hooks = h2_hooks()
+    assert hooks.codec == (hpack.Encoder, LimitDecoder)
 
 
 @pytest.mark.anyio

@@ -1,5 +1,5 @@
 """The HPACK encoder and decoder of the HTTP/2 connection remember repeated header
-blocks (``httpcore_fast._async.http2._Encoder`` / ``_Decoder``): they must code every
+blocks (``httpcore_fast._core.http2_hpack.Encoder`` / ``Decoder``): they must code every
 sequence of header lists exactly as hpack's own do, whatever the dynamic table does."""
 
 from __future__ import annotations
@@ -11,14 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from httpcore_fast._async.http2 import (
-    DECODED_HEADER_LIST_FACTOR,
-    AsyncHTTP2Connection,
-    _Decoder,
-    _Encoder,
-    _H2State,
-    _h2_hooks,
-)
+from httpcore_fast._core.http2_framing import CONFIG, H2GoawayFraming, h2_hooks
+from httpcore_fast._core.http2_hpack import DECODED_HEADER_LIST_FACTOR, Decoder, Encoder
 
 FIELDS = [
     (b":method", b"GET"),
@@ -44,9 +38,9 @@ steps = st.lists(
 
 
 def test_state_machine_uses_them() -> None:
-    state = _h2_hooks().new_state(AsyncHTTP2Connection.CONFIG)
-    assert type(state) is _H2State
-    assert type(state.encoder) is _Encoder and type(state.decoder) is _Decoder
+    state = h2_hooks().new_state(CONFIG)
+    assert type(state) is H2GoawayFraming
+    assert type(state.encoder) is Encoder and type(state.decoder) is Decoder
     # h2 gives the decoder its advertised header list size; blocks are decoded up to
     # DECODED_HEADER_LIST_FACTOR times that (the connection fails only the stream).
     assert state.decoder.max_header_list_size == (
@@ -57,8 +51,8 @@ def test_state_machine_uses_them() -> None:
 @settings(max_examples=200, deadline=None, derandomize=True, database=None)
 @given(steps)
 def test_same_blocks_and_fields_as_hpack(program: list[tuple[str, typing.Any]]) -> None:
-    ours, reference = _Encoder(), hpack.Encoder()
-    our_decoder, reference_decoder = _Decoder(), hpack.Decoder()
+    ours, reference = Encoder(), hpack.Encoder()
+    our_decoder, reference_decoder = Decoder(), hpack.Decoder()
     for kind, arg in program:
         if kind == "resize":
             # (Setting the size it already has clears hpack's pending size update: the
@@ -79,7 +73,7 @@ def test_same_blocks_and_fields_as_hpack(program: list[tuple[str, typing.Any]]) 
 
 
 def test_repeated_blocks_come_from_the_cache() -> None:
-    encoder, reference = _Encoder(), hpack.Encoder()
+    encoder, reference = Encoder(), hpack.Encoder()
     fields = [(b":method", b"GET"), (b":authority", b"example.org"), (b":path", b"/x")]
     first = encoder.encode(list(fields))  # adds :authority and :path to the table
     second = encoder.encode(list(fields))  # all indexed now: remembered
@@ -97,7 +91,7 @@ def test_repeated_response_heads_with_an_empty_table() -> None:
     server = hpack.Encoder()
     server.header_table_size = 0
     head = [(b":status", b"200"), (b"server", b"nginx"), (b"content-length", b"100")]
-    decoder = _Decoder()
+    decoder = Decoder()
     blocks = [server.encode(head) for _ in range(3)]
     assert blocks[1] == blocks[2]
     decoded = [decoder.decode(block, raw=True) for block in blocks]

@@ -16,7 +16,7 @@ import anyio
 import pytest
 
 import httpcore_fast as httpcore
-from httpcore_fast._async.http2 import DECODED_HEADER_LIST_FACTOR, LOCAL_MAX_HEADER_LIST_SIZE
+from httpcore_fast._core.http2 import DECODED_HEADER_LIST_FACTOR, LOCAL_MAX_HEADER_LIST_SIZE
 from httpcore_fast._backends.auto import AutoBackend
 from httpcore_fast._backends.sync import SyncBackend
 from httpcore_fast._limits import ResponseLimits

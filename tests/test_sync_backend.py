@@ -119,12 +119,12 @@ def test_roundtrip_and_eof(backend: SyncBackend) -> None:
             assert stream.read(5, timeout=5.0) == b"hello"
             stream.write(b"world", timeout=5.0)
             buffer = bytearray(16)
-            n = stream._recv_into(memoryview(buffer)[2:], 5.0)  # type: ignore[attr-defined]
+            n = stream._recv_into(memoryview(buffer)[2:], 5.0)
             assert n == 5 and buffer[2:7] == b"world"
             sock = stream.get_extra_info("socket")
             sock.shutdown(socket.SHUT_WR)  # the echo server then closes
             assert stream.read(5, timeout=5.0) == b""
-            assert stream._recv_into(memoryview(buffer), 5.0) == 0  # type: ignore[attr-defined]
+            assert stream._recv_into(memoryview(buffer), 5.0) == 0
         finally:
             stream.close()
 
@@ -175,7 +175,7 @@ def test_read_timeout(backend: SyncBackend) -> None:
                 stream.read(10, timeout=0.05)
             assert isinstance(info.value.__cause__, socket.timeout)
             with pytest.raises(ReadTimeout):
-                stream._recv_into(memoryview(bytearray(10)), 0.05)  # type: ignore[attr-defined]
+                stream._recv_into(memoryview(bytearray(10)), 0.05)
         finally:
             done.set()
             stream.close()
@@ -224,7 +224,7 @@ def test_start_tls(
             buffer = bytearray(5)
             got = 0
             while got < 5:
-                got += tls._recv_into(memoryview(buffer)[got:], 5.0)  # type: ignore[attr-defined]
+                got += tls._recv_into(memoryview(buffer)[got:], 5.0)
             assert buffer == b"more!"
         finally:
             tls.close()
@@ -326,7 +326,7 @@ def test_tls_in_tls(
             assert inner.read(6, timeout=5.0) == b"nested"
             inner.write(b"again", timeout=5.0)
             buffer = bytearray(5)
-            assert inner._recv_into(memoryview(buffer), 5.0) == 5  # type: ignore[attr-defined]
+            assert inner._recv_into(memoryview(buffer), 5.0) == 5
             assert buffer == b"again"
             assert inner.get_extra_info("is_readable") is False
             assert inner.get_extra_info("server_addr") == ("127.0.0.1", server.port)
@@ -334,7 +334,7 @@ def test_tls_in_tls(
                 inner.start_tls(inner_client)
             inner.write(end, timeout=5.0)
             assert inner.read(10, timeout=5.0) == b""  # clean or ragged EOF
-            assert inner._recv_into(memoryview(buffer), 5.0) == 0  # type: ignore[attr-defined]
+            assert inner._recv_into(memoryview(buffer), 5.0) == 0
         finally:
             inner.close()
 

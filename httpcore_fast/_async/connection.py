@@ -21,7 +21,7 @@ from .._limits import ResponseLimits
 from .._models import Origin, Request, Response
 from .._ssl import shared_ssl_context
 from .._synchronization import AsyncSemaphore, AsyncShieldCancellation
-from .._trace import Trace
+from .._trace import step, tracer
 from .http11 import AsyncHTTP11Connection
 from .interfaces import AsyncConnectionInterface
 
@@ -130,9 +130,9 @@ async def start_tls(
 ) -> AsyncNetworkStream:
     """``stream.start_tls(**kwargs)``, traced as ``start_tls`` on ``log``. Raises
     ``ConnectError`` / ``ConnectTimeout`` (``stream`` is then left to the caller)."""
-    async with Trace("start_tls", log, request, kwargs) as trace:
+    async with step(tracer(request, log), "start_tls", kwargs) as traced:
         stream = await stream.start_tls(**kwargs)
-        trace.return_value = stream
+        traced.return_value = stream
     return stream
 
 
@@ -163,6 +163,7 @@ async def connect_stream(
     if network_backend is None:
         network_backend = AutoBackend()
     uds, local_address, socket_options = config.uds, config.local_address, config.socket_options
+    trace = tracer(request, log)
     retries_left = config.retries
     delays = exponential_backoff(factor=RETRIES_BACKOFF_FACTOR)
     while True:
@@ -175,14 +176,14 @@ async def connect_stream(
                     "timeout": timeout,
                     "socket_options": socket_options,
                 }
-                async with Trace("connect_tcp", log, request, kwargs) as trace:
+                async with step(trace, "connect_tcp", kwargs) as traced:
                     stream = await network_backend.connect_tcp(**kwargs)
-                    trace.return_value = stream
+                    traced.return_value = stream
             else:
                 kwargs = {"path": uds, "timeout": timeout, "socket_options": socket_options}
-                async with Trace("connect_unix_socket", log, request, kwargs) as trace:
+                async with step(trace, "connect_unix_socket", kwargs) as traced:
                     stream = await network_backend.connect_unix_socket(**kwargs)
-                    trace.return_value = stream
+                    traced.return_value = stream
             if tls is not None:
                 kwargs = tls
                 try:
@@ -195,7 +196,7 @@ async def connect_stream(
             if retries_left <= 0:
                 raise
             retries_left -= 1
-            async with Trace("retry", log, request, kwargs):
+            async with step(trace, "retry", kwargs):
                 await network_backend.sleep(next(delays))
 
 
@@ -257,8 +258,7 @@ class AsyncLazyConnection(AsyncConnectionInterface):
                         self._connect_failed = True
                         await AsyncShieldCancellation.run(self._open_failed)
                         raise exc
-                    multiplexed = getattr(opened, "_multiplexed", None)
-                    self._is_multiplexed = multiplexed is not None and bool(multiplexed())
+                    self._is_multiplexed = opened._may_multiplex()
                     self._connection = opened
             connection = self._connection
         return await connection.handle_async_request(request)
@@ -280,9 +280,9 @@ class AsyncLazyConnection(AsyncConnectionInterface):
             )
         return self._connection.is_available()
 
-    def _multiplexed(self) -> bool:
-        """True if this connection can carry concurrent requests (HTTP/2), or may once
-        connected; the pool keeps such a connection listed while it has room."""
+    def _may_multiplex(self) -> bool:
+        """While connecting: True if it may turn out HTTP/2 (``is_available()``); then
+        what the protocol connection said (kept, as the pool asks on every request)."""
         if self._connection is None:
             return self.is_available()
         return self._is_multiplexed
@@ -390,7 +390,7 @@ class AsyncHTTPConnection(AsyncLazyConnection):
 
     async def aclose(self) -> None:
         if self._connection is not None:
-            async with Trace("close", logger, None, {}):
+            async with step(tracer(None, logger), "close"):
                 await self._connection.aclose()
 
 

@@ -28,7 +28,6 @@ the proxy's reason. Importing this module registers the four schemes with the po
 
 from __future__ import annotations
 
-import asyncio  # async only
 import ipaddress
 import logging
 import socket
@@ -59,8 +58,8 @@ from .._exceptions import (
 from .._limits import ResponseLimits
 from .._models import URL, Origin, Proxy, Request, enforce_auth, enforce_url
 from .._synchronization import AsyncShieldCancellation
-from .._synchronization import current_async_library  # async only
-from .._trace import Trace
+from .._synchronization import run_in_thread  # async only
+from .._trace import step, tracer
 from .connection import (
     AsyncLazyConnection,
     connect_stream,
@@ -79,18 +78,9 @@ AddressInfo = typing.List[typing.Tuple[typing.Any, ...]]
 
 async def _getaddrinfo(host: str, port: int, family: int) -> AddressInfo:
     """``socket.getaddrinfo`` for a TCP stream; it blocks, so async code runs it in a
-    worker thread of the running library (asyncio's default executor, or trio's)."""
+    worker thread of the running library (``run_in_thread``)."""
     # --- async only ---
-    if current_async_library() == "trio":
-        import trio
-
-        return await trio.to_thread.run_sync(
-            socket.getaddrinfo, host, port, family, socket.SOCK_STREAM
-        )
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(
-        None, socket.getaddrinfo, host, port, family, socket.SOCK_STREAM
-    )
+    return await run_in_thread(socket.getaddrinfo, host, port, family, socket.SOCK_STREAM)
     # --- end async only ---
     # --- sync only ---
     # return socket.getaddrinfo(host, port, family, socket.SOCK_STREAM)
@@ -326,11 +316,11 @@ class AsyncSocks5Connection(AsyncLazyConnection):
     ) -> bytes:
         """The handshake for a tunnel to ``host``, traced; returns the bytes read past
         the reply."""
-        step, info, handshake = self._handshake(host)
+        name, info, handshake = self._handshake(host)
         kwargs: dict[str, typing.Any] = {"stream": stream, **info}
-        async with Trace(step, logger, request, kwargs) as trace:
+        async with step(tracer(request, logger), name, kwargs) as traced:
             leftover = await run_handshake(stream, handshake, timeout)
-            trace.return_value = stream
+            traced.return_value = stream
         return leftover
 
 

@@ -9,13 +9,15 @@ through :class:`Framing`, so a second implementation (a native one, with h2 as i
 twin) can replace :class:`H2Framing` without touching the core.
 
 Private parts of h2 and hpack used here (see :func:`check_h2_hooks`) are checked once per
-process before first use; a feature whose hook has gone falls back to plain h2/hpack
-behaviour with one ``RuntimeWarning``. Never generated, never awaits.
+process before first use (:func:`h2_hooks`); a feature whose hook has gone falls back to
+plain h2/hpack behaviour with one ``RuntimeWarning``. Never generated, never awaits.
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
+import threading
 import types
 import typing
 import warnings
@@ -49,6 +51,8 @@ __all__ = [
     "NoAvailableStreamIDError",
     "StreamClosedError",
     "check_h2_hooks",
+    "check_h2_hooks_once",
+    "h2_hooks",
 ]
 
 # ------------------------------------------------------------------ the interface
@@ -395,3 +399,21 @@ def check_h2_hooks(stacklevel: int = 2) -> Hooks:
     return Hooks(
         state_class=H2Framing if goaway else H2GoawayFraming, codec=codec, peek=peek is None
     )
+
+
+_hooks_lock = threading.Lock()
+
+
+@functools.lru_cache(maxsize=None)
+def check_h2_hooks_once() -> Hooks:
+    """:func:`check_h2_hooks`, cached: call :func:`h2_hooks` (which serialises the first
+    check); ``check_h2_hooks_once.cache_clear()`` makes the next call check again."""
+    return check_h2_hooks(stacklevel=3)  # warns where the first HTTP/2 connection is made
+
+
+def h2_hooks() -> Hooks:
+    """The hooks of the installed h2/hpack, checked once per process: the first call
+    checks (and warns), later calls return its answer; threads making their first
+    connections at once check once."""
+    with _hooks_lock:
+        return check_h2_hooks_once()

@@ -33,7 +33,7 @@ from .._core.config import ConnectionConfig, config_property
 from .._core.origin import REQUEST_PORTS, unsupported_scheme
 from .._exceptions import ConnectionNotAvailable, UnsupportedProtocol
 from .._limits import ResponseLimits
-from .._models import Origin, Proxy, Request, Response
+from .._models import BodyStream, Origin, Proxy, Request, Response
 from .._synchronization import Event, ShieldCancellation, ThreadLock
 from .connection import connection_config, http_connection
 from .interfaces import ConnectionInterface, RequestInterface
@@ -57,14 +57,6 @@ def register_proxy_factory(
     factory that ``factory(proxy)`` returns."""
     for scheme in schemes:
         _proxy_factories[scheme] = factory
-
-
-def _is_multiplexed(connection: ConnectionInterface) -> bool:
-    """True if ``connection`` can carry several requests at once (HTTP/2, or still
-    connecting with HTTP/2 possible); such a connection stays listed as available while
-    it has room. Connection classes opt in with a ``_multiplexed()`` method."""
-    multiplexed = getattr(connection, "_multiplexed", None)
-    return multiplexed is not None and bool(multiplexed())
 
 
 # Fork safety: a child process must not use (or shut down) the sockets it inherited from
@@ -318,7 +310,7 @@ class ConnectionPool(RequestInterface):
                 self._idle_since.pop(connection, None)
                 continue
             self._idle_since.pop(connection, None)
-            if not _is_multiplexed(connection):
+            if not connection._may_multiplex():
                 stack.pop()  # one request at a time (HTTP/1.1)
             self._active_requests += 1
             return connection
@@ -331,7 +323,7 @@ class ConnectionPool(RequestInterface):
             closing.append(oldest)
         connection = self.create_connection(request.url.origin)
         self._pool[connection] = key
-        if _is_multiplexed(connection):
+        if connection._may_multiplex():
             # It may turn out HTTP/2: let further requests share it (they wait for the
             # connect) instead of opening one connection each.
             self._available.setdefault(key, []).append(connection)
@@ -373,7 +365,7 @@ class ConnectionPool(RequestInterface):
             self._forget(connection)
             self._grant_slot(closing)
             return
-        multiplexed = _is_multiplexed(connection)
+        multiplexed = connection._may_multiplex()
         if not connection.is_available():
             if used and not multiplexed:
                 # Left mid-exchange (its clean-up was interrupted): never reuse it.
@@ -552,9 +544,11 @@ class ConnectionPool(RequestInterface):
         )
 
 
-class PoolByteStream:
+class PoolByteStream(BodyStream):
     """The response body as the pool hands it out: closing it (or a failure while
-    reading it) returns the connection to the pool."""
+    reading it) returns the connection to the pool. ``stream`` is the connection's
+    response body (any async iterable of bytes; ``close()`` and ``_read_all()`` are
+    used when it has them)."""
 
     def __init__(
         self,
@@ -571,7 +565,7 @@ class PoolByteStream:
         self._open = [True]
         self._iterator: typing.Any = None
 
-    def __iter__(self) -> typing.Iterator[bytes]:
+    def __iter__(self) -> PoolByteStream:
         self._iterator = self._stream.__iter__()
         return self
 
@@ -586,11 +580,11 @@ class PoolByteStream:
 
     def _read_all(self) -> bytes:
         """The whole body (bytes) in one call when the connection's stream can do it."""
+        stream = self._stream
         try:
-            read_all = getattr(self._stream, "_read_all", None)
-            if read_all is not None:
-                return read_all()  # type: ignore[no-any-return]
-            return b"".join([part for part in self._stream])
+            if isinstance(stream, BodyStream):
+                return stream._read_all()
+            return b"".join([part for part in stream])
         except BaseException as exc:
             self.close()
             raise exc from None

@@ -6,8 +6,9 @@ Generated from ``httpcore_fast/_async/http11.py`` by
 Per request the hot path is: one kernel call that validates and serialises the request
 head, one ``write`` of head + body when the body is known bytes, ``recv_into`` the
 kernel's own buffer, one kernel call that parses the whole response head, and one more
-per body chunk. Tracing objects are only built when a ``trace`` callback is given or the
-``httpcore.http11`` logger is enabled for DEBUG.
+per body chunk. Trace objects are only built when a ``trace`` callback is given or the
+``httpcore.http11`` logger is enabled for DEBUG (``_trace.tracer``); otherwise each traced
+step costs one ``is None`` test.
 """
 
 from __future__ import annotations
@@ -18,9 +19,8 @@ import time
 import types
 import typing
 
-from .._backends.base import NetworkStream
-from .._core.origin import REQUEST_PORTS
-from .._core.origin import check_origin as check_origin  # re-exported for http2.py
+from .._backends.base import NetworkStream, copy_into
+from .._core.origin import check_origin
 from .._exceptions import (
     ConnectionNotAvailable,
     LocalProtocolError,
@@ -32,18 +32,13 @@ from .._kernel import get_kernel
 from .._limits import ResponseLimits
 from .._models import ByteStream, Origin, Request, Response
 from .._synchronization import ShieldCancellation, ThreadLock
-from .._trace import Trace
-from .interfaces import ConnectionInterface
+from .._trace import Tracer, tracer
+from .interfaces import ConnectionByteStream, ConnectionInterface
 
 logger = logging.getLogger("httpcore.http11")
-_DEBUG = logging.DEBUG
 
 # Bodies up to this size are sent in the same write as the request head.
 _COALESCE_LIMIT = 64 * 1024
-
-# ``http2.py`` imports ``DEFAULT_PORTS`` and ``check_origin`` from here; the origin rules
-# live in ``_core/origin.py`` (these are the request schemes' default ports).
-DEFAULT_PORTS: dict[bytes, int] = REQUEST_PORTS
 
 
 class HTTPConnectionState(enum.IntEnum):
@@ -113,8 +108,7 @@ class HTTP11Connection(ConnectionInterface):
             )
         self._parser = kernel.ResponseParser(**limits.parser_kwargs())
         self._head_timeout: float | None = limits.head_timeout
-        self._recv_into = getattr(stream, "_recv_into", None)
-        self._is_readable = getattr(stream, "_is_readable", None)
+        self._recv_into = stream._recv_into
         self._body_length = 0
         self._request_close = False
         self._response_complete = False
@@ -148,46 +142,29 @@ class HTTP11Connection(ConnectionInterface):
         else:
             read_timeout = write_timeout = None
 
-        tracing = extensions.get("trace") is not None or logger.isEnabledFor(_DEBUG)
+        trace = tracer(request, logger)
         try:
-            if not tracing:
-                try:
-                    body = self._send_request_headers(request, write_timeout)
-                    if body is not None:
-                        self._send_request_body(request, body, write_timeout)
-                except WriteError:
-                    # The server may have answered (and closed) before reading the
-                    # whole request, e.g. 413: read that response rather than fail,
-                    # but never reuse the connection (the server may still expect
-                    # the rest of the body).
-                    self._request_close = True
-                head = self._receive_response_head(read_timeout)
-            else:
-                kwargs = {"request": request}
-                try:
-                    with Trace("send_request_headers", logger, request, kwargs):
-                        body = self._send_request_headers(request, write_timeout)
-                    with Trace("send_request_body", logger, request, kwargs):
-                        if body is not None:
-                            self._send_request_body(request, body, write_timeout)
-                except WriteError:
-                    self._request_close = True
-                with Trace(
-                    "receive_response_headers", logger, request, kwargs
-                ) as trace:
-                    head = self._receive_response_head(read_timeout)
-                    trace.return_value = head
+            try:
+                body = self._send_request_headers(request, write_timeout, trace)
+                if body is not None or trace is not None:
+                    self._send_request_body(request, body, write_timeout, trace)
+            except WriteError:
+                # The server may have answered (and closed) before reading the whole
+                # request, e.g. 413: read that response rather than fail, but never
+                # reuse the connection (the server may still expect the rest of the body).
+                self._request_close = True
+            head = self._receive_response_head(request, read_timeout, trace)
 
             status = head[1]
             network_stream = self._network_stream
             if status == 101 or (200 <= status < 300 and request.method == b"CONNECT"):
                 network_stream = HTTP11UpgradeStream(
-                    network_stream, self._parser.take_pending()
+                    network_stream, self._parser.take_pending() + network_stream._take_unread()
                 )
             return Response._from_parser(
                 status,
                 head[3],
-                HTTP11ConnectionByteStream(self, request, read_timeout, tracing),
+                HTTP11ConnectionByteStream(self, request, read_timeout, trace),
                 {
                     "http_version": head[0],
                     "reason_phrase": head[2],
@@ -197,19 +174,23 @@ class HTTP11Connection(ConnectionInterface):
         except BaseException as exc:
             # Bookkeeping first, then a close that cannot be cut short (see
             # _response_closed); a trace callback around it runs shielded too.
-            if not tracing:
+            if trace is None:
                 self._response_closed()
             else:
-                ShieldCancellation.run(self._response_closed_traced, request)
+                ShieldCancellation.run(self._response_closed_traced, trace)
             raise exc
 
     def _send_request_headers(
-        self, request: Request, timeout: float | None
+        self, request: Request, timeout: float | None, trace: Tracer | None
     ) -> typing.Any:
-        """Write the request head; with a small bytes body, write both at once.
+        """Write the request head; with a small bytes body, write both at once (the
+        ``send_request_headers`` step with ``trace``).
 
         Returns the body stream still to be sent, or None if nothing is left.
         """
+        if trace is not None:
+            with trace.step("send_request_headers", {"request": request}):
+                return self._send_request_headers(request, timeout, None)
         method = request.method
         self._response_complete = False
         head, body_length, close, upgrade = self._serialize_request_head(
@@ -226,7 +207,7 @@ class HTTP11Connection(ConnectionInterface):
             self._parser.start_response(method == b"HEAD", method == b"CONNECT")
         stream = request.stream
         if type(stream) is ByteStream:
-            content = stream._content
+            content = stream.content
             if len(content) == body_length:
                 if body_length <= _COALESCE_LIMIT:
                     self._network_stream.write(head + content if content else head, timeout)
@@ -238,14 +219,20 @@ class HTTP11Connection(ConnectionInterface):
         return stream
 
     def _send_request_body(
-        self, request: Request, stream: typing.Any, timeout: float | None
+        self, request: Request, stream: typing.Any, timeout: float | None, trace: Tracer | None
     ) -> None:
-        """Write the body from ``stream`` framed as the head declared.
+        """Write the body from ``stream`` (None: nothing left to send) framed as the head
+        declared (the ``send_request_body`` step with ``trace``, even with nothing to send).
 
         Raises ``LocalProtocolError`` if the body does not match its Content-Length. If
         sending fails or is cancelled, the body is closed (:func:`close_request_body`)
         before the exception propagates.
         """
+        if trace is not None:
+            with trace.step("send_request_body", {"request": request}):
+                if stream is not None:
+                    self._send_request_body(request, stream, timeout, None)
+            return
         write = self._network_stream.write
         body_length = self._body_length
         iterator = stream.__iter__()
@@ -271,17 +258,23 @@ class HTTP11Connection(ConnectionInterface):
             raise
 
     def _receive_more(self, timeout: float | None) -> None:
-        """Read once from the network into the parser (b"" / 0 means EOF)."""
+        """Read once from the network into the parser's buffer (0 bytes: EOF)."""
         parser = self._parser
-        recv_into = self._recv_into
-        if recv_into is not None:
-            parser.buffer_updated(recv_into(parser.get_buffer(self.READ_NUM_BYTES), timeout))
-        else:
-            parser.feed(self._network_stream.read(self.READ_NUM_BYTES, timeout))
+        parser.buffer_updated(
+            self._recv_into(parser.get_buffer(self.READ_NUM_BYTES), timeout)
+        )
 
     def _receive_response_head(
-        self, timeout: float | None
+        self, request: Request, timeout: float | None, trace: Tracer | None
     ) -> tuple[bytes, int, bytes, list[tuple[bytes, bytes]]]:
+        """The response head ``(http_version, status, reason, headers)`` (the
+        ``receive_response_headers`` step with ``trace``). Raises ``ReadTimeout`` past
+        ``timeout`` or the ``head_timeout``, and the parser's ``RemoteProtocolError``."""
+        if trace is not None:
+            with trace.step("receive_response_headers", {"request": request}) as step:
+                head = self._receive_response_head(request, timeout, None)
+                step.return_value = head
+            return head
         parser = self._parser
         head = parser.receive_head()
         if head is not None:
@@ -310,32 +303,6 @@ class HTTP11Connection(ConnectionInterface):
                 raise
             head = parser.receive_head()
         return head  # type: ignore[no-any-return]
-
-    def _receive_body_part(self, timeout: float | None) -> bytes:
-        """The next body bytes; ``b""`` once the message is complete."""
-        parser = self._parser
-        while True:
-            data = parser.receive_body()
-            if data is None:
-                self._receive_more(timeout)
-            else:
-                if not data:
-                    self._response_complete = True
-                return data  # type: ignore[no-any-return]
-
-    def _receive_whole_body(self, timeout: float | None) -> bytes:
-        """The rest of the body in one call (``Response.read`` without generators)."""
-        parser = self._parser
-        chunks = []
-        while True:
-            data = parser.receive_body()
-            if data is None:
-                self._receive_more(timeout)
-            elif data:
-                chunks.append(data)
-            else:
-                self._response_complete = True
-                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     def _response_closed(self) -> None:
         """Return to IDLE if the exchange ended cleanly and may be reused, else close.
@@ -368,9 +335,9 @@ class HTTP11Connection(ConnectionInterface):
         # never gets here, so the usual response close starts no task.
         ShieldCancellation.run(self.close)
 
-    def _response_closed_traced(self, request: Request) -> None:
-        """:meth:`_response_closed` inside the ``response_closed`` trace event."""
-        with Trace("response_closed", logger, request):
+    def _response_closed_traced(self, trace: Tracer) -> None:
+        """:meth:`_response_closed` as the ``response_closed`` step of ``trace``."""
+        with trace.step("response_closed"):
             self._response_closed()
 
     # ------------------------------------------------------------------ lifecycle
@@ -402,9 +369,7 @@ class HTTP11Connection(ConnectionInterface):
         # An idle connection the server closed, or wrote to, is readable.
         if self._state is not IDLE:
             return False
-        if self._is_readable is not None:
-            return self._is_readable()  # type: ignore[no-any-return]
-        return bool(self._network_stream.get_extra_info("is_readable"))
+        return self._network_stream._is_readable()
 
     def is_idle(self) -> bool:
         """True between requests (keep-alive)."""
@@ -443,86 +408,60 @@ class HTTP11Connection(ConnectionInterface):
         self.close()
 
 
-class HTTP11ConnectionByteStream:
-    """The response body of one HTTP/1.1 exchange; closing it ends the exchange.
+class HTTP11ConnectionByteStream(ConnectionByteStream):
+    """The response body of one HTTP/1.1 exchange, read from the connection's parser;
+    closing it ends the exchange (see :class:`ConnectionByteStream`).
 
-    ``timeout``: the read timeout in seconds (None: no limit); ``tracing``: whether
-    trace events / DEBUG logs are wanted (decided once per request)."""
+    ``timeout``: the read timeout in seconds (None: no limit); ``trace``: the request's
+    ``Tracer``, or None when nobody listens."""
 
     def __init__(
         self,
         connection: HTTP11Connection,
         request: Request,
         timeout: float | None,
-        tracing: bool,
+        trace: Tracer | None,
     ) -> None:
+        super().__init__(request, trace)
         self._connection = connection
-        self._request = request
         self._timeout = timeout
-        self._tracing = tracing
-        self._open = [True]
 
-    def __iter__(self) -> typing.Iterator[bytes]:
-        # An iterator object, not a generator: nothing is left suspended (and warned
-        # about) when a caller stops early, and no generator is created per response.
-        if self._tracing:
-            return self._traced_chunks()
-        return self
+    def _receive_part(self) -> bytes:
+        connection = self._connection
+        parser = connection._parser
+        while True:
+            data = parser.receive_body()
+            if data is None:
+                connection._receive_more(self._timeout)
+            else:
+                if not data:
+                    connection._response_complete = True
+                return data  # type: ignore[no-any-return]
 
-    def __next__(self) -> bytes:
-        try:
-            chunk = self._connection._receive_body_part(self._timeout)
-        except BaseException as exc:
-            self._close_after_failure()
-            raise exc
-        if not chunk:
-            raise StopIteration
-        return chunk
+    def _receive_rest(self) -> bytes:
+        connection = self._connection
+        parser = connection._parser
+        chunks = []
+        while True:
+            data = parser.receive_body()
+            if data is None:
+                connection._receive_more(self._timeout)
+            elif data:
+                chunks.append(data)
+            else:
+                connection._response_complete = True
+                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
-    def _traced_chunks(self) -> typing.Iterator[bytes]:
-        request = self._request
-        try:
-            with Trace("receive_response_body", logger, request, {"request": request}):
-                while True:
-                    chunk = self._connection._receive_body_part(self._timeout)
-                    if not chunk:
-                        break
-                    yield chunk
-        except BaseException as exc:
-            self._close_after_failure()
-            raise exc
-
-    def _read_all(self) -> bytes:
-        """The whole body (bytes): what ``Response.read`` uses, without generators."""
-        try:
-            if not self._tracing:
-                return self._connection._receive_whole_body(self._timeout)
-            request = self._request
-            with Trace("receive_response_body", logger, request, {"request": request}):
-                return self._connection._receive_whole_body(self._timeout)
-        except BaseException as exc:
-            self._close_after_failure()
-            raise exc
-
-    def _close_after_failure(self) -> None:
-        """Any failure mid-body leaves the connection unusable: end the exchange, which
-        closes it (shielded, see ``_response_closed``). With tracing, the trace callback
-        around it runs shielded too: a cancellation while it awaits cannot skip the
-        close."""
-        if not self._tracing:
-            self.close()
-        else:
-            ShieldCancellation.run(self.close)
-
-    def close(self) -> None:
-        try:
-            self._open.pop()  # atomic: one close ends the exchange, even across threads
-        except IndexError:
-            return  # already closed
-        if not self._tracing:
+    def _end_exchange(self) -> None:
+        """Return the connection to IDLE or close it (``_response_closed``); with a
+        tracer, as the ``response_closed`` step, shielded: a cancellation while the
+        trace callback awaits cannot skip the close."""
+        if self._trace is None:
             self._connection._response_closed()
         else:
-            self._connection._response_closed_traced(self._request)
+            ShieldCancellation.run(
+                self._connection._response_closed_traced, self._trace
+            )
 
 
 class HTTP11UpgradeStream(NetworkStream):
@@ -565,6 +504,25 @@ class HTTP11UpgradeStream(NetworkStream):
 
     def get_extra_info(self, info: str) -> typing.Any:
         return self._stream.get_extra_info(info)
+
+    def _recv_into(self, buffer: memoryview, timeout: float | None = None) -> int:
+        """The replayed bytes first, then the stream's own ``_recv_into``."""
+        if self._leading_data:
+            n, self._leading_data = copy_into(buffer, self._leading_data)
+            return n
+        return self._stream._recv_into(buffer, timeout)
+
+    def _take_unread(self) -> bytes:
+        return self._stream._take_unread()
+
+    def _is_readable(self) -> bool:
+        return bool(self._leading_data) or self._stream._is_readable()
+
+    def _socket(self) -> typing.Any:
+        return self._stream._socket()
+
+    def _cancelled_write_sent_all(self) -> bool:
+        return self._stream._cancelled_write_sent_all()
 
     def _close_after_fork(self) -> None:
         self._stream._close_after_fork()

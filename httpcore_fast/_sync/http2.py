@@ -37,11 +37,9 @@ import typing
 import h2  # noqa: F401 - ImportError without the http2 extra, even once the core is imported
 
 from .._backends.base import NetworkStream
-from .._core import http2 as core_http2
-from .._core import http2_framing, http2_hpack
 from .._core.http2 import CLOSED, IDLE, HTTP2Core, Stream, copy_error
 from .._core.http2 import HTTPConnectionState as HTTPConnectionState  # httpcore's name
-from .._core.http2_framing import CONFIG, FramingError, Hooks
+from .._core.http2_framing import CONFIG, FramingError, h2_hooks
 from .._core.origin import REQUEST_PORTS, check_origin
 from .._exceptions import (
     ConnectionNotAvailable,
@@ -54,67 +52,12 @@ from .._exceptions import (
 from .._limits import ResponseLimits
 from .._models import ByteStream, Origin, Request, Response
 from .._synchronization import Event, Lock, ShieldCancellation, ThreadLock
-from .._trace import Trace
+from .._trace import Tracer, step, tracer
 from .http11 import close_request_body
-from .interfaces import ConnectionInterface
+from .interfaces import ConnectionByteStream, ConnectionInterface
 
 
 logger = logging.getLogger("httpcore.http2")
-_DEBUG = logging.DEBUG
-
-# Names tests still import from here (the tests of the limits, hooks and coders); they
-# go once those tests import ``httpcore_fast._core``.
-DECODED_HEADER_LIST_FACTOR = http2_hpack.DECODED_HEADER_LIST_FACTOR
-LOCAL_MAX_HEADER_LIST_SIZE = core_http2.LOCAL_MAX_HEADER_LIST_SIZE
-_H2Plain = http2_framing.H2Framing
-_H2State = http2_framing.H2GoawayFraming
-_Encoder = http2_hpack.Encoder
-_Decoder = http2_hpack.Decoder
-_LimitDecoder = http2_hpack.LimitDecoder
-
-
-
-def _shared_hooks() -> Hooks:
-    """The hooks checked by the async module, shared with the generated sync twin (one
-    check and one warning per process)."""
-    from .._async import http2
-
-    return http2._h2_hooks()
-
-
-class _NoTrace:
-    """Stands in for a ``Trace`` when nobody listens (``with``; ``return_value``
-    assignments are dropped)."""
-
-    __slots__ = ()
-
-    @property
-    def return_value(self) -> None:
-        return None
-
-    @return_value.setter
-    def return_value(self, value: typing.Any) -> None:
-        pass
-
-    def __enter__(self) -> _NoTrace:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None = None,
-        exc_value: BaseException | None = None,
-        traceback: types.TracebackType | None = None,
-    ) -> None:
-        return None
-
-
-_NO_TRACE = _NoTrace()
-
-
-def _trace(
-    tracing: bool, name: str, request: Request | None, kwargs: dict[str, typing.Any] | None = None
-) -> typing.Any:
-    return Trace(name, logger, request, kwargs) if tracing else _NO_TRACE
 
 
 def _write_timeout(request: Request) -> float | None:
@@ -180,7 +123,7 @@ class HTTP2Connection(ConnectionInterface):
         if origin.port != REQUEST_PORTS.get(origin.scheme):
             authority += b":%d" % origin.port
         self._core: HTTP2Core[Event] = HTTP2Core(
-            _shared_hooks().new_state(self.CONFIG),
+            h2_hooks().new_state(self.CONFIG),
             keepalive_expiry=keepalive_expiry,
             limits=limits,
             authority=authority,
@@ -206,9 +149,8 @@ class HTTP2Connection(ConnectionInterface):
         request that fails, times out or is cancelled resets only its own stream.
         """
         check_origin(request.url, self._origin)
-        extensions = request.extensions
-        tracing = extensions.get("trace") is not None or logger.isEnabledFor(_DEBUG)
-        timeouts = extensions.get("timeout") or {}
+        trace = tracer(request, logger)
+        timeouts = request.extensions.get("timeout") or {}
         read_timeout = timeouts.get("read", None)
         write_timeout = timeouts.get("write", None)
         core = self._core
@@ -219,7 +161,7 @@ class HTTP2Connection(ConnectionInterface):
         stream_id = 0
         try:
             if not self._sent_connection_init:
-                self._init_connection(request, tracing)
+                self._init_connection(request, trace)
             elif was_idle:
                 self._check_idle_connection(request, read_timeout)
             self._acquire_slot(timeouts.get("pool", None))
@@ -229,52 +171,23 @@ class HTTP2Connection(ConnectionInterface):
             with self._lock:
                 stream_id, stream = core.new_stream()
                 body = core.send_headers(stream_id, stream, headers, body, body_length)
-
-            if tracing:
-                kwargs = {"request": request, "stream_id": stream_id}
-                with Trace("send_request_headers", logger, request, kwargs):
-                    self._flush(write_timeout)
-                with Trace("send_request_body", logger, request, kwargs):
-                    if body is not None:
-                        self._send_request_body(
-                            request, stream_id, stream, body, body_length, read_timeout,
-                            write_timeout,
-                        )
-                with Trace("receive_response_headers", logger, request, kwargs) as trace:
-                    status, response_headers = self._receive_response_head(
-                        request, stream_id, stream, read_timeout
-                    )
-                    trace.return_value = (status, response_headers)
-            else:
-                if body is not None:
-                    self._flush(write_timeout)
-                    self._send_request_body(
-                        request, stream_id, stream, body, body_length, read_timeout, write_timeout
-                    )
-                # Else the frames go with the connection's next write: at the latest when
-                # this request reads, or waits for a reader (_read_until), so that requests
-                # started together leave in one write.
-                status, response_headers = self._receive_response_head(
-                    request, stream_id, stream, read_timeout
+            if body is not None or trace is not None:
+                self._send_request_headers(request, stream_id, write_timeout, trace)
+                self._send_request_body(
+                    request, stream_id, stream, body, body_length, read_timeout, write_timeout,
+                    trace,
                 )
+            # Else the frames go with the connection's next write: at the latest when this
+            # request reads, or waits for a reader (_read_until), so that requests started
+            # together leave in one write.
+            status, response_headers = self._receive_response_head(
+                request, stream_id, stream, read_timeout, trace
+            )
         except BaseException as exc:
-            # The stream's bookkeeping (RST_STREAM queued, credit, place) happens at once;
-            # a trace callback around it, or closing the connection, runs shielded.
             if isinstance(exc, ConnectionNotAvailable):
                 with self._lock:
                     core.request_not_taken()
-            if stream_id and tracing:
-                close = ShieldCancellation.run(
-                    self._end_request_traced, request, stream_id, slot
-                )
-            else:
-                close = self._end_request(stream_id, slot)
-                if close:
-                    ShieldCancellation.run(self.close)
-            if not close:
-                # RST_STREAM and credit now (not under the shield: a cancelled request
-                # never waits on a write; its frames then go with the next write).
-                self._send_soon(write_timeout)
+            self._leave(trace, stream_id, slot, write_timeout)
             if isinstance(exc, FramingError):
                 raise LocalProtocolError(exc) from exc
             raise
@@ -282,7 +195,7 @@ class HTTP2Connection(ConnectionInterface):
         return Response(
             status=status,
             headers=response_headers,
-            content=HTTP2ConnectionByteStream(self, request, stream_id, tracing),
+            content=HTTP2ConnectionByteStream(self, request, stream_id, trace),
             extensions={
                 "http_version": b"HTTP/2",
                 "network_stream": self._network_stream,
@@ -290,14 +203,14 @@ class HTTP2Connection(ConnectionInterface):
             },
         )
 
-    def _init_connection(self, request: Request, tracing: bool) -> None:
+    def _init_connection(self, request: Request, trace: Tracer | None) -> None:
         with self._init_lock:
             if self._sent_connection_init:
                 return
             if not self._core.accepting:
                 raise ConnectionNotAvailable()
             try:
-                with _trace(tracing, "send_connection_init", request, {"request": request}):
+                with step(trace, "send_connection_init", {"request": request}):
                     with self._lock:
                         self._core.start()
                     self._flush(_write_timeout(request))
@@ -316,7 +229,7 @@ class HTTP2Connection(ConnectionInterface):
         on a new connection; so it is if the server said GOAWAY.
         """
         try:
-            if self._network_stream.get_extra_info("is_readable"):
+            if self._network_stream._is_readable():
                 with self._lock:
                     reader = self._core.take_reader_role(False)
                 if reader:
@@ -362,6 +275,19 @@ class HTTP2Connection(ConnectionInterface):
 
     # ------------------------------------------------------------------ sending
 
+    def _send_request_headers(
+        self, request: Request, stream_id: int, timeout: float | None, trace: Tracer | None
+    ) -> None:
+        """Write the request's HEADERS (and whatever else is queued) now: the
+        ``send_request_headers`` step with ``trace``."""
+        if trace is not None:
+            with trace.step(
+                "send_request_headers", {"request": request, "stream_id": stream_id}
+            ):
+                self._flush(timeout)
+            return
+        self._flush(timeout)
+
     def _send_request_body(
         self,
         request: Request,
@@ -371,15 +297,28 @@ class HTTP2Connection(ConnectionInterface):
         body_length: int,
         read_timeout: float | None,
         write_timeout: float | None,
+        trace: Tracer | None,
     ) -> None:
-        """Send the body in DATA frames within the flow-control windows (RFC 9113 §5.2),
-        then END_STREAM. Stops early if the server already ended or reset the stream.
+        """Send the body (None: nothing left to send) in DATA frames within the
+        flow-control windows (RFC 9113 §5.2), then END_STREAM: the ``send_request_body``
+        step with ``trace``, even with nothing to send. Stops early if the server already
+        ended or reset the stream.
 
         If sending fails, is cancelled or stops early, the body's iterator and the body
         itself are closed (``close()``, when they have one) before this returns or
         raises. Raises ``LocalProtocolError`` if the body does not match its
         Content-Length (RFC 9113 §8.1.1).
         """
+        if trace is not None:
+            with trace.step(
+                "send_request_body", {"request": request, "stream_id": stream_id}
+            ):
+                if body is not None:
+                    self._send_request_body(
+                        request, stream_id, stream, body, body_length, read_timeout,
+                        write_timeout, None,
+                    )
+            return
         core = self._core
         iterator = body.__iter__()
         sent_all = False
@@ -618,18 +557,30 @@ class HTTP2Connection(ConnectionInterface):
                 except Exception:
                     pass
             raise copy_error(error)
-        if settings_changes and (
-            request.extensions.get("trace") is not None or logger.isEnabledFor(_DEBUG)
-        ):
-            for event in settings_changes:
-                with Trace("receive_remote_settings", logger, request) as trace:
-                    trace.return_value = event
+        if settings_changes:
+            trace = tracer(request, logger)
+            if trace is not None:
+                for event in settings_changes:
+                    with trace.step("receive_remote_settings") as traced:
+                        traced.return_value = event
 
     def _receive_response_head(
-        self, request: Request, stream_id: int, stream: Stream, timeout: float | None
+        self,
+        request: Request,
+        stream_id: int,
+        stream: Stream,
+        timeout: float | None,
+        trace: Tracer | None,
     ) -> tuple[int, list[tuple[bytes, bytes]]]:
-        """Wait for the response head (see ``HTTP2Core.next_head`` for what it raises);
-        ``ReadTimeout`` past ``head_timeout``."""
+        """Wait for the response head ``(status, headers)`` (the
+        ``receive_response_headers`` step with ``trace``); see ``HTTP2Core.next_head``
+        for what it raises; ``ReadTimeout`` past ``head_timeout``."""
+        if trace is not None:
+            kwargs = {"request": request, "stream_id": stream_id}
+            with trace.step("receive_response_headers", kwargs) as traced:
+                head = self._receive_response_head(request, stream_id, stream, timeout, None)
+                traced.return_value = head
+            return head
         core = self._core
         deadline = None
         if core.head_timeout is not None:
@@ -638,19 +589,22 @@ class HTTP2Connection(ConnectionInterface):
         while True:
             if events:
                 with self._lock:
-                    head = core.next_head(stream_id, stream)
-                if head is not None:
-                    return head
+                    received = core.next_head(stream_id, stream)
+                if received is not None:
+                    return received
             self._read_until(request, timeout, events.__len__, deadline)
 
-    def _receive_response_body(
+    def _receive_body_part(
         self, request: Request, stream_id: int, timeout: float | None
-    ) -> typing.Iterator[bytes]:
+    ) -> bytes:
+        """The next bytes of the stream's response body, reading meanwhile; ``b""`` at
+        its end (call no more then). Consumed bytes hand their flow-control credit back
+        (written soon). Raises as ``HTTP2Core.next_body`` does, ``RuntimeError`` once the
+        response is closed, ``ReadTimeout`` after ``timeout`` seconds without progress."""
         core = self._core
         stream = core.streams.get(stream_id)
         if stream is None:
             raise RuntimeError("The response was closed: its body can no longer be read.")
-        write_timeout = _write_timeout(request)
         events = stream.events
         while True:
             with self._lock:
@@ -660,11 +614,11 @@ class HTTP2Connection(ConnectionInterface):
                 continue
             data, credit = part
             if data is None:
-                return
+                return b""
             if credit:
-                self._send_soon(write_timeout)
+                self._send_soon(_write_timeout(request))
             if data:
-                yield data
+                return data
 
     # ------------------------------------------------------------------ ending requests
 
@@ -678,15 +632,35 @@ class HTTP2Connection(ConnectionInterface):
                 _wake(core.take_wakeups())
         return close
 
-    def _end_request_traced(self, request: Request, stream_id: int, slot: bool) -> bool:
-        """:meth:`_end_request` inside the ``response_closed`` trace event, then the
+    def _end_request_traced(self, trace: Tracer, stream_id: int, slot: bool) -> bool:
+        """:meth:`_end_request` as the ``response_closed`` step of ``trace``, then the
         connection closed if it must be; returns whether it was. Run shielded: a
         cancellation while the trace callback awaits must not skip the bookkeeping."""
-        with Trace("response_closed", logger, request, {"stream_id": stream_id}):
+        with trace.step("response_closed", {"stream_id": stream_id}):
             close = self._end_request(stream_id, slot)
         if close:
             self.close()
         return close
+
+    def _leave(
+        self, trace: Tracer | None, stream_id: int, slot: bool, write_timeout: float | None
+    ) -> None:
+        """A request is done (its response closed, or it failed): its stream's
+        bookkeeping at once (RST_STREAM queued, credit, place: :meth:`_end_request`; with
+        ``trace`` and a stream, as the ``response_closed`` step, run shielded), the
+        connection closed (shielded) if it must be, then the frames written, not under
+        the shield: a cancelled request never waits on a write, its frames then go with
+        the connection's next write."""
+        if stream_id and trace is not None:
+            close = ShieldCancellation.run(
+                self._end_request_traced, trace, stream_id, slot
+            )
+        else:
+            close = self._end_request(stream_id, slot)
+            if close:
+                ShieldCancellation.run(self.close)
+        if not close:
+            self._send_soon(write_timeout)
 
     def _fail(self, exc: Exception) -> None:
         """The connection is unusable: every request on it will raise ``exc`` (or
@@ -721,10 +695,6 @@ class HTTP2Connection(ConnectionInterface):
 
     def can_handle_request(self, origin: Origin) -> bool:
         return origin == self._origin
-
-    def _multiplexed(self) -> bool:
-        """HTTP/2 carries concurrent requests: the pool keeps it listed while available."""
-        return True
 
     def is_available(self) -> bool:
         """True while new streams may be opened (requests beyond the server's stream
@@ -777,82 +747,42 @@ class HTTP2Connection(ConnectionInterface):
     ) -> None:
         self.close()
 
-    # ------------------------------------------------------------------ compatibility
-    # Private names that tests still use (tests/test_http2_hooks.py,
-    # tests/test_review_regressions.py); they go once those tests use the core.
 
-    @property
-    def _h2_state(self) -> typing.Any:
-        return self._core.framing
-
-    @property
-    def _max_streams(self) -> int:
-        return self._core.max_streams
-
-    @_max_streams.setter
-    def _max_streams(self, value: int) -> None:
-        self._core.max_streams = value
-
-    @property
-    def _open_slots(self) -> int:
-        return self._core.open_slots
-
-    @_open_slots.setter
-    def _open_slots(self, value: int) -> None:
-        self._core.open_slots = value
-
-    @property
-    def _slot_waiters(self) -> typing.Any:
-        return self._core.slot_waiters
-
-
-class HTTP2ConnectionByteStream:
-    """The response body of one stream; closing it ends (or resets) the stream."""
+class HTTP2ConnectionByteStream(ConnectionByteStream):
+    """The response body of one stream; closing it ends the stream (resets it if the
+    body was not read to its end) and frees its place on the connection (see
+    :class:`ConnectionByteStream`; the trace steps' info has the ``stream_id``)."""
 
     def __init__(
         self,
         connection: HTTP2Connection,
         request: Request,
         stream_id: int,
-        tracing: bool,
+        trace: Tracer | None,
     ) -> None:
+        super().__init__(request, trace)
         self._connection = connection
-        self._request = request
         self._stream_id = stream_id
-        self._tracing = tracing
-        self._closed = False
-
-    def __iter__(self) -> typing.Iterator[bytes]:
-        request = self._request
         timeouts = request.extensions.get("timeout") or {}
-        timeout = timeouts.get("read", None)
-        kwargs = {"request": request, "stream_id": self._stream_id}
-        try:
-            with _trace(self._tracing, "receive_response_body", request, kwargs):
-                for chunk in self._connection._receive_response_body(
-                    request, self._stream_id, timeout
-                ):
-                    yield chunk
-        except BaseException:
-            self.close()
-            raise
+        self._timeout: float | None = timeouts.get("read", None)
+        self._ended = False
 
-    def close(self) -> None:
-        """End the stream (reset it if the body was not read to its end) and free its
-        place on the connection. A cancellation while the RST_STREAM is being written
-        leaves it to the connection's next write."""
-        if self._closed:
-            return
-        self._closed = True
-        connection = self._connection
-        stream_id = self._stream_id
-        if self._tracing:
-            close = ShieldCancellation.run(
-                connection._end_request_traced, self._request, stream_id, True
-            )
-        else:
-            close = connection._end_request(stream_id, True)
-            if close:
-                ShieldCancellation.run(connection.close)
-        if not close:
-            connection._send_soon(_write_timeout(self._request))
+    def _trace_info(self) -> dict[str, typing.Any]:
+        return {"request": self._request, "stream_id": self._stream_id}
+
+    def _receive_part(self) -> bytes:
+        if self._ended:
+            return b""
+        part = self._connection._receive_body_part(
+            self._request, self._stream_id, self._timeout
+        )
+        self._ended = not part
+        return part
+
+    def _end_exchange(self) -> None:
+        """A cancellation while the RST_STREAM is being written leaves it to the
+        connection's next write."""
+        request = self._request
+        self._connection._leave(
+            self._trace, self._stream_id, True, _write_timeout(request)
+        )

@@ -1,7 +1,13 @@
-"""The request and connection interfaces shared by pools, connections and proxies.
+"""The request and connection interfaces shared by pools, connections and proxies, and
+the response body of a connection's exchange.
 
 Generated from ``httpcore_fast/_async/interfaces.py`` by
 ``scripts/unasync.py``: do not edit, edit the async source.
+
+Beyond httpcore's interface, a connection declares what the pool asks of it as
+underscore methods with defaults: ``_may_multiplex()`` (default ``can_multiplex()``;
+the lazy connection overrides it while it connects) and ``_close_after_fork()`` (default:
+nothing to release; every connection of ours overrides it).
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import typing
 
 from .._models import (
     URL,
+    BodyStream,
     Extensions,
     HeaderTypes,
     Origin,
@@ -21,6 +28,7 @@ from .._models import (
     enforce_url,
     include_request_headers,
 )
+from .._trace import Trace, Tracer
 
 
 def _build_request(
@@ -130,7 +138,123 @@ class ConnectionInterface(RequestInterface):
         connection (httpcore2's method). Default: False, one request at a time."""
         return False
 
+    def _may_multiplex(self) -> bool:
+        """True if the connection carries, or may once connected carry, several requests
+        at once: the pool then keeps it listed as available while it has room, so that
+        further requests share it (waiting for its connect) instead of each opening a
+        connection. Wider than :meth:`can_multiplex`, which is true only once HTTP/2 is
+        established: a connection still connecting that may turn out HTTP/2 counts here.
+        Default: ``can_multiplex()``."""
+        return self.can_multiplex()
+
     def _close_after_fork(self) -> None:
         """In a forked child: release this process's copies of the connection's file
         descriptors, with no protocol action (no TLS close_notify, no HTTP/2 GOAWAY: the
         parent still uses the connection). Never raises. Default: nothing to release."""
+
+
+class ConnectionByteStream(BodyStream):
+    """The response body of one exchange on a connection (the base of HTTP/1.1's and
+    HTTP/2's): an iterator object rather than a generator, so a reader that stops early
+    leaves nothing suspended behind (which trio warns about) and no generator is made per
+    response. Subclasses read the body (:meth:`_receive_part`, :meth:`_receive_rest`) and
+    end the exchange (:meth:`_end_exchange`, once, on the first :meth:`close`).
+
+    ``trace`` (a ``Tracer``, or None when nobody listens): reading the body is the
+    ``receive_response_body`` step (info: :meth:`_trace_info`), started by the first read,
+    complete at the end of the body, failed with the exception that stopped a read, or
+    failed with ``GeneratorExit()`` when the body is closed before its end (as httpcore's
+    body generator reports being closed). A failed read ends the exchange (the
+    connection is then unusable) before the exception propagates.
+    """
+
+    def __init__(self, request: Request, trace: Tracer | None) -> None:
+        self._request = request
+        self._trace = trace
+        self._step: Trace | None = None  # the receive_response_body step, while it runs
+        self._step_done = False
+        # Popped by the first close: list.pop is one atomic step, so of two threads
+        # closing one response, exactly one ends the exchange.
+        self._open = [True]
+
+    def __iter__(self) -> ConnectionByteStream:
+        return self
+
+    def __next__(self) -> bytes:
+        if self._trace is not None and self._step is None and not self._step_done:
+            self._start_step()
+        try:
+            chunk = self._receive_part()
+        except BaseException as exc:
+            self._read_failed(exc)
+            raise
+        if chunk:
+            return chunk
+        if self._step is not None:
+            self._end_step(None)
+        raise StopIteration
+
+    def _read_all(self) -> bytes:
+        """The rest of the body in one call (what ``Response.read`` uses)."""
+        if self._trace is not None and self._step is None and not self._step_done:
+            self._start_step()
+        try:
+            body = self._receive_rest()
+        except BaseException as exc:
+            self._read_failed(exc)
+            raise
+        if self._step is not None:
+            self._end_step(None)
+        return body
+
+    def close(self) -> None:
+        """End the exchange (idempotent); see the subclass's :meth:`_end_exchange`."""
+        try:
+            self._open.pop()
+        except IndexError:
+            return  # already closed
+        if self._step is not None:  # closed before the end of the body
+            self._end_step(GeneratorExit())
+        self._end_exchange()
+
+    def _start_step(self) -> None:
+        assert self._trace is not None
+        self._step = self._trace.step("receive_response_body", self._trace_info())
+        self._step.__enter__()
+
+    def _end_step(self, exc: BaseException | None) -> None:
+        step = self._step
+        assert step is not None
+        self._step = None
+        self._step_done = True
+        if exc is None:
+            step.__exit__(None, None, None)
+        else:
+            step.__exit__(type(exc), exc, exc.__traceback__)
+
+    def _read_failed(self, exc: BaseException) -> None:
+        if self._step is not None:
+            self._end_step(exc)
+        self.close()
+
+    def _trace_info(self) -> dict[str, typing.Any]:
+        """The ``receive_response_body.started`` info."""
+        return {"request": self._request}
+
+    def _receive_part(self) -> bytes:
+        """The next body bytes; ``b""`` once the body has ended."""
+        raise NotImplementedError()  # pragma: nocover
+
+    def _receive_rest(self) -> bytes:
+        """The rest of the body, as one ``bytes``. Default: :meth:`_receive_part` until
+        it returns ``b""``, joined."""
+        parts: list[bytes] = []
+        while True:
+            part = self._receive_part()
+            if not part:
+                return b"".join(parts)
+            parts.append(part)
+
+    def _end_exchange(self) -> None:
+        """The response is closed: free the connection (or the stream) it used."""
+        raise NotImplementedError()  # pragma: nocover

@@ -58,7 +58,7 @@ from .._exceptions import (
 from .._limits import ResponseLimits
 from .._models import URL, Origin, Proxy, Request, enforce_auth, enforce_url
 from .._synchronization import ShieldCancellation
-from .._trace import Trace
+from .._trace import step, tracer
 from .connection import (
     LazyConnection,
     connect_stream,
@@ -77,7 +77,7 @@ AddressInfo = typing.List[typing.Tuple[typing.Any, ...]]
 
 def _getaddrinfo(host: str, port: int, family: int) -> AddressInfo:
     """``socket.getaddrinfo`` for a TCP stream; it blocks, so async code runs it in a
-    worker thread of the running library (asyncio's default executor, or trio's)."""
+    worker thread of the running library (``run_in_thread``)."""
     return socket.getaddrinfo(host, port, family, socket.SOCK_STREAM)
 
 
@@ -310,11 +310,11 @@ class Socks5Connection(LazyConnection):
     ) -> bytes:
         """The handshake for a tunnel to ``host``, traced; returns the bytes read past
         the reply."""
-        step, info, handshake = self._handshake(host)
+        name, info, handshake = self._handshake(host)
         kwargs: dict[str, typing.Any] = {"stream": stream, **info}
-        with Trace(step, logger, request, kwargs) as trace:
+        with step(tracer(request, logger), name, kwargs) as traced:
             leftover = run_handshake(stream, handshake, timeout)
-            trace.return_value = stream
+            traced.return_value = stream
         return leftover
 
 

@@ -49,7 +49,11 @@ from httpcore_fast._backends.trio import TrioBackend
 import pytest
 import trustme
 
-from httpcore_fast._backends.base import AsyncNetworkBackend, AsyncNetworkStream
+from httpcore_fast._backends.base import (
+    AsyncNetworkBackend,
+    AsyncNetworkStream,
+    socket_is_readable,  # async only
+)
 from httpcore_fast._exceptions import (
     ConnectError,
     ConnectTimeout,
@@ -149,12 +153,10 @@ def wait_is_readable(stream: AsyncNetworkStream, expected: bool = True) -> None:
 
 
 def readable(stream: AsyncNetworkStream) -> bool:
-    """``get_extra_info("is_readable")``, checked to agree with the pool's fast path
-    (``_is_readable``, a poll object kept per stream) where the stream has one."""
+    """``get_extra_info("is_readable")``, checked to agree with ``_is_readable()`` (what
+    the pool asks; a poll object kept per stream where the stream has its own)."""
     answer = stream.get_extra_info("is_readable")
-    fast = getattr(stream, "_is_readable", None)
-    if fast is not None:
-        assert fast() is answer
+    assert stream._is_readable() is answer
     return typing.cast(bool, answer)
 
 
@@ -893,7 +895,7 @@ async def test_asyncio_buffered_data_is_readable(peer: Peer) -> None:
         protocol = stream._protocol
         # until the transport has moved both bytes into our buffer (the socket is empty)
         await wait_until(lambda: protocol._end - protocol._start == 2)
-        assert not asyncio_backend.socket_is_readable(stream.get_extra_info("socket"))
+        assert not socket_is_readable(stream.get_extra_info("socket"))
         assert stream.get_extra_info("is_readable") is True
         assert await stream.read(1) == b"x"
         assert stream.get_extra_info("is_readable") is True

@@ -271,21 +271,9 @@ async def test_trailers_are_accepted(h2_server: typing.Any) -> None:
         assert response.content == b"path=/next"
 
 
-# Closing an HTTP/2 response before its body ends leaves the library's own body generators
-# (the connection's, under the pool's) un-exhausted: the pool's wrapper does not close the
-# iterator it stops reading, so under trio their collection is a ResourceWarning. A library
-# issue (reported), as in httpcore 1.0.9: tolerated here for those two generators only.
-@pytest.mark.filterwarnings(
-    "ignore:Exception ignored in. <async_generator object "
-    "(HTTP2ConnectionByteStream[.]__aiter__|AsyncHTTP2Connection[.]_receive_response_body) "
-    ":pytest.PytestUnraisableExceptionWarning"
-)
-@pytest.mark.filterwarnings(
-    "ignore:Async generator 'httpcore_fast[.]_async[.]http2[.]"
-    "(HTTP2ConnectionByteStream[.]__aiter__|AsyncHTTP2Connection[.]_receive_response_body)' "
-    "was garbage collected:ResourceWarning"
-)
 async def test_closing_a_response_early_resets_its_stream(h2_server: typing.Any) -> None:
+    """The body is an iterator object, not a generator: a reader that stops early leaves
+    nothing suspended behind (trio would warn when collecting it; warnings are errors)."""
     server: H2Server = h2_server(max_streams=1)
     async with h2c_pool() as pool:
         async with pool.stream("GET", server.url("/hang")) as response:
@@ -347,6 +335,30 @@ async def test_keepalive_expiry(hypercorn_h2c: HypercornServer) -> None:
         await pool.request("GET", hypercorn_h2c.url("/"))
         assert pool.connections[0] is not first
         assert len(pool.connections) == 1
+
+
+async def test_trace_of_a_response_closed_before_its_end(h2_server: typing.Any) -> None:
+    """Closing early ends the body step (failed with GeneratorExit, as httpcore's body
+    generator reports once closed) before the stream's response_closed step."""
+    server: H2Server = h2_server()
+    events: list[tuple[str, dict[str, typing.Any]]] = []
+
+    async def trace(name: str, info: dict[str, typing.Any]) -> None:
+        events.append((name, info))
+
+    async with h2c_pool() as pool:
+        async with pool.stream("GET", server.url("/hang"), extensions={"trace": trace}) as response:
+            async with aclosing(response.aiter_stream()) as parts:
+                assert await parts.__anext__() == b"first part"
+        http2 = [(name, info) for name, info in events if name.startswith("http2.")]
+        assert [name for name, _ in http2[-4:]] == [
+            "http2.receive_response_body.started",
+            "http2.receive_response_body.failed",
+            "http2.response_closed.started",
+            "http2.response_closed.complete",
+        ]
+        assert http2[-4][1]["stream_id"] == 1
+        assert type(http2[-3][1]["exception"]) is GeneratorExit
 
 
 async def test_trace_events(hypercorn_h2c: HypercornServer) -> None:

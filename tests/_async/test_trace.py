@@ -154,6 +154,26 @@ async def test_trace_of_a_streamed_response(http_server: UvicornServer) -> None:
     assert len(b"".join(parts)) == 3 * 16
 
 
+async def test_trace_of_a_response_closed_before_its_end(http_server: UvicornServer) -> None:
+    """The body step ends when the response is closed early: failed with GeneratorExit
+    (what httpcore's body generator reports once closed), then response_closed."""
+    trace = Recorder()
+    async with httpcore_fast.AsyncConnectionPool() as pool:
+        async with pool.stream(
+            "GET", http_server.url("/stream?chunks=3"), extensions={"trace": trace}
+        ) as response:
+            async for part in response.aiter_stream():
+                assert part
+                break
+            assert trace.names[-1] == "http11.receive_response_body.started"
+    assert trace.names[-3:] == [
+        "http11.receive_response_body.failed",
+        "http11.response_closed.started",
+        "http11.response_closed.complete",
+    ]
+    assert type(trace.info("http11.receive_response_body.failed")["exception"]) is GeneratorExit
+
+
 async def test_trace_failed_event_on_read_timeout(http_server: UvicornServer) -> None:
     trace = Recorder()
     async with httpcore_fast.AsyncConnectionPool() as pool:

@@ -35,7 +35,10 @@ from httpcore_fast._backends.sync import SyncBackend
 import pytest
 import trustme
 
-from httpcore_fast._backends.base import NetworkBackend, NetworkStream
+from httpcore_fast._backends.base import (
+    NetworkBackend,
+    NetworkStream,
+)
 from httpcore_fast._exceptions import (
     ConnectError,
     ConnectTimeout,
@@ -122,12 +125,10 @@ def wait_is_readable(stream: NetworkStream, expected: bool = True) -> None:
 
 
 def readable(stream: NetworkStream) -> bool:
-    """``get_extra_info("is_readable")``, checked to agree with the pool's fast path
-    (``_is_readable``, a poll object kept per stream) where the stream has one."""
+    """``get_extra_info("is_readable")``, checked to agree with ``_is_readable()`` (what
+    the pool asks; a poll object kept per stream where the stream has its own)."""
     answer = stream.get_extra_info("is_readable")
-    fast = getattr(stream, "_is_readable", None)
-    if fast is not None:
-        assert fast() is answer
+    assert stream._is_readable() is answer
     return typing.cast(bool, answer)
 
 
