@@ -197,9 +197,9 @@ class CrawlNginx(NginxServer):
         if "--with-http_ssl_module" not in text or "--with-http_stub_status_module" not in text:
             raise RuntimeError(f"{self.binary} lacks the ssl or stub_status module")
         self._prepare()
-        conf = self.tmp / "nginx.conf"
-        last_error = ""
-        for attempt in range(3):  # bounded: a port taken between choosing and binding
+
+        def write_conf() -> Path:
+            conf = self.tmp / "nginx.conf"
             *ports, self.port = free_ports(self.n_origins + 1)
             self.origins = plan_origins(ports, self.seed)
             conf.write_text(
@@ -208,15 +208,9 @@ class CrawlNginx(NginxServer):
             test = subprocess.run(self._argv(conf) + ["-t", "-q"], capture_output=True, timeout=30)
             if test.returncode != 0:
                 raise RuntimeError(f"nginx rejected the crawl config:\n{test.stderr.decode()}")
-            self._spawn(conf)
-            try:
-                self._wait_ready()
-                return
-            except RuntimeError as exc:
-                last_error = str(exc)
-                self.stop()
-                print(f"note: nginx start attempt {attempt + 1} failed, retrying: {exc}")
-        raise RuntimeError(f"nginx did not start: {last_error}")
+            return conf
+
+        self._launch(write_conf)
 
     # -- counters -----------------------------------------------------------------------
     def accepts(self) -> int:

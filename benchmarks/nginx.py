@@ -16,6 +16,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from scenarios import SMALL_BODY, render_nginx_conf, write_big_file
@@ -136,8 +137,8 @@ class NginxServer:
             "uwsgi_temp_path",
             "scgi_temp_path",
         ]
-        last_error = ""
-        for attempt in range(3):  # bounded: a port race or a missing module
+
+        def write_conf() -> Path:
             self.port = self.requested_port or free_port()
             self.tls_port = free_port() if self.want_tls else None
             conf = self.tmp / "nginx.conf"
@@ -159,6 +160,17 @@ class NginxServer:
                     self.want_tls, self.tls_port = False, None
                     continue
                 raise RuntimeError(f"nginx rejected the generated config:\n{err}")
+            return conf
+
+        self._launch(write_conf)
+
+    def _launch(self, write_conf: Callable[[], Path]) -> None:
+        """Start nginx with the config ``write_conf()`` writes (choosing ports, checking
+        it with ``nginx -t``) and wait until it answers; up to 3 attempts, since a port
+        chosen free can be taken before nginx binds it."""
+        last_error = ""
+        for attempt in range(3):  # bounded: a port race
+            conf = write_conf()
             self._spawn(conf)
             try:
                 self._wait_ready()
