@@ -44,8 +44,6 @@ SUBS = [
         r"``scripts/unasync.py``; edit only the async side\)\.",
         r"``scripts/unasync.py``: do not edit, edit the async source.",
     ),
-    # ``await _to_thread(f, args)`` (run blocking ``f`` in a worker thread) -> ``f(args)``.
-    (r"\bawait _to_thread\(([\w.]+), ", r"\1("),
     (r"\basync def\b", "def"),
     (r"\basync with\b", "with"),
     (r"\basync for\b", "for"),

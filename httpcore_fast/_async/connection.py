@@ -9,7 +9,6 @@ from __future__ import annotations
 import itertools
 import logging
 import ssl
-import types
 import typing
 
 from .._backends.auto import AutoBackend
@@ -322,17 +321,6 @@ class AsyncLazyConnection(AsyncConnectionInterface):
 
     def __repr__(self) -> str:
         return f"<{self.__class__.__name__} [{self.info()}]>"
-
-    async def __aenter__(self) -> AsyncLazyConnection:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None = None,
-        exc_value: BaseException | None = None,
-        traceback: types.TracebackType | None = None,
-    ) -> None:
-        await self.aclose()
 
 
 class AsyncHTTPConnection(AsyncLazyConnection):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import enum
 import logging
 import time
-import types
+import types  # async only
 import typing
 
 from .._backends.base import AsyncNetworkStream, copy_into
@@ -33,7 +33,12 @@ from .._limits import ResponseLimits
 from .._models import ByteStream, Origin, Request, Response
 from .._synchronization import AsyncShieldCancellation, AsyncThreadLock
 from .._trace import Tracer, tracer
-from .interfaces import AsyncConnectionByteStream, AsyncConnectionInterface
+from .interfaces import (
+    AsyncConnectionByteStream,
+    AsyncConnectionInterface,
+    connection_info,
+    connection_repr,
+)
 
 logger = logging.getLogger("httpcore.http11")
 
@@ -395,30 +400,10 @@ class AsyncHTTP11Connection(AsyncConnectionInterface):
 
     def info(self) -> str:
         """``"'http://host:port', HTTP/1.1, IDLE, Request Count: N"`` (httpcore's format)."""
-        origin = str(self._origin)
-        return (
-            f"{origin!r}, HTTP/1.1, {self._state.name}, "
-            f"Request Count: {self._request_count}"
-        )
+        return connection_info(self._origin, "HTTP/1.1", self._state.name, self._request_count)
 
     def __repr__(self) -> str:
-        class_name = self.__class__.__name__
-        origin = str(self._origin)
-        return (
-            f"<{class_name} [{origin!r}, {self._state.name}, "
-            f"Request Count: {self._request_count}]>"
-        )
-
-    async def __aenter__(self) -> AsyncHTTP11Connection:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None = None,
-        exc_value: BaseException | None = None,
-        traceback: types.TracebackType | None = None,
-    ) -> None:
-        await self.aclose()
+        return connection_repr(self, self._origin, self._state.name, self._request_count)
 
 
 class HTTP11ConnectionByteStream(AsyncConnectionByteStream):

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import logging
 import time
-import types
 import typing
 
 import h2  # noqa: F401 - ImportError without the http2 extra, even once the core is imported
@@ -54,7 +53,12 @@ from .._models import ByteStream, Origin, Request, Response
 from .._synchronization import AsyncEvent, AsyncLock, AsyncShieldCancellation, AsyncThreadLock
 from .._trace import Tracer, step, tracer
 from .http11 import close_request_body
-from .interfaces import AsyncConnectionByteStream, AsyncConnectionInterface
+from .interfaces import (
+    AsyncConnectionByteStream,
+    AsyncConnectionInterface,
+    connection_info,
+    connection_repr,
+)
 
 # --- async only ---
 from .._synchronization import PAUSE, cancellation_checkpoint, is_cancellation
@@ -762,30 +766,13 @@ class AsyncHTTP2Connection(AsyncConnectionInterface):
         return self._core.state is not CLOSED
 
     def info(self) -> str:
-        origin = str(self._origin)
-        return (
-            f"{origin!r}, HTTP/2, {self._core.state.name}, "
-            f"Request Count: {self._core.request_count}"
-        )
+        """``"'https://host:port', HTTP/2, IDLE, Request Count: N"`` (httpcore's format)."""
+        core = self._core
+        return connection_info(self._origin, "HTTP/2", core.state.name, core.request_count)
 
     def __repr__(self) -> str:
-        class_name = self.__class__.__name__
-        origin = str(self._origin)
-        return (
-            f"<{class_name} [{origin!r}, {self._core.state.name}, "
-            f"Request Count: {self._core.request_count}]>"
-        )
-
-    async def __aenter__(self) -> AsyncHTTP2Connection:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None = None,
-        exc_value: BaseException | None = None,
-        traceback: types.TracebackType | None = None,
-    ) -> None:
-        await self.aclose()
+        core = self._core
+        return connection_repr(self, self._origin, core.state.name, core.request_count)
 
 
 class HTTP2ConnectionByteStream(AsyncConnectionByteStream):

@@ -21,7 +21,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import ssl
-import types
 import typing
 
 from .._backends.base import SOCKET_OPTION, AsyncNetworkBackend
@@ -246,17 +245,6 @@ class AsyncForwardHTTPConnection(AsyncConnectionInterface):
 
     def __repr__(self) -> str:
         return f"<{self.__class__.__name__} [{self.info()}]>"
-
-    async def __aenter__(self) -> AsyncForwardHTTPConnection:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None = None,
-        exc_value: BaseException | None = None,
-        traceback: types.TracebackType | None = None,
-    ) -> None:
-        await self.aclose()
 
 
 class AsyncTunnelHTTPConnection(AsyncLazyConnection):

@@ -13,6 +13,7 @@ nothing to release; every connection of ours overrides it).
 from __future__ import annotations
 
 import contextlib
+import types
 import typing
 
 from .._models import (
@@ -100,9 +101,39 @@ class AsyncRequestInterface:
         raise NotImplementedError()  # pragma: nocover
 
 
+_Connection = typing.TypeVar("_Connection", bound="AsyncConnectionInterface")
+
+
+def connection_info(origin: Origin, protocol: str, state: str, request_count: int) -> str:
+    """httpcore's ``info()`` of a protocol connection, e.g. ``'http://example.com:80',
+    HTTP/1.1, IDLE, Request Count: 3``."""
+    return f"{str(origin)!r}, {protocol}, {state}, Request Count: {request_count}"
+
+
+def connection_repr(
+    connection: AsyncConnectionInterface, origin: Origin, state: str, request_count: int
+) -> str:
+    """httpcore's ``repr()`` of a protocol connection, e.g. ``<HTTP11Connection
+    ['http://example.com:80', IDLE, Request Count: 3]>``."""
+    name = type(connection).__name__
+    return f"<{name} [{str(origin)!r}, {state}, Request Count: {request_count}]>"
+
+
 class AsyncConnectionInterface(AsyncRequestInterface):
     async def aclose(self) -> None:
         raise NotImplementedError()  # pragma: nocover
+
+    async def __aenter__(self: _Connection) -> _Connection:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc_value: BaseException | None = None,
+        traceback: types.TracebackType | None = None,
+    ) -> None:
+        """Leaving ``async with connection:`` closes it (:meth:`aclose`)."""
+        await self.aclose()
 
     def info(self) -> str:
         raise NotImplementedError()  # pragma: nocover

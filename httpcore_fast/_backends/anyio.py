@@ -33,6 +33,7 @@ from .base import (
     AsyncNetworkBackend,
     AsyncNetworkStream,
     close_socket_after_fork,
+    set_socket_options,
     socket_is_readable,
 )
 
@@ -267,14 +268,8 @@ async def _with_options(
     socket_options: typing.Iterable[SOCKET_OPTION] | None,
 ) -> AnyIOStream:
     stream = await _guarded(connect, timeout, ConnectTimeout, ConnectError)
-    if socket_options is not None:
-        sock = stream.extra(anyio.abc.SocketAttribute.raw_socket)
-        try:
-            for option in socket_options:
-                sock.setsockopt(*option)
-        except OSError as exc:
-            await stream.aclose()
-            raise ConnectError(exc) from exc
+    sock = stream.extra(anyio.abc.SocketAttribute.raw_socket)
+    await set_socket_options(sock, socket_options, stream.aclose)
     return AnyIOStream(_HandOffFirst.wrap(stream))
 
 

@@ -37,6 +37,8 @@ import sys
 import time
 import typing
 
+from .._exceptions import ConnectError
+
 SOCKET_OPTION = typing.Union[
     typing.Tuple[int, int, int],
     typing.Tuple[int, int, typing.Union[bytes, bytearray]],
@@ -107,6 +109,24 @@ def close_socket_after_fork(stream: NetworkStream | AsyncNetworkStream) -> None:
             sock.close()
     except Exception:  # noqa: BLE001 - the contract: never raise in an at-fork hook
         pass
+
+
+async def set_socket_options(
+    sock: typing.Any,
+    socket_options: typing.Iterable[SOCKET_OPTION] | None,
+    aclose: typing.Callable[[], typing.Awaitable[object]],
+) -> None:
+    """Apply ``socket_options`` (``setsockopt`` argument tuples) to ``sock``, a socket
+    that a library opened and connected itself (anyio, trio). If one fails, ``aclose()``
+    the stream over it and raise ``ConnectError``."""
+    if socket_options is None:
+        return
+    try:
+        for option in socket_options:
+            sock.setsockopt(*option)
+    except OSError as exc:
+        await aclose()
+        raise ConnectError(exc) from exc
 
 
 def copy_into(buffer: memoryview, data: bytes) -> tuple[int, bytes]:

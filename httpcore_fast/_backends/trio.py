@@ -21,7 +21,13 @@ from .._exceptions import (
     WriteError,
     WriteTimeout,
 )
-from .base import SOCKET_OPTION, AsyncNetworkBackend, AsyncNetworkStream, socket_is_readable
+from .base import (
+    SOCKET_OPTION,
+    AsyncNetworkBackend,
+    AsyncNetworkStream,
+    set_socket_options,
+    socket_is_readable,
+)
 
 __all__ = ["TrioBackend", "TrioStream"]
 
@@ -157,13 +163,7 @@ async def _opened(
     socket_options: typing.Iterable[SOCKET_OPTION] | None,
 ) -> TrioStream:
     stream = await _bounded(connect, timeout, ConnectTimeout, ConnectError)
-    if socket_options is not None:
-        try:
-            for option in socket_options:
-                stream.setsockopt(*option)
-        except OSError as exc:
-            await stream.aclose()
-            raise ConnectError(exc) from exc
+    await set_socket_options(stream, socket_options, stream.aclose)
     return TrioStream(stream)
 
 

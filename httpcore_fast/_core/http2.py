@@ -385,7 +385,7 @@ class HTTP2Core(typing.Generic[W]):
     ) -> ByteStream | None:
         """Right after the headers: queue a bytes body that fits the flow control
         windows. Returns None if it was queued, else ``body``."""
-        content = body._content
+        content = body.content
         length = len(content)
         if length != body_length and body_length >= 0:
             return body  # the mismatch is reported when the body is sent

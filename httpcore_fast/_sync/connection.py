@@ -9,7 +9,6 @@ from __future__ import annotations
 import itertools
 import logging
 import ssl
-import types
 import typing
 
 from .._backends.sync import SyncBackend
@@ -322,17 +321,6 @@ class LazyConnection(ConnectionInterface):
 
     def __repr__(self) -> str:
         return f"<{self.__class__.__name__} [{self.info()}]>"
-
-    def __enter__(self) -> LazyConnection:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None = None,
-        exc_value: BaseException | None = None,
-        traceback: types.TracebackType | None = None,
-    ) -> None:
-        self.close()
 
 
 class HTTPConnection(LazyConnection):

@@ -16,7 +16,6 @@ from __future__ import annotations
 import enum
 import logging
 import time
-import types
 import typing
 
 from .._backends.base import NetworkStream, copy_into
@@ -33,7 +32,12 @@ from .._limits import ResponseLimits
 from .._models import ByteStream, Origin, Request, Response
 from .._synchronization import ShieldCancellation, ThreadLock
 from .._trace import Tracer, tracer
-from .interfaces import ConnectionByteStream, ConnectionInterface
+from .interfaces import (
+    ConnectionByteStream,
+    ConnectionInterface,
+    connection_info,
+    connection_repr,
+)
 
 logger = logging.getLogger("httpcore.http11")
 
@@ -382,30 +386,10 @@ class HTTP11Connection(ConnectionInterface):
 
     def info(self) -> str:
         """``"'http://host:port', HTTP/1.1, IDLE, Request Count: N"`` (httpcore's format)."""
-        origin = str(self._origin)
-        return (
-            f"{origin!r}, HTTP/1.1, {self._state.name}, "
-            f"Request Count: {self._request_count}"
-        )
+        return connection_info(self._origin, "HTTP/1.1", self._state.name, self._request_count)
 
     def __repr__(self) -> str:
-        class_name = self.__class__.__name__
-        origin = str(self._origin)
-        return (
-            f"<{class_name} [{origin!r}, {self._state.name}, "
-            f"Request Count: {self._request_count}]>"
-        )
-
-    def __enter__(self) -> HTTP11Connection:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None = None,
-        exc_value: BaseException | None = None,
-        traceback: types.TracebackType | None = None,
-    ) -> None:
-        self.close()
+        return connection_repr(self, self._origin, self._state.name, self._request_count)
 
 
 class HTTP11ConnectionByteStream(ConnectionByteStream):

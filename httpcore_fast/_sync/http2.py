@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import logging
 import time
-import types
 import typing
 
 import h2  # noqa: F401 - ImportError without the http2 extra, even once the core is imported
@@ -54,7 +53,12 @@ from .._models import ByteStream, Origin, Request, Response
 from .._synchronization import Event, Lock, ShieldCancellation, ThreadLock
 from .._trace import Tracer, step, tracer
 from .http11 import close_request_body
-from .interfaces import ConnectionByteStream, ConnectionInterface
+from .interfaces import (
+    ConnectionByteStream,
+    ConnectionInterface,
+    connection_info,
+    connection_repr,
+)
 
 
 logger = logging.getLogger("httpcore.http2")
@@ -722,30 +726,13 @@ class HTTP2Connection(ConnectionInterface):
         return self._core.state is not CLOSED
 
     def info(self) -> str:
-        origin = str(self._origin)
-        return (
-            f"{origin!r}, HTTP/2, {self._core.state.name}, "
-            f"Request Count: {self._core.request_count}"
-        )
+        """``"'https://host:port', HTTP/2, IDLE, Request Count: N"`` (httpcore's format)."""
+        core = self._core
+        return connection_info(self._origin, "HTTP/2", core.state.name, core.request_count)
 
     def __repr__(self) -> str:
-        class_name = self.__class__.__name__
-        origin = str(self._origin)
-        return (
-            f"<{class_name} [{origin!r}, {self._core.state.name}, "
-            f"Request Count: {self._core.request_count}]>"
-        )
-
-    def __enter__(self) -> HTTP2Connection:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None = None,
-        exc_value: BaseException | None = None,
-        traceback: types.TracebackType | None = None,
-    ) -> None:
-        self.close()
+        core = self._core
+        return connection_repr(self, self._origin, core.state.name, core.request_count)
 
 
 class HTTP2ConnectionByteStream(ConnectionByteStream):

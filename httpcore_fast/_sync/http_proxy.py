@@ -21,7 +21,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import ssl
-import types
 import typing
 
 from .._backends.base import SOCKET_OPTION, NetworkBackend
@@ -246,17 +245,6 @@ class ForwardHTTPConnection(ConnectionInterface):
 
     def __repr__(self) -> str:
         return f"<{self.__class__.__name__} [{self.info()}]>"
-
-    def __enter__(self) -> ForwardHTTPConnection:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None = None,
-        exc_value: BaseException | None = None,
-        traceback: types.TracebackType | None = None,
-    ) -> None:
-        self.close()
 
 
 class TunnelHTTPConnection(LazyConnection):
