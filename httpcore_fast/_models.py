@@ -50,12 +50,16 @@ __all__ = [
     "Request",
     "Response",
     "basic_proxy_authorization",
+    "build_request",
+    "connection_info",
+    "connection_repr",
     "enforce_auth",
     "enforce_bytes",
     "enforce_headers",
     "enforce_stream",
     "enforce_url",
     "include_request_headers",
+    "merge_headers",
 ]
 
 
@@ -797,6 +801,50 @@ _ASYNC_ON_SYNC = {
     "close": "Attempted to close a synchronous response using 'await response.aclose()'. "
     "You should use 'response.close()' instead.",
 }
+
+
+def build_request(
+    method: bytes | str,
+    url: URL | bytes | str,
+    headers: HeaderTypes,
+    content: typing.Any,
+    extensions: Extensions | None,
+) -> Request:
+    """The ``Request`` that the request interface's ``request()`` / ``stream()`` send:
+    arguments checked once (the exceptions of ``enforce_bytes`` / ``enforce_url`` /
+    ``enforce_headers``), ``Host`` and Content-Length / Transfer-Encoding added when
+    missing."""
+    method = enforce_bytes(method, name="method")
+    url = enforce_url(url, name="url")
+    checked = enforce_headers(headers, name="headers")
+    checked = include_request_headers(checked, url=url, content=content)
+    return Request._from_checked(method, url, checked, content, extensions)
+
+
+def merge_headers(
+    defaults: typing.Sequence[tuple[bytes, bytes]] | None,
+    overrides: typing.Sequence[tuple[bytes, bytes]] | None,
+) -> list[tuple[bytes, bytes]]:
+    """``defaults`` whose names (case-insensitively) are not in ``overrides``, followed by
+    every field of ``overrides``."""
+    overrides = list(overrides or ())
+    if not defaults:
+        return overrides
+    overridden = {name.lower() for name, _ in overrides}
+    return [field for field in defaults if field[0].lower() not in overridden] + overrides
+
+
+def connection_info(origin: Origin, protocol: str, state: str, request_count: int) -> str:
+    """httpcore's ``info()`` of a protocol connection, e.g. ``'http://example.com:80',
+    HTTP/1.1, IDLE, Request Count: 3``."""
+    return f"{str(origin)!r}, {protocol}, {state}, Request Count: {request_count}"
+
+
+def connection_repr(connection: object, origin: Origin, state: str, request_count: int) -> str:
+    """httpcore's ``repr()`` of a protocol connection, e.g. ``<HTTP11Connection
+    ['http://example.com:80', IDLE, Request Count: 3]>``."""
+    name = type(connection).__name__
+    return f"<{name} [{str(origin)!r}, {state}, Request Count: {request_count}]>"
 
 
 # ---------------------------------------------------------------------------------

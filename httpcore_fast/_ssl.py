@@ -19,7 +19,7 @@ import threading
 
 import certifi
 
-__all__ = ["default_ssl_context", "shared_ssl_context"]
+__all__ = ["default_ssl_context", "origin_ssl_context", "shared_ssl_context"]
 
 
 def default_ssl_context(*, _trust_env: bool = True) -> ssl.SSLContext:
@@ -80,3 +80,14 @@ def shared_ssl_context(http2: bool) -> ssl.SSLContext:
                 context.set_alpn_protocols(_H2_ALPN if http2 else _H11_ALPN)
                 _shared[http2] = context
     return context
+
+
+def origin_ssl_context(ssl_context: ssl.SSLContext | None, http2: bool) -> ssl.SSLContext:
+    """The context for TLS to an origin: ALPN ``http/1.1``, plus ``h2`` when ``http2``
+    (RFC 7301). ``ssl_context`` None: the process-wide default context
+    (:func:`shared_ssl_context`); a caller's context gets its ALPN protocols set, as
+    httpcore does."""
+    if ssl_context is None:
+        return shared_ssl_context(http2=http2)
+    ssl_context.set_alpn_protocols(["http/1.1", "h2"] if http2 else ["http/1.1"])
+    return ssl_context

@@ -30,15 +30,10 @@ from .._exceptions import (
 )
 from .._kernel import get_kernel
 from .._limits import ResponseLimits
-from .._models import ByteStream, Origin, Request, Response
+from .._models import ByteStream, Origin, Request, Response, connection_info, connection_repr
 from .._synchronization import AsyncShieldCancellation, AsyncThreadLock
 from .._trace import Tracer, tracer
-from .interfaces import (
-    AsyncConnectionByteStream,
-    AsyncConnectionInterface,
-    connection_info,
-    connection_repr,
-)
+from .interfaces import AsyncConnectionByteStream, AsyncConnectionInterface
 
 logger = logging.getLogger("httpcore.http11")
 

@@ -49,16 +49,11 @@ from .._exceptions import (
     WriteError,
 )
 from .._limits import ResponseLimits
-from .._models import ByteStream, Origin, Request, Response
+from .._models import ByteStream, Origin, Request, Response, connection_info, connection_repr
 from .._synchronization import AsyncEvent, AsyncLock, AsyncShieldCancellation, AsyncThreadLock
 from .._trace import Tracer, step, tracer
 from .http11 import close_request_body
-from .interfaces import (
-    AsyncConnectionByteStream,
-    AsyncConnectionInterface,
-    connection_info,
-    connection_repr,
-)
+from .interfaces import AsyncConnectionByteStream, AsyncConnectionInterface
 
 # --- async only ---
 from .._synchronization import PAUSE, cancellation_checkpoint, is_cancellation

@@ -35,7 +35,7 @@ import ssl
 import typing
 
 from .._backends.base import AsyncNetworkBackend, AsyncNetworkStream
-from .._core.config import ConnectionConfig
+from .._core.config import ConnectionConfig, tls_arguments
 from .._core.origin import SOCKS_PORTS, TLS_SCHEMES
 from .._core.socks import (
     SOCKS4_SCHEMES,
@@ -65,7 +65,6 @@ from .connection import (
     connect_stream,
     protocol_connection,
     start_tls,
-    tls_arguments,
 )
 from .connection_pool import AsyncConnectionPool, register_proxy_factory
 from .http11 import AsyncHTTP11UpgradeStream

@@ -19,16 +19,25 @@ Never generated, never awaits.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import operator
 import ssl
 import typing
 
 from .._limits import ResponseLimits
+from .._models import Origin, Request
+from .._ssl import origin_ssl_context
 
 if typing.TYPE_CHECKING:  # pragma: no cover
     from .._backends.base import SOCKET_OPTION
 
-__all__ = ["ConnectionConfig", "config_property"]
+__all__ = [
+    "RETRIES_BACKOFF_FACTOR",
+    "ConnectionConfig",
+    "config_property",
+    "exponential_backoff",
+    "tls_arguments",
+]
 
 # The network backend type: ``AsyncNetworkBackend`` in async code, ``NetworkBackend`` in
 # the generated sync code (the config itself is shared by both).
@@ -72,3 +81,31 @@ def config_property(name: str) -> typing.Any:
     written against them (subclasses that override ``create_connection`` the way
     httpcore's does)."""
     return property(operator.attrgetter(f"_config.{name}"), doc=f"``_config.{name}``")
+
+
+RETRIES_BACKOFF_FACTOR = 0.5  # seconds: retry delays are 0, 0.5, 1, 2, 4, ...
+
+
+def exponential_backoff(factor: float) -> typing.Iterator[float]:
+    """Yield retry delays in seconds: 0, then ``factor * 2**n`` for n = 0, 1, 2, ..."""
+    yield 0
+    for n in itertools.count():
+        yield factor * 2**n
+
+
+def tls_arguments(
+    request: Request,
+    origin: Origin,
+    config: ConnectionConfig[typing.Any],
+    timeout: float | None,
+) -> dict[str, typing.Any]:
+    """The ``start_tls`` arguments for TLS to ``origin``: ``origin_ssl_context`` of
+    ``config`` (its context, ALPN from its HTTP versions), the server name from the
+    request's ``sni_hostname`` extension or the origin's host, and ``timeout``
+    (seconds)."""
+    return {
+        "ssl_context": origin_ssl_context(config.ssl_context, config.http2),
+        "server_hostname": request.extensions.get("sni_hostname", None)
+        or origin.host.decode("ascii"),
+        "timeout": timeout,
+    }

@@ -6,34 +6,29 @@ Generated from ``httpcore_fast/_async/connection.py`` by
 
 from __future__ import annotations
 
-import itertools
 import logging
 import ssl
 import typing
 
 from .._backends.sync import SyncBackend
 from .._backends.base import SOCKET_OPTION, NetworkBackend, NetworkStream
-from .._core.config import ConnectionConfig, config_property
+from .._core.config import (
+    RETRIES_BACKOFF_FACTOR,
+    ConnectionConfig,
+    config_property,
+    exponential_backoff,
+    tls_arguments,
+)
 from .._core.origin import TLS_SCHEMES, check_origin
 from .._exceptions import ConnectError, ConnectionNotAvailable, ConnectTimeout
 from .._limits import ResponseLimits
 from .._models import Origin, Request, Response
-from .._ssl import shared_ssl_context
 from .._synchronization import Semaphore, ShieldCancellation
 from .._trace import step, tracer
 from .http11 import HTTP11Connection
 from .interfaces import ConnectionInterface
 
-RETRIES_BACKOFF_FACTOR = 0.5  # seconds: retry delays are 0, 0.5, 1, 2, 4, ...
-
 logger = logging.getLogger("httpcore.connection")
-
-
-def exponential_backoff(factor: float) -> typing.Iterator[float]:
-    """Yield retry delays in seconds: 0, then ``factor * 2**n`` for n = 0, 1, 2, ..."""
-    yield 0
-    for n in itertools.count():
-        yield factor * 2**n
 
 
 def connection_config(
@@ -92,33 +87,6 @@ def protocol_connection(
     return HTTP11Connection(
         origin=origin, stream=stream, keepalive_expiry=keepalive_expiry, limits=limits
     )
-
-
-def origin_ssl_context(ssl_context: ssl.SSLContext | None, http2: bool) -> ssl.SSLContext:
-    """The context for TLS to an origin: ALPN ``http/1.1``, plus ``h2`` when ``http2``
-    (RFC 7301). ``ssl_context`` None: the process-wide default context; a caller's
-    context gets its ALPN protocols set, as httpcore does."""
-    if ssl_context is None:
-        return shared_ssl_context(http2=http2)
-    ssl_context.set_alpn_protocols(["http/1.1", "h2"] if http2 else ["http/1.1"])
-    return ssl_context
-
-
-def tls_arguments(
-    request: Request,
-    origin: Origin,
-    config: ConnectionConfig[NetworkBackend],
-    timeout: float | None,
-) -> dict[str, typing.Any]:
-    """The ``start_tls`` arguments for TLS to ``origin``: :func:`origin_ssl_context` of
-    ``config``, the server name from the request's ``sni_hostname`` extension or the
-    origin's host, and ``timeout`` (seconds)."""
-    return {
-        "ssl_context": origin_ssl_context(config.ssl_context, config.http2),
-        "server_hostname": request.extensions.get("sni_hostname", None)
-        or origin.host.decode("ascii"),
-        "timeout": timeout,
-    }
 
 
 def start_tls(

@@ -29,15 +29,10 @@ from .._exceptions import (
 )
 from .._kernel import get_kernel
 from .._limits import ResponseLimits
-from .._models import ByteStream, Origin, Request, Response
+from .._models import ByteStream, Origin, Request, Response, connection_info, connection_repr
 from .._synchronization import ShieldCancellation, ThreadLock
 from .._trace import Tracer, tracer
-from .interfaces import (
-    ConnectionByteStream,
-    ConnectionInterface,
-    connection_info,
-    connection_repr,
-)
+from .interfaces import ConnectionByteStream, ConnectionInterface
 
 logger = logging.getLogger("httpcore.http11")
 

@@ -49,16 +49,11 @@ from .._exceptions import (
     WriteError,
 )
 from .._limits import ResponseLimits
-from .._models import ByteStream, Origin, Request, Response
+from .._models import ByteStream, Origin, Request, Response, connection_info, connection_repr
 from .._synchronization import Event, Lock, ShieldCancellation, ThreadLock
 from .._trace import Tracer, step, tracer
 from .http11 import close_request_body
-from .interfaces import (
-    ConnectionByteStream,
-    ConnectionInterface,
-    connection_info,
-    connection_repr,
-)
+from .interfaces import ConnectionByteStream, ConnectionInterface
 
 
 logger = logging.getLogger("httpcore.http2")

@@ -24,7 +24,7 @@ import ssl
 import typing
 
 from .._backends.base import SOCKET_OPTION, NetworkBackend
-from .._core.config import ConnectionConfig
+from .._core.config import ConnectionConfig, tls_arguments
 from .._core.origin import authority, check_origin
 from .._exceptions import ProxyError
 from .._limits import ResponseLimits
@@ -40,6 +40,7 @@ from .._models import (
     enforce_auth,
     enforce_headers,
     enforce_url,
+    merge_headers,
 )
 from .._synchronization import ShieldCancellation
 from .connection import (
@@ -48,7 +49,6 @@ from .connection import (
     http_connection,
     protocol_connection,
     start_tls,
-    tls_arguments,
 )
 from .connection_pool import ConnectionPool, register_proxy_factory
 from .interfaces import ConnectionInterface
@@ -57,19 +57,6 @@ logger = logging.getLogger("httpcore.proxy")
 
 # Origins reached by forwarding; every other scheme (https, wss) is tunnelled + TLS.
 FORWARD_SCHEMES = (b"http", b"ws")
-
-
-def merge_headers(
-    defaults: typing.Sequence[tuple[bytes, bytes]] | None,
-    overrides: typing.Sequence[tuple[bytes, bytes]] | None,
-) -> list[tuple[bytes, bytes]]:
-    """``defaults`` whose names (case-insensitively) are not in ``overrides``, followed by
-    every field of ``overrides``."""
-    overrides = list(overrides or ())
-    if not defaults:
-        return overrides
-    overridden = {name.lower() for name, _ in overrides}
-    return [field for field in defaults if field[0].lower() not in overridden] + overrides
 
 
 class HTTPProxy(ConnectionPool):

@@ -24,29 +24,9 @@ from .._models import (
     Origin,
     Request,
     Response,
-    enforce_bytes,
-    enforce_headers,
-    enforce_url,
-    include_request_headers,
+    build_request,
 )
 from .._trace import Trace, Tracer
-
-
-def _build_request(
-    method: bytes | str,
-    url: URL | bytes | str,
-    headers: HeaderTypes,
-    content: typing.Any,
-    extensions: Extensions | None,
-) -> Request:
-    """The ``Request`` that ``request()`` / ``stream()`` send: arguments checked once (the
-    exceptions of ``enforce_bytes`` / ``enforce_url`` / ``enforce_headers``), ``Host`` and
-    Content-Length / Transfer-Encoding added when missing."""
-    method = enforce_bytes(method, name="method")
-    url = enforce_url(url, name="url")
-    checked = enforce_headers(headers, name="headers")
-    checked = include_request_headers(checked, url=url, content=content)
-    return Request._from_checked(method, url, checked, content, extensions)
 
 
 class RequestInterface:
@@ -67,7 +47,7 @@ class RequestInterface:
         Raises any of the public exceptions (``ConnectError``, ``ReadTimeout``,
         ``RemoteProtocolError``, ``PoolTimeout``, ...).
         """
-        request = _build_request(method, url, headers, content, extensions)
+        request = build_request(method, url, headers, content, extensions)
         response = self.handle_request(request)
         try:
             response.read()
@@ -89,7 +69,7 @@ class RequestInterface:
 
         Same arguments and exceptions as :meth:`request`.
         """
-        request = _build_request(method, url, headers, content, extensions)
+        request = build_request(method, url, headers, content, extensions)
         response = self.handle_request(request)
         try:
             yield response
@@ -102,21 +82,6 @@ class RequestInterface:
 
 
 _Connection = typing.TypeVar("_Connection", bound="ConnectionInterface")
-
-
-def connection_info(origin: Origin, protocol: str, state: str, request_count: int) -> str:
-    """httpcore's ``info()`` of a protocol connection, e.g. ``'http://example.com:80',
-    HTTP/1.1, IDLE, Request Count: 3``."""
-    return f"{str(origin)!r}, {protocol}, {state}, Request Count: {request_count}"
-
-
-def connection_repr(
-    connection: ConnectionInterface, origin: Origin, state: str, request_count: int
-) -> str:
-    """httpcore's ``repr()`` of a protocol connection, e.g. ``<HTTP11Connection
-    ['http://example.com:80', IDLE, Request Count: 3]>``."""
-    name = type(connection).__name__
-    return f"<{name} [{str(origin)!r}, {state}, Request Count: {request_count}]>"
 
 
 class ConnectionInterface(RequestInterface):

@@ -35,7 +35,7 @@ import ssl
 import typing
 
 from .._backends.base import NetworkBackend, NetworkStream
-from .._core.config import ConnectionConfig
+from .._core.config import ConnectionConfig, tls_arguments
 from .._core.origin import SOCKS_PORTS, TLS_SCHEMES
 from .._core.socks import (
     SOCKS4_SCHEMES,
@@ -64,7 +64,6 @@ from .connection import (
     connect_stream,
     protocol_connection,
     start_tls,
-    tls_arguments,
 )
 from .connection_pool import ConnectionPool, register_proxy_factory
 from .http11 import HTTP11UpgradeStream
