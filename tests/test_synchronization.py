@@ -15,6 +15,7 @@ import trio.testing
 
 from httpcore_fast._exceptions import PoolTimeout
 from httpcore_fast._synchronization import (
+    PAUSE,
     AsyncEvent,
     AsyncLock,
     AsyncSemaphore,
@@ -25,7 +26,10 @@ from httpcore_fast._synchronization import (
     Semaphore,
     ShieldCancellation,
     ThreadLock,
+    cancellation_checkpoint,
     current_async_library,
+    is_cancellation,
+    run_in_thread,
 )
 
 
@@ -106,6 +110,112 @@ def test_current_async_library() -> None:
 
     assert asyncio.run(check()) == "asyncio"
     assert trio.run(check) == "trio"
+
+
+def test_current_async_library_honours_sniffio() -> None:
+    """sniffio's override (trio-asyncio, trio guest mode) names the library in charge."""
+    import sniffio
+
+    async def check() -> str:
+        token = sniffio.current_async_library_cvar.set("trio")
+        try:
+            return current_async_library()
+        finally:
+            sniffio.current_async_library_cvar.reset(token)
+
+    assert asyncio.run(check()) == "trio"
+
+
+def run(
+    library: str, main: typing.Callable[[], typing.Coroutine[typing.Any, typing.Any, None]]
+) -> None:
+    """Run ``main`` on ``library``."""
+    if library == "asyncio":
+        asyncio.run(main())
+    else:
+        trio.run(main)
+
+
+@pytest.mark.parametrize("library", ["asyncio", "trio"])
+def test_pause_lets_every_runnable_task_run_first(library: str) -> None:
+    """``await PAUSE`` lets the other runnable tasks run once (each up to its next
+    suspension) before the caller goes on; it never waits for anything else."""
+    order: list[str] = []
+
+    async def other(name: str) -> None:
+        order.append(name)
+
+    async def main() -> None:
+        async with anyio.create_task_group() as group:
+            group.start_soon(other, "a")
+            group.start_soon(other, "b")
+            order.append("before")
+            for _ in range(3):  # trio may schedule a new task a round late
+                if len(order) == 3:
+                    break
+                await PAUSE
+            order.append("after")
+        assert order[0] == "before" and order[-1] == "after"
+        assert sorted(order[1:3]) == ["a", "b"]
+
+    run(library, main)
+
+
+def test_cancellation_checkpoint_is_trios_and_none_on_asyncio() -> None:
+    async def on_asyncio() -> None:
+        assert cancellation_checkpoint() is None
+
+    asyncio.run(on_asyncio())
+
+    async def on_trio() -> None:
+        checkpoint = cancellation_checkpoint()
+        assert checkpoint is trio.lowlevel.checkpoint_if_cancelled
+        await checkpoint()  # nothing pending: returns
+        with trio.CancelScope() as scope:
+            scope.cancel()
+            with pytest.raises(trio.Cancelled):
+                await checkpoint()
+
+    trio.run(on_trio)
+    with pytest.raises(RuntimeError):
+        cancellation_checkpoint()
+
+
+def test_is_cancellation() -> None:
+    assert is_cancellation(asyncio.CancelledError())
+    assert not is_cancellation(ValueError())
+    assert not is_cancellation(KeyboardInterrupt())
+
+    async def trio_cancelled() -> None:
+        with trio.CancelScope() as scope:
+            scope.cancel()
+            try:
+                await trio.lowlevel.checkpoint()
+            except trio.Cancelled as exc:
+                assert is_cancellation(exc)
+                raise
+        assert scope.cancelled_caught
+
+    trio.run(trio_cancelled)
+
+
+@pytest.mark.parametrize("library", ["asyncio", "trio"])
+def test_run_in_thread(library: str) -> None:
+    """The call runs in another thread; its result or exception comes back."""
+
+    def where(offset: int) -> tuple[int, int]:
+        return threading.get_ident(), offset + 1
+
+    def fails() -> None:
+        raise OSError("no such host")
+
+    async def main() -> None:
+        ident, value = await run_in_thread(where, 41)
+        assert ident != threading.get_ident() and value == 42
+        with pytest.raises(OSError, match="no such host"):
+            await run_in_thread(fails)
+
+    run(library, main)
 
 
 # A timer may fire up to one clock tick early (15.6 ms on Windows): elapsed-time checks
