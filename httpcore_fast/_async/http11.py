@@ -403,21 +403,10 @@ class AsyncHTTP11Connection(AsyncConnectionInterface):
 
 class HTTP11ConnectionByteStream(AsyncConnectionByteStream):
     """The response body of one HTTP/1.1 exchange, read from the connection's parser;
-    closing it ends the exchange (see :class:`AsyncConnectionByteStream`).
+    closing it ends the exchange (see :class:`AsyncConnectionByteStream`):
+    ``HTTP11ConnectionByteStream(connection, request, read_timeout, trace)``."""
 
-    ``timeout``: the read timeout in seconds (None: no limit); ``trace``: the request's
-    ``Tracer``, or None when nobody listens."""
-
-    def __init__(
-        self,
-        connection: AsyncHTTP11Connection,
-        request: Request,
-        timeout: float | None,
-        trace: Tracer | None,
-    ) -> None:
-        super().__init__(request, trace)
-        self._connection = connection
-        self._timeout = timeout
+    _connection: AsyncHTTP11Connection
 
     async def _receive_part(self) -> bytes:
         connection = self._connection

@@ -633,32 +633,6 @@ class AsyncHTTP2Connection(AsyncConnectionInterface):
                     return received
             await self._read_until(request, timeout, events.__len__, deadline)
 
-    async def _receive_body_part(
-        self, request: Request, stream_id: int, timeout: float | None
-    ) -> bytes:
-        """The next bytes of the stream's response body, reading meanwhile; ``b""`` at
-        its end (call no more then). Consumed bytes hand their flow-control credit back
-        (written soon). Raises as ``HTTP2Core.next_body`` does, ``RuntimeError`` once the
-        response is closed, ``ReadTimeout`` after ``timeout`` seconds without progress."""
-        core = self._core
-        stream = core.streams.get(stream_id)
-        if stream is None:
-            raise RuntimeError("The response was closed: its body can no longer be read.")
-        events = stream.events
-        while True:
-            with self._lock:
-                part = core.next_body(stream_id, stream)
-            if part is None:
-                await self._read_until(request, timeout, events.__len__)
-                continue
-            data, credit = part
-            if data is None:
-                return b""
-            if credit:
-                await self._send_soon(_write_timeout(request))
-            if data:
-                return data
-
     # ------------------------------------------------------------------ ending requests
 
     def _end_request(self, stream_id: int, slot: bool) -> bool:
@@ -775,6 +749,8 @@ class HTTP2ConnectionByteStream(AsyncConnectionByteStream):
     body was not read to its end) and frees its place on the connection (see
     :class:`AsyncConnectionByteStream`; the trace steps' info has the ``stream_id``)."""
 
+    _connection: AsyncHTTP2Connection
+
     def __init__(
         self,
         connection: AsyncHTTP2Connection,
@@ -782,24 +758,42 @@ class HTTP2ConnectionByteStream(AsyncConnectionByteStream):
         stream_id: int,
         trace: Tracer | None,
     ) -> None:
-        super().__init__(request, trace)
-        self._connection = connection
-        self._stream_id = stream_id
         timeouts = request.extensions.get("timeout") or {}
-        self._timeout: float | None = timeouts.get("read", None)
+        super().__init__(connection, request, timeouts.get("read", None), trace)
+        self._stream_id = stream_id
         self._ended = False
 
     def _trace_info(self) -> dict[str, typing.Any]:
         return {"request": self._request, "stream_id": self._stream_id}
 
     async def _receive_part(self) -> bytes:
+        """The next bytes of the stream's response body, reading meanwhile; ``b""`` at
+        its end. Consumed bytes hand their flow-control credit back (written soon).
+        Raises as ``HTTP2Core.next_body`` does, ``RuntimeError`` once the response is
+        closed, ``ReadTimeout`` after the read timeout without progress."""
         if self._ended:
             return b""
-        part = await self._connection._receive_body_part(
-            self._request, self._stream_id, self._timeout
-        )
-        self._ended = not part
-        return part
+        connection = self._connection
+        core = connection._core
+        stream_id = self._stream_id
+        stream = core.streams.get(stream_id)
+        if stream is None:
+            raise RuntimeError("The response was closed: its body can no longer be read.")
+        events = stream.events
+        while True:
+            with connection._lock:
+                part = core.next_body(stream_id, stream)
+            if part is None:
+                await connection._read_until(self._request, self._timeout, events.__len__)
+                continue
+            data, credit = part
+            if data is None:
+                self._ended = True
+                return b""
+            if credit:
+                await connection._send_soon(_write_timeout(self._request))
+            if data:
+                return data
 
     async def _end_exchange(self) -> None:
         """A cancellation while the RST_STREAM is being written leaves it to the

@@ -389,21 +389,10 @@ class HTTP11Connection(ConnectionInterface):
 
 class HTTP11ConnectionByteStream(ConnectionByteStream):
     """The response body of one HTTP/1.1 exchange, read from the connection's parser;
-    closing it ends the exchange (see :class:`ConnectionByteStream`).
+    closing it ends the exchange (see :class:`ConnectionByteStream`):
+    ``HTTP11ConnectionByteStream(connection, request, read_timeout, trace)``."""
 
-    ``timeout``: the read timeout in seconds (None: no limit); ``trace``: the request's
-    ``Tracer``, or None when nobody listens."""
-
-    def __init__(
-        self,
-        connection: HTTP11Connection,
-        request: Request,
-        timeout: float | None,
-        trace: Tracer | None,
-    ) -> None:
-        super().__init__(request, trace)
-        self._connection = connection
-        self._timeout = timeout
+    _connection: HTTP11Connection
 
     def _receive_part(self) -> bytes:
         connection = self._connection

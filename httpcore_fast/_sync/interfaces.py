@@ -156,19 +156,30 @@ class ConnectionByteStream(BodyStream):
     response. Subclasses read the body (:meth:`_receive_part`, :meth:`_receive_rest`) and
     end the exchange (:meth:`_end_exchange`, once, on the first :meth:`close`).
 
-    ``trace`` (a ``Tracer``, or None when nobody listens): reading the body is the
-    ``receive_response_body`` step (info: :meth:`_trace_info`), started by the first read,
-    complete at the end of the body, failed with the exception that stopped a read, or
-    failed with ``GeneratorExit()`` when the body is closed before its end (as httpcore's
-    body generator reports being closed). A failed read ends the exchange (the
-    connection is then unusable) before the exception propagates.
+    ``connection``: the connection of the exchange (the subclass's to use); ``timeout``:
+    the read timeout in seconds (None: no limit). ``trace`` (a ``Tracer``, or None when
+    nobody listens): reading the body is the ``receive_response_body`` step (info:
+    :meth:`_trace_info`), started by the first read, complete at the end of the body,
+    failed with the exception that stopped a read, or failed with ``GeneratorExit()`` when
+    the body is closed before its end (as httpcore's body generator reports being
+    closed). A failed read ends the exchange (the connection is then unusable) before the
+    exception propagates.
     """
 
-    def __init__(self, request: Request, trace: Tracer | None) -> None:
+    _step: Trace | None = None  # the receive_response_body step, while it runs
+    _step_done = False
+
+    def __init__(
+        self,
+        connection: typing.Any,
+        request: Request,
+        timeout: float | None,
+        trace: Tracer | None,
+    ) -> None:
+        self._connection = connection
         self._request = request
+        self._timeout = timeout
         self._trace = trace
-        self._step: Trace | None = None  # the receive_response_body step, while it runs
-        self._step_done = False
         # Popped by the first close: list.pop is one atomic step, so of two threads
         # closing one response, exactly one ends the exchange.
         self._open = [True]
