@@ -13,19 +13,25 @@ capability                      default                        overridden by
 ==============================  =============================  ============================
 ``_recv_into(buffer, timeout)`` ``read(len(buffer))`` copied   the sync streams, the native
 (receive into the caller's      into ``buffer`` (the rest of   asyncio stream, the mock
-buffer: HTTP/1.1's parser)      a longer read kept: see        streams, the upgrade stream
-                                ``_take_unread()``)
+buffer: HTTP/1.1's parser)      a longer read kept, handed     streams, the upgrade stream
+                                on by ``_take_unread()``)
 ``_is_readable()`` (an idle     ``get_extra_info(              the sync stream, the native
 connection's liveness check)    "is_readable")``, or True      asyncio stream, the upgrade
                                 with bytes kept by             stream
                                 ``_recv_into``
-``_socket()``                   ``get_extra_info("socket")``   the sync streams
-``_cancelled_write_sent_all()`` True (httpcore's assumption)   trio, anyio (Unix sockets),
+``_socket()``                   ``get_extra_info("socket")``   the sync streams, the
+                                                               upgrade stream
+``_cancelled_write_sent_all()`` True (httpcore's assumption)   trio, anyio (False under
+                                                               trio and for Unix sockets),
                                                                memory-BIO TLS, the upgrade
                                                                stream
-``_close_after_fork()``         close ``_socket()`` if it is   every stream of ours
-                                a ``socket.socket``
+``_close_after_fork()``         close ``_socket()`` if it is   the native asyncio, anyio,
+                                a ``socket.socket``            trio, memory-BIO TLS and
+                                                               upgrade streams
 ==============================  =============================  ============================
+
+The upgrade stream (``_async/http11.py``: the stream after a 101, a CONNECT or a SOCKS
+handshake) passes every capability on to the stream below it.
 """
 
 from __future__ import annotations
