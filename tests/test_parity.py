@@ -403,6 +403,21 @@ def test_mock_backend_private_attributes() -> None:
     assert httpcore_fast.MockStream([b"x"], http2=True)._http2 is True
 
 
+def test_http2_connection_private_attributes() -> None:
+    """httpcore's own suite reads ``_h2_state`` (the h2 state machine) and ``_max_streams``
+    (min of both sides' SETTINGS_MAX_CONCURRENT_STREAMS) of an HTTP/2 connection."""
+    import h2.connection
+
+    origin = httpcore_fast.Origin(b"https", b"example.com", 443)
+    for lib_stream, cls in (
+        (httpcore_fast.MockStream, httpcore_fast.HTTP2Connection),
+        (httpcore_fast.AsyncMockStream, httpcore_fast.AsyncHTTP2Connection),
+    ):
+        connection = cls(origin, lib_stream([]))
+        assert isinstance(connection._h2_state, h2.connection.H2Connection)
+        assert connection._max_streams == 1  # until the server's SETTINGS say more
+
+
 def run_sync(lib: typing.Any, url: str) -> tuple[list[tuple[str, list[str]]], dict[str, typing.Any]]:
     events: list[tuple[str, list[str]]] = []
 

@@ -734,6 +734,18 @@ class AsyncHTTP2Connection(AsyncConnectionInterface):
         connected) until :meth:`aclose` (httpcore2's method)."""
         return self._core.state is not CLOSED
 
+    # httpcore's private names that its own test suite reads (tests/_async/test_http2.py,
+    # test_http2_remote_max_streams_update), read-only, as the pool's _ssl_context & co.
+    @property
+    def _h2_state(self) -> typing.Any:
+        """The h2 connection state machine (our framing layer: ``_core.framing``)."""
+        return self._core.framing
+
+    @property
+    def _max_streams(self) -> int:
+        """min(server, client) SETTINGS_MAX_CONCURRENT_STREAMS (``_core.max_streams``)."""
+        return self._core.max_streams
+
     def info(self) -> str:
         """``"'https://host:port', HTTP/2, IDLE, Request Count: N"`` (httpcore's format)."""
         core = self._core
