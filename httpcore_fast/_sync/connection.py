@@ -42,11 +42,22 @@ def connection_config(
     network_backend: NetworkBackend | None = None,
     socket_options: typing.Iterable[SOCKET_OPTION] | None = None,
     limits: ResponseLimits | None = None,
+    *,
+    resolve: typing.Mapping[str, typing.Sequence[str]] | None = None,
+    dns_cache_ttl: float | None = None,
+    tls_session_cache: bool = True,
 ) -> ConnectionConfig[NetworkBackend]:
     """The ``ConnectionConfig`` of httpcore's keyword arguments (see :class:`ConnectionConfig`
     for each): ``network_backend`` None becomes a new ``SyncBackend`` (shared by every
     connection the config serves), ``socket_options`` a tuple (so an iterator given once
-    serves every connection)."""
+    serves every connection).
+
+    Keyword-only, the pool-wide network options (one call per pool): ``resolve`` maps host
+    names to the addresses used instead of DNS (like curl's ``--resolve``);
+    ``dns_cache_ttl`` is how many seconds a resolved name is reused (None: no cache);
+    ``tls_session_cache`` resumes TLS sessions per origin, SNI name and context. (Accepted
+    now so that pools can pass them; they take effect in the following commits.)
+    """
     return ConnectionConfig(
         ssl_context=ssl_context,
         keepalive_expiry=keepalive_expiry,
