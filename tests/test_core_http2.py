@@ -25,7 +25,10 @@ import httpcore_fast
 from httpcore_fast._core import http2_framing
 from httpcore_fast._core.http2 import (
     CLOSED,
+    CLOSED_BY_SERVER,
     DECODED_HEADER_LIST_FACTOR,
+    ERROR,
+    EXPIRED,
     IDLE,
     LOCAL_MAX_HEADER_LIST_SIZE,
     MAX_REFUSED_STREAMS,
@@ -149,8 +152,10 @@ def test_goaway_splits_streams_into_completed_and_retried() -> None:
     for stream_id in (1, 3):
         assert head(core, stream_id, streams[stream_id])[0] == 200
         assert body(core, stream_id, streams[stream_id]) == b"ok"
-    assert isinstance(head(core, 5, streams[5]), httpcore_fast.ConnectionNotAvailable)
-    with pytest.raises(httpcore_fast.ConnectionNotAvailable):
+    refused = head(core, 5, streams[5])
+    assert isinstance(refused, httpcore_fast.ConnectionNotAvailable)
+    assert str(refused) == "The server did not process stream 5 (GOAWAY, RFC 9113 §6.8)"
+    with pytest.raises(httpcore_fast.ConnectionNotAvailable, match="the server sent GOAWAY"):
         core.begin_request()
     # The last request to leave closes the idle connection (it takes no more streams).
     assert [core.end_request(i, True, now=0.0) for i in (1, 3, 5)] == [False, False, True]
@@ -193,8 +198,11 @@ def test_refused_stream_is_retried_and_refusals_are_counted() -> None:
     peer.receive(core)
     peer.h2.reset_stream(stream_id, h2.errors.ErrorCodes.REFUSED_STREAM)
     peer.send(core)
-    assert isinstance(head(core, stream_id, stream), httpcore_fast.ConnectionNotAvailable)
+    refused = head(core, stream_id, stream)
+    assert isinstance(refused, httpcore_fast.ConnectionNotAvailable)
+    assert str(refused) == "The server refused stream 1 (REFUSED_STREAM, RFC 9113 §8.7)"
     assert core.refused_streams == 1 and core.accepting
+    assert core.close_reason(now=0.0) is None
 
 
 def test_sixteen_refusals_stop_the_connection_taking_streams() -> None:
@@ -210,8 +218,9 @@ def test_sixteen_refusals_stop_the_connection_taking_streams() -> None:
         close = core.end_request(stream_id, True, now=0.0)
         assert core.refused_streams == count
     assert not core.accepting and close  # the last one leaves an unusable idle connection
-    with pytest.raises(httpcore_fast.ConnectionNotAvailable):
+    with pytest.raises(httpcore_fast.ConnectionNotAvailable, match="refused 16 streams"):
         core.take_slot()
+    assert core.close_reason(now=0.0) == CLOSED_BY_SERVER
 
 
 def test_other_resets_fail_only_their_stream() -> None:
@@ -430,20 +439,66 @@ def test_informational_heads_are_skipped_and_counted() -> None:
     assert "max_informational (2)" in str(error)
 
 
-def test_trailers_are_checked_then_dropped() -> None:
-    core, peer = connected(limits=ResponseLimits(max_trailer_size=60))
-    (ok_id, ok), (big_id, big) = open_request(core), open_request(core)
+def test_trailers_are_checked_and_kept() -> None:
+    """Trailer fields are the stream's ``trailers`` once the body has ended, in order,
+    repeats kept; a response without any has None; a block over ``max_trailer_size``
+    fails its stream."""
+    core, peer = connected(limits=ResponseLimits(max_trailer_size=160))
+    (ok_id, ok), (big_id, big), (none_id, none) = (open_request(core) for _ in range(3))
     peer.receive(core)
-    for stream_id, value in ((ok_id, "1"), (big_id, "x" * 40)):
+    for stream_id, value in ((ok_id, "1"), (big_id, "x" * 60)):  # 120 and 179 bytes
         peer.h2.send_headers(stream_id, [(":status", "200")])
         peer.h2.send_data(stream_id, b"data")
-        peer.h2.send_headers(stream_id, [("x-trailer", value)], end_stream=True)
+        peer.h2.send_headers(stream_id, [("x-trailer", value), ("x-b", "2"), ("x-trailer", "3")],
+                             end_stream=True)
+    peer.respond(none_id)
     peer.send(core)
-    assert head(core, ok_id, ok) == (200, []) and body(core, ok_id, ok) == b"data"
+    assert head(core, ok_id, ok) == (200, []) and ok.trailers is None
+    assert core.next_body(ok_id, ok) == (b"data", True) and ok.trailers is None
+    assert core.next_body(ok_id, ok) == (None, False)  # the end of the body, after them
+    assert ok.trailers == [(b"x-trailer", b"1"), (b"x-b", b"2"), (b"x-trailer", b"3")]
     assert head(core, big_id, big) == (200, [])
     assert core.next_body(big_id, big) == (b"data", True)
-    with pytest.raises(httpcore_fast.RemoteProtocolError, match=r"\(60\)"):
+    with pytest.raises(httpcore_fast.RemoteProtocolError, match=r"\(160\)"):
         core.next_body(big_id, big)
+    assert big.trailers is None
+    assert head(core, none_id, none) == (200, []) and body(core, none_id, none) == b"ok"
+    assert none.trailers is None
+
+
+def test_trailers_without_data() -> None:
+    core, peer = connected()
+    stream_id, stream = open_request(core)
+    peer.receive(core)
+    peer.h2.send_headers(stream_id, [(":status", "200")])
+    peer.h2.send_headers(stream_id, [("x-only", "1")], end_stream=True)
+    peer.send(core)
+    assert head(core, stream_id, stream) == (200, [])
+    assert body(core, stream_id, stream) == b""
+    assert stream.trailers == [(b"x-only", b"1")]
+
+
+@pytest.mark.parametrize("name", [":status", ":path", ":x"])
+def test_pseudo_header_field_in_trailers_fails_the_stream(name: str) -> None:
+    """RFC 9113 §8.1: trailers must not include pseudo-header fields (a malformed
+    response, §8.1.1: a stream error): only that stream fails; the connection goes on."""
+    core, peer = connected()
+    peer.h2.config.validate_outbound_headers = False  # h2 would not send them
+    (bad_id, bad), (ok_id, ok) = open_request(core), open_request(core)
+    peer.receive(core)
+    peer.h2.send_headers(bad_id, [(":status", "200")])
+    peer.h2.send_data(bad_id, b"data")
+    peer.h2.send_headers(bad_id, [("x-a", "1"), (name, "200")], end_stream=True)
+    peer.respond(ok_id)
+    peer.send(core)
+    assert head(core, bad_id, bad) == (200, [])
+    assert core.next_body(bad_id, bad) == (b"data", True)
+    with pytest.raises(httpcore_fast.RemoteProtocolError, match="Pseudo-header field") as info:
+        core.next_body(bad_id, bad)
+    assert repr(name.encode()) in str(info.value) and "RFC 9113 §8.1" in str(info.value)
+    assert bad.trailers is None
+    assert head(core, ok_id, ok) == (200, []) and body(core, ok_id, ok) == b"ok"
+    assert core.connection_error is None and core.accepting
 
 
 def test_invalid_status_fails_the_stream() -> None:
@@ -617,6 +672,72 @@ def test_connection_lost_and_protocol_errors() -> None:
     with pytest.raises(httpcore_fast.RemoteProtocolError):
         broken.receive(b"\x00\x00\x01\x04\x00\x00\x00\x00\x00\x00")  # SETTINGS, length 1
     assert broken.connection_error is not None
+
+
+# ---------------------------------------------------------------------------- close reasons
+
+
+def test_close_reason_of_a_usable_connection_is_none() -> None:
+    """None while usable, and after we close it (the pool evicted or closed it)."""
+    core, _ = connected(keepalive_expiry=5.0)
+    stream_id, _ = open_request(core)
+    assert core.close_reason(now=1e9) is None  # active: never expired
+    core.end_request(stream_id, True, now=10.0)
+    assert core.close_reason(now=15.0) is None
+    assert core.mark_closed(now=15.0)  # before its expiry: by us (evicted)
+    assert core.close_reason(now=15.0) is None and core.close_reason(now=99.0) is None
+    with pytest.raises(httpcore_fast.ConnectionNotAvailable, match="it is closed"):
+        core.begin_request()
+
+
+def test_close_reason_expired() -> None:
+    core, _ = connected(keepalive_expiry=5.0)
+    stream_id, _ = open_request(core)
+    core.end_request(stream_id, True, now=10.0)
+    assert core.close_reason(now=15.5) == EXPIRED and core.has_expired(now=15.5)
+    assert core.mark_closed(now=15.5)  # closed because it expired: the reason stays
+    assert core.close_reason(now=15.5) == EXPIRED and core.close_reason(now=0.0) == EXPIRED
+    # Every stream identifier used (RFC 9113 §5.1.1): its natural end.
+    spent, _ = connected()
+    framing: typing.Any = spent.framing  # h2's counter of the stream identifiers used
+    framing.highest_outbound_stream_id = 2**31 - 1
+    spent.begin_request()
+    assert spent.take_slot()
+    with pytest.raises(httpcore_fast.ConnectionNotAvailable, match="every stream identifier"):
+        spent.new_stream()
+    assert spent.close_reason(now=0.0) == EXPIRED
+
+
+@pytest.mark.parametrize("how", ["eof", "goaway", "goaway-then-eof"])
+def test_close_reason_closed_by_server(how: str) -> None:
+    """The end of file and GOAWAY (with or without an error code) are the server's; the
+    first cause is kept."""
+    core, peer = connected()
+    if how.startswith("goaway"):
+        peer.h2.close_connection(error_code=h2.errors.ErrorCodes.ENHANCE_YOUR_CALM)
+        peer.send(core)
+    if how.endswith("eof"):
+        core.connection_lost()
+    assert core.close_reason(now=0.0) == CLOSED_BY_SERVER
+    assert core.has_expired(now=0.0)
+    core.fail(httpcore_fast.ReadError("later"))
+    assert core.close_reason(now=0.0) == CLOSED_BY_SERVER
+
+
+def test_close_reason_error() -> None:
+    """A protocol error of the server's, or a failure the driver reports (a network
+    error, a write cut short); a GOAWAY after it changes nothing."""
+    broken = new_core()
+    with pytest.raises(httpcore_fast.RemoteProtocolError):
+        broken.receive(b"\x00\x00\x01\x04\x00\x00\x00\x00\x00\x00")  # SETTINGS, length 1
+    assert broken.close_reason(now=0.0) == ERROR
+    core, peer = connected()
+    core.fail(httpcore_fast.WriteError("Interrupted write"))
+    assert core.close_reason(now=0.0) == ERROR
+    with pytest.raises(httpcore_fast.ConnectionNotAvailable, match="it failed .*WriteError"):
+        core.begin_request()
+    core.receive(hyperframe.frame.GoAwayFrame(0, last_stream_id=0).serialize())
+    assert core.close_reason(now=0.0) == ERROR
 
 
 # ---------------------------------------------------------------------------- reading

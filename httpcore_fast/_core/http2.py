@@ -19,7 +19,9 @@ What the driver does with the answers:
 * waiters to wake: the wakers :meth:`~HTTP2Core.take_wakeups` and
   :meth:`~HTTP2Core.end_read_round` return (the driver's events, opaque here);
 * connection failure: :meth:`~HTTP2Core.fail` records it as ``connection_error``; each
-  request it ends raises a :func:`copy_error` of it.
+  request it ends raises a :func:`copy_error` of it;
+* why the connection is done with, for the pool's statistics: :meth:`~HTTP2Core.close_reason`;
+* a response's trailer fields (RFC 9113 §8.1), once its body has ended: ``Stream.trailers``.
 
 Never generated, never awaits; unit-tested without sockets (``tests/test_core_http2.py``).
 """
@@ -55,12 +57,16 @@ from .http2_hpack import DECODED_HEADER_LIST_FACTOR
 __all__ = [
     "ACTIVE",
     "CLOSED",
+    "CLOSED_BY_SERVER",
     "DECODED_HEADER_LIST_FACTOR",
+    "ERROR",
+    "EXPIRED",
     "IDLE",
     "LOCAL_MAX_CONCURRENT_STREAMS",
     "LOCAL_MAX_HEADER_LIST_SIZE",
     "MAX_REFUSED_STREAMS",
     "RECEIVE_WINDOW",
+    "CloseReason",
     "HTTP2Core",
     "HTTPConnectionState",
     "SlotTicket",
@@ -109,6 +115,14 @@ ACTIVE = HTTPConnectionState.ACTIVE
 IDLE = HTTPConnectionState.IDLE
 CLOSED = HTTPConnectionState.CLOSED
 
+# Why a connection is done with (:meth:`HTTP2Core.close_reason`), in the words of the pool's
+# statistics: it expired, the server closed it, or it failed. (A connection closed while
+# still usable has no reason of its own: the pool evicted or closed it.)
+CloseReason = typing.Literal["expired", "closed_by_server", "error"]
+EXPIRED: CloseReason = "expired"
+CLOSED_BY_SERVER: CloseReason = "closed_by_server"
+ERROR: CloseReason = "error"
+
 # The core's own event kind, after the framing layer's (``http2_framing.RESPONSE``...).
 _REFUSED_KIND = 100
 
@@ -130,11 +144,13 @@ W = typing.TypeVar("W")
 class Stream:
     """Our side of one open stream: the events read for it and not yet consumed, and
     what is known of it. The driver sets ``body_started`` when it has sent part of a
-    body that cannot be sent again (the request can then not be retried elsewhere)."""
+    body that cannot be sent again (the request can then not be retried elsewhere).
+    ``trailers``: the response's trailer fields once :meth:`HTTP2Core.next_body` has
+    consumed them, ``[(name, value), ...]`` of bytes; None if the response had none."""
 
     __slots__ = (
         "events", "head_received", "remote_ended", "local_ended", "reset", "body_started",
-        "informational",
+        "informational", "trailers",
     )
 
     def __init__(self) -> None:
@@ -146,6 +162,7 @@ class Stream:
         # Part of a body that cannot be replayed was sent: a retry is impossible.
         self.body_started = False
         self.informational = 0  # 1xx heads received
+        self.trailers: list[tuple[bytes, bytes]] | None = None
 
 
 class SlotTicket(typing.Generic[W]):
@@ -238,6 +255,9 @@ class HTTP2Core(typing.Generic[W]):
         # True while new streams may be opened: not closed or failed, no GOAWAY, stream
         # identifiers left, fewer than MAX_REFUSED_STREAMS refusals. Once False, for good.
         self.accepting = True
+        # Why it stopped taking streams (the first cause), or was closed when expired;
+        # None if we closed it while it was usable (see close_reason).
+        self.stop_reason: CloseReason | None = None
 
     # ------------------------------------------------------------------ the connection
 
@@ -250,19 +270,68 @@ class HTTP2Core(typing.Generic[W]):
             window=RECEIVE_WINDOW,
         )
 
-    def fail(self, exc: Exception) -> None:
+    def fail(self, exc: Exception, reason: CloseReason = ERROR) -> None:
         """The connection is unusable: every request on it will raise a copy of ``exc``
         (or ``ConnectionNotAvailable`` if the server never processed it). The first
-        failure is kept. Wakes the slot waiters (:meth:`take_wakeups`)."""
+        failure is kept, and the first ``reason`` (see :meth:`close_reason`). Wakes the
+        slot waiters (:meth:`take_wakeups`)."""
         if self.connection_error is None:
             self.connection_error = exc
-        self.accepting = False
+        self._stop(reason)
         self._wake_slot_waiters()
 
-    def mark_closed(self) -> bool:
-        """Set the state to CLOSED; False if it already was. Wakes the slot waiters."""
+    def _stop(self, reason: CloseReason) -> None:
+        """No new streams, for ``reason`` (kept unless one is known already)."""
+        self.accepting = False
+        if self.stop_reason is None:
+            self.stop_reason = reason
+
+    def close_reason(self, now: float) -> CloseReason | None:
+        """Why the connection is, or is to be, closed (``now``: the clock that
+        :meth:`end_request` was given), for the pool's statistics:
+
+        * ``"closed_by_server"``: the server ended the connection (end of file), sent
+          GOAWAY (RFC 9113 §6.8) or refused ``MAX_REFUSED_STREAMS`` streams;
+        * ``"error"``: a network error, a write cut short, or a protocol error of the
+          server's;
+        * ``"expired"``: idle past ``keepalive_expiry``, or every stream identifier used
+          (RFC 9113 §5.1.1);
+        * None: none of these; the connection was usable when closed (or still is).
+
+        The first cause is kept: a connection that failed after a GOAWAY was closed by
+        the server."""
+        reason = self.stop_reason
+        if reason is not None:
+            return reason
+        if self.state is IDLE and self.expire_at is not None and now > self.expire_at:
+            return EXPIRED
+        return None
+
+    def not_available(self) -> ConnectionNotAvailable:
+        """The ``ConnectionNotAvailable`` of a request that finds the connection taking
+        no new streams (the pool retries it elsewhere), saying why."""
+        if self.goaway_last_stream_id is not None:
+            why = "the server sent GOAWAY (RFC 9113 §6.8)"
+        elif self.refused_streams >= MAX_REFUSED_STREAMS:
+            why = f"the server refused {self.refused_streams} streams"
+        elif self.used_all_stream_ids:
+            why = "every stream identifier is used (RFC 9113 §5.1.1)"
+        elif self.stop_reason == CLOSED_BY_SERVER:
+            why = "the server closed it"
+        elif self.connection_error is not None:
+            why = f"it failed ({self.connection_error!r})"
+        else:
+            why = "it is closed"
+        return ConnectionNotAvailable(f"The HTTP/2 connection takes no new streams: {why}")
+
+    def mark_closed(self, now: float | None = None) -> bool:
+        """Set the state to CLOSED; False if it already was. Wakes the slot waiters.
+        ``now`` (the clock that :meth:`end_request` was given): an idle connection closed
+        past ``keepalive_expiry`` keeps ``"expired"`` as its :meth:`close_reason`."""
         if self.state is CLOSED:
             return False
+        if now is not None and self.stop_reason is None:
+            self.stop_reason = self.close_reason(now)
         self.state = CLOSED
         self.accepting = False
         self._wake_slot_waiters()
@@ -288,7 +357,7 @@ class HTTP2Core(typing.Generic[W]):
         (the driver then reads what the server may have sent meanwhile). Raises
         ``ConnectionNotAvailable`` if no new stream may be opened."""
         if not self.accepting:
-            raise ConnectionNotAvailable()
+            raise self.not_available()
         was_idle = self.in_progress == 0 and self.request_count > 0
         self.request_count += 1
         self.in_progress += 1
@@ -350,13 +419,13 @@ class HTTP2Core(typing.Generic[W]):
         :meth:`send_headers`). Raises ``ConnectionNotAvailable`` if no stream may be
         opened (GOAWAY, failure, identifiers used up)."""
         if not self.accepting:
-            raise ConnectionNotAvailable()
+            raise self.not_available()
         try:
             stream_id = self.framing.get_next_available_stream_id()
         except NoAvailableStreamIDError:
             self.used_all_stream_ids = True
-            self.accepting = False
-            raise ConnectionNotAvailable() from None
+            self._stop(EXPIRED)
+            raise self.not_available() from None
         stream = self.streams[stream_id] = Stream()
         return stream_id, stream
 
@@ -449,7 +518,7 @@ class HTTP2Core(typing.Generic[W]):
         (first in first out); False: queue with :meth:`queue_for_slot`. Raises
         ``ConnectionNotAvailable`` if no new stream may be opened."""
         if not self.accepting:
-            raise ConnectionNotAvailable()
+            raise self.not_available()
         if self.open_slots < self.max_streams and not self.slot_waiters:
             self.open_slots += 1
             return True
@@ -569,7 +638,7 @@ class HTTP2Core(typing.Generic[W]):
         """The server closed the connection (a read returned no bytes): fail it; returns
         the failure (raise a :func:`copy_error` of it)."""
         disconnected = RemoteProtocolError("Server disconnected")
-        self.fail(disconnected)
+        self.fail(disconnected, CLOSED_BY_SERVER)
         return disconnected
 
     def _dispatch(self, events: list[typing.Any]) -> list[typing.Any]:
@@ -611,7 +680,7 @@ class HTTP2Core(typing.Generic[W]):
         if previous is not None and previous <= last_stream_id:
             return
         self.goaway_last_stream_id = last_stream_id
-        self.accepting = False
+        self._stop(CLOSED_BY_SERVER)
         for stream_id, stream in self.streams.items():
             if stream_id > last_stream_id:
                 stream.events.append(_REFUSED)
@@ -657,8 +726,9 @@ class HTTP2Core(typing.Generic[W]):
         """The stream's next body part: ``(data, credit)``, where ``data`` may be empty
         and ``credit`` says flow-control credit was handed back (WINDOW_UPDATE frames
         may be queued: write them soon); ``(None, False)`` at the end of the body; None:
-        no event queued yet (read, then ask again). Trailer fields are checked (the
-        ``limits``), then dropped, as in httpcore.
+        no event queued yet (read, then ask again). Trailer fields (RFC 9113 §8.1) are
+        checked (:meth:`trailer_fields`), then kept as ``stream.trailers``, before the
+        end of the body is returned.
 
         Raises as :meth:`next_head` does for a failed stream or an invalid trailer block.
         """
@@ -676,7 +746,7 @@ class HTTP2Core(typing.Generic[W]):
             if kind == ENDED:
                 return _BODY_END
             if kind == TRAILERS:
-                self.field_block(event.headers, self.max_trailer_list_size)
+                stream.trailers = self.trailer_fields(event.headers)
                 continue
             raise self._stream_failed(stream_id, stream, event, kind)
         return None
@@ -690,16 +760,38 @@ class HTTP2Core(typing.Generic[W]):
         retry = not stream.head_received and not stream.body_started
         if kind == _REFUSED_KIND:
             if retry:
-                return ConnectionNotAvailable()
+                return ConnectionNotAvailable(
+                    f"The server did not process stream {stream_id} (GOAWAY, RFC 9113 §6.8)"
+                )
             return RemoteProtocolError(
                 f"The server stopped processing stream {stream_id} (GOAWAY)"
             )
         if kind == RESET and event.error_code == _REFUSED_STREAM and retry:
             self.refused_streams += 1
             if self.refused_streams >= MAX_REFUSED_STREAMS:
-                self.accepting = False
-            return ConnectionNotAvailable()
+                self._stop(CLOSED_BY_SERVER)
+            return ConnectionNotAvailable(
+                f"The server refused stream {stream_id} (REFUSED_STREAM, RFC 9113 §8.7)"
+            )
         return RemoteProtocolError(event)
+
+    def trailer_fields(
+        self, fields: typing.Iterable[tuple[bytes, bytes]]
+    ) -> list[tuple[bytes, bytes]]:
+        """Check a trailer block and return its fields, ``[(name, value), ...]`` of bytes
+        in the order received.
+
+        Raises ``RemoteProtocolError`` for a pseudo-header field (trailers must not have
+        any, RFC 9113 §8.1: the response is malformed, §8.1.1), and as :meth:`field_block`
+        does, with ``max_trailer_size`` (and the header list size) as the size bound.
+        """
+        fields = list(fields)
+        for name, _ in fields:
+            if name[:1] == b":":
+                raise RemoteProtocolError(
+                    f"Pseudo-header field {name!r} in HTTP/2 trailers (RFC 9113 §8.1)"
+                )
+        return self.field_block(fields, self.max_trailer_list_size)[1]
 
     def field_block(
         self, fields: typing.Iterable[tuple[bytes, bytes]], list_limit: int

@@ -24,7 +24,13 @@ What is here reads, writes, waits, times out and traces:
   and the connection stays usable;
 * a network error, a write that failed or timed out (how much of it left is unknown), an
   end of file or a protocol error from the server fails the connection and every request
-  on it.
+  on it;
+* a response's trailer fields (RFC 9113 §8.1) are ``response.extensions["trailers"]``
+  once its body has been read to its end (see :class:`HTTP2ConnectionByteStream`).
+
+For the pool's statistics, a connection says why it is done with (:meth:`_close_reason`)
+and a request the server did not process, which the pool retries elsewhere, is the trace
+step ``http2.request_not_processed`` (with its DEBUG log line).
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ import typing
 import h2  # noqa: F401 - ImportError without the http2 extra, even once the core is imported
 
 from .._backends.base import NetworkStream
-from .._core.http2 import CLOSED, IDLE, HTTP2Core, Stream, copy_error
+from .._core.http2 import CLOSED, IDLE, CloseReason, HTTP2Core, Stream, copy_error
 from .._core.http2 import HTTPConnectionState as HTTPConnectionState  # httpcore's name
 from .._core.http2_framing import CONFIG, FramingError, h2_hooks
 from .._core.origin import REQUEST_PORTS, check_origin
@@ -146,6 +152,14 @@ class HTTP2Connection(ConnectionInterface):
         a response head over the ``limits``; ``ReadTimeout`` past the ``read`` timeout or
         the ``head_timeout``; the network and timeout exceptions of the exchange. A
         request that fails, times out or is cancelled resets only its own stream.
+
+        The response's ``extensions``: ``http_version`` (``b"HTTP/2"``),
+        ``network_stream``, ``stream_id`` (int), and ``trailers`` once the body has been
+        read to its end (see :class:`HTTP2ConnectionByteStream`).
+
+        A ``ConnectionNotAvailable`` is also the ``request_not_processed`` trace step
+        (info: ``request``, ``stream_id``, 0 if the request had none yet, and ``reason``,
+        the exception's message), after the request's stream has been closed.
         """
         check_origin(request.url, self._origin)
         trace = tracer(request, logger)
@@ -183,23 +197,29 @@ class HTTP2Connection(ConnectionInterface):
                 request, stream_id, stream, read_timeout, trace
             )
         except BaseException as exc:
-            if isinstance(exc, ConnectionNotAvailable):
+            not_taken = isinstance(exc, ConnectionNotAvailable)
+            if not_taken:
                 with self._lock:
                     core.request_not_taken()
             self._leave(trace, stream_id, slot, write_timeout)
+            if not_taken and trace is not None:
+                kwargs = {"request": request, "stream_id": stream_id, "reason": str(exc)}
+                with trace.step("request_not_processed", kwargs):
+                    pass
             if isinstance(exc, FramingError):
                 raise LocalProtocolError(exc) from exc
             raise
 
+        extensions = {
+            "http_version": b"HTTP/2",
+            "network_stream": self._network_stream,
+            "stream_id": stream_id,
+        }
         return Response(
             status=status,
             headers=response_headers,
-            content=HTTP2ConnectionByteStream(self, request, stream_id, trace),
-            extensions={
-                "http_version": b"HTTP/2",
-                "network_stream": self._network_stream,
-                "stream_id": stream_id,
-            },
+            content=HTTP2ConnectionByteStream(self, request, stream_id, trace, extensions),
+            extensions=extensions,
         )
 
     def _init_connection(self, request: Request, trace: Tracer | None) -> None:
@@ -207,7 +227,7 @@ class HTTP2Connection(ConnectionInterface):
             if self._sent_connection_init:
                 return
             if not self._core.accepting:
-                raise ConnectionNotAvailable()
+                raise self._core.not_available()
             try:
                 with step(trace, "send_connection_init", {"request": request}):
                     with self._lock:
@@ -225,7 +245,8 @@ class HTTP2Connection(ConnectionInterface):
         Any failure (a ``RuntimeError`` from a stream whose event loop has gone included)
         means the connection is dead: it is closed, ``has_expired()`` is true from then
         on, and ``ConnectionNotAvailable`` is raised so that the pool retries the request
-        on a new connection; so it is if the server said GOAWAY.
+        on a new connection; so it is if the server said GOAWAY. (The server closing it
+        is its :meth:`_close_reason`, ``"closed_by_server"``.)
         """
         try:
             if self._network_stream._is_readable():
@@ -246,9 +267,9 @@ class HTTP2Connection(ConnectionInterface):
                     ShieldCancellation.run(self._network_stream.close)
                 except Exception:
                     pass
-            raise ConnectionNotAvailable() from None
+            raise self._core.not_available() from None
         if not self._core.accepting:
-            raise ConnectionNotAvailable()
+            raise self._core.not_available()
 
     def _acquire_slot(self, timeout: float | None) -> None:
         """Take a stream slot, waiting first in first out.
@@ -270,7 +291,7 @@ class HTTP2Connection(ConnectionInterface):
                     _wake(core.take_wakeups())
             raise
         if not ticket.granted:
-            raise ConnectionNotAvailable()
+            raise self._core.not_available()
 
     # ------------------------------------------------------------------ sending
 
@@ -649,8 +670,9 @@ class HTTP2Connection(ConnectionInterface):
     def _mark_closed(self) -> bool:
         """Set the state to CLOSED; False if it already was."""
         core = self._core
+        now = time.monotonic()
         with self._lock:
-            closed = core.mark_closed()
+            closed = core.mark_closed(now)
             if core.wakeups:  # slot waiters granted or refused a place
                 _wake(core.take_wakeups())
         return closed
@@ -678,6 +700,15 @@ class HTTP2Connection(ConnectionInterface):
         """True once the connection must not be handed out again: closed, failed, or
         idle after a GOAWAY or past ``keepalive_expiry``."""
         return self._core.has_expired(time.monotonic())
+
+    def _close_reason(self) -> CloseReason | None:
+        """Why the connection is, or is to be, closed, for the pool's statistics:
+        ``"closed_by_server"`` (end of file, GOAWAY, ``MAX_REFUSED_STREAMS`` refused
+        streams), ``"error"`` (a network error, a write cut short, a protocol error of
+        the server's), ``"expired"`` (idle past ``keepalive_expiry``, or every stream
+        identifier used), or None: still usable, or closed while usable (by the pool
+        or its user). The first cause is kept; see ``HTTP2Core.close_reason``."""
+        return self._core.close_reason(time.monotonic())
 
     def is_idle(self) -> bool:
         return self._core.state is IDLE
@@ -719,7 +750,16 @@ class HTTP2Connection(ConnectionInterface):
 class HTTP2ConnectionByteStream(ConnectionByteStream):
     """The response body of one stream; closing it ends the stream (resets it if the
     body was not read to its end) and frees its place on the connection (see
-    :class:`ConnectionByteStream`; the trace steps' info has the ``stream_id``)."""
+    :class:`ConnectionByteStream`; the trace steps' info has the ``stream_id``).
+
+    ``extensions``: the response's extensions dict. Once the body has been read to its
+    end, ``extensions["trailers"]`` is the response's trailer fields (RFC 9113 §8.1), a
+    list of ``(name, value)`` bytes pairs in the order received (names lowercase, as
+    HTTP/2 sends them), ``[]`` if it had none; absent before, and absent if the body was
+    closed, or failed, before its end. A trailer block with a pseudo-header field (a
+    malformed response, RFC 9113 §8.1.1) or over ``max_trailer_size`` fails the read with
+    ``RemoteProtocolError``.
+    """
 
     _connection: HTTP2Connection
 
@@ -729,10 +769,12 @@ class HTTP2ConnectionByteStream(ConnectionByteStream):
         request: Request,
         stream_id: int,
         trace: Tracer | None,
+        extensions: dict[str, typing.Any],
     ) -> None:
         timeouts = request.extensions.get("timeout") or {}
         super().__init__(connection, request, timeouts.get("read", None), trace)
         self._stream_id = stream_id
+        self._extensions = extensions
         self._ended = False
 
     def _trace_info(self) -> dict[str, typing.Any]:
@@ -761,6 +803,8 @@ class HTTP2ConnectionByteStream(ConnectionByteStream):
             data, credit = part
             if data is None:
                 self._ended = True
+                trailers = stream.trailers
+                self._extensions["trailers"] = [] if trailers is None else trailers
                 return b""
             if credit:
                 connection._send_soon(_write_timeout(self._request))
