@@ -19,6 +19,8 @@ from httpcore_fast import ResponseLimits
 from httpcore_fast._async.connection import connection_config as async_connection_config
 from httpcore_fast._backends.auto import AutoBackend
 from httpcore_fast._backends.sync import SyncBackend
+from httpcore_fast._core.resolver import Resolver
+from httpcore_fast._core.tls_sessions import TLSSessionCache
 from httpcore_fast._core.config import ConnectionConfig
 from httpcore_fast._sync.connection import connection_config
 
@@ -42,7 +44,14 @@ FIELDS = [
 
 def test_fields_and_defaults_are_httpcores() -> None:
     config: ConnectionConfig[typing.Any] = ConnectionConfig()
-    assert [field.name for field in dataclasses.fields(config)] == FIELDS
+    # Ours after httpcore's: the pool-wide resolver and TLS session cache (None in a
+    # bare config: the backend resolves names, every handshake is a full one).
+    assert [field.name for field in dataclasses.fields(config)] == [
+        *FIELDS,
+        "resolver",
+        "tls_sessions",
+    ]
+    assert (config.resolver, config.tls_sessions) == (None, None)
     for constructor in (httpcore.HTTPConnection, httpcore.ConnectionPool):
         parameters = inspect.signature(constructor).parameters
         for name in FIELDS:
@@ -98,7 +107,12 @@ def test_pools_keep_one_config_and_httpcores_private_names() -> None:
     }
     pool: typing.Any = httpcore_fast.ConnectionPool(**settings, socket_options=[(1, 2, 3)])
     expected = ConnectionConfig(**settings, socket_options=((1, 2, 3),))
-    assert pool._config == expected
+    # One resolver and one session cache per pool, made by the pool.
+    assert isinstance(pool._config.resolver, Resolver)
+    assert isinstance(pool._config.tls_sessions, TLSSessionCache)
+    assert pool._config == dataclasses.replace(
+        expected, resolver=pool._config.resolver, tls_sessions=pool._config.tls_sessions
+    )
     for name in FIELDS:
         assert getattr(pool, f"_{name}") == getattr(expected, name), name
     with pytest.raises(AttributeError):

@@ -11,19 +11,23 @@ import ssl
 import typing
 
 from .._backends.auto import AutoBackend
-from .._backends.base import SOCKET_OPTION, AsyncNetworkBackend, AsyncNetworkStream
+from .._backends.base import SOCKET_OPTION, AddrInfo, AsyncNetworkBackend, AsyncNetworkStream
 from .._core.config import (
     RETRIES_BACKOFF_FACTOR,
     ConnectionConfig,
+    TLSArguments,
     config_property,
     exponential_backoff,
     tls_arguments,
+    tls_session_key,
 )
 from .._core.origin import TLS_SCHEMES, check_origin
-from .._exceptions import ConnectError, ConnectionNotAvailable, ConnectTimeout
+from .._core.resolver import Resolver, with_port
+from .._core.tls_sessions import TLSSessionCache
+from .._exceptions import ConnectError, ConnectionNotAvailable, ConnectTimeout, PoolTimeout
 from .._limits import ResponseLimits
 from .._models import Origin, Request, Response
-from .._synchronization import AsyncSemaphore, AsyncShieldCancellation
+from .._synchronization import AsyncEvent, AsyncSemaphore, AsyncShieldCancellation
 from .._trace import step, tracer
 from .http11 import AsyncHTTP11Connection
 from .interfaces import AsyncConnectionInterface
@@ -52,11 +56,15 @@ def connection_config(
     connection the config serves), ``socket_options`` a tuple (so an iterator given once
     serves every connection).
 
-    Keyword-only, the pool-wide network options (one call per pool): ``resolve`` maps host
-    names to the addresses used instead of DNS (like curl's ``--resolve``);
-    ``dns_cache_ttl`` is how many seconds a resolved name is reused (None: no cache);
-    ``tls_session_cache`` resumes TLS sessions per origin, SNI name and context. (Accepted
-    now so that pools can pass them; they take effect in the following commits.)
+    Keyword-only, the pool-wide network options (one call per pool makes the pool's
+    resolver and TLS session cache, shared by all its connections): ``resolve`` maps host
+    names to the IP addresses used instead of DNS (like curl's ``--resolve``);
+    ``dns_cache_ttl`` is how many seconds a resolved name is reused (None: no cache;
+    concurrent lookups of one name are coalesced either way); ``tls_session_cache``
+    resumes TLS sessions per origin, SNI name and context (RFC 8446 §2.2, RFC 5077).
+
+    Raises ``TypeError`` / ``ValueError`` for a malformed ``resolve`` or a negative
+    ``dns_cache_ttl`` (see :class:`~httpcore_fast._core.resolver.Resolver`).
     """
     return ConnectionConfig(
         ssl_context=ssl_context,
@@ -69,7 +77,81 @@ def connection_config(
         socket_options=None if socket_options is None else tuple(socket_options),
         network_backend=AutoBackend() if network_backend is None else network_backend,
         limits=limits,
+        resolver=Resolver(resolve, dns_cache_ttl),
+        tls_sessions=TLSSessionCache() if tls_session_cache else None,
     )
+
+
+class AsyncPoolResolver:
+    """The pool's :class:`~httpcore_fast._core.resolver.Resolver` as a backend's
+    ``_connect_tcp_with_resolver`` uses it (the ``AsyncNameResolver`` protocol of
+    ``_backends/base.py``): :meth:`resolve` answers from the overrides, IP literals and
+    the cache, joins a lookup of the same name already running, or runs the backend's
+    own."""
+
+    __slots__ = ("_state",)
+
+    def __init__(self, state: Resolver) -> None:
+        self._state = state
+
+    def override_addresses(self, host: str) -> tuple[str, ...] | None:
+        """The ``resolve=`` addresses of ``host`` (IP literals), or None."""
+        return self._state.override_addresses(host)
+
+    async def resolve(
+        self,
+        host: str,
+        port: int,
+        # --- async only ---
+        lookup: typing.Callable[[str, int], typing.Awaitable[list[AddrInfo]]],
+        # --- end async only ---
+        # --- sync only ---
+        # lookup: typing.Callable[[str, int], list[AddrInfo]],
+        # --- end sync only ---
+        timeout: float | None = None,
+    ) -> list[AddrInfo]:
+        """The ``getaddrinfo`` results of ``host`` with ``port``. A lookup of the same
+        name that another caller runs now is waited for (at most ``timeout`` seconds,
+        then ``TimeoutError``; None: no limit) and its answer or ``OSError`` shared; if
+        that caller gives up (cancelled, timed out), a waiter runs its own. Otherwise
+        ``lookup(host, port)`` runs here, and its ``OSError`` propagates."""
+        state = self._state
+        while True:
+            infos = state.known(host, port)
+            if infos is not None:
+                return infos
+            pending, mine = state.begin(host, AsyncEvent)
+            if mine:
+                break
+            try:
+                await pending.done.wait(timeout)
+            except PoolTimeout:
+                raise TimeoutError(f"timed out waiting for the lookup of {host!r}") from None
+            if pending.error is not None:
+                raise _same_error(pending.error)
+            if pending.infos is not None:
+                return with_port(pending.infos, port)
+        try:
+            result = await lookup(host, port)
+        except BaseException as exc:
+            # An OSError is shared with the waiters; anything else (cancelled, timed
+            # out) abandons the lookup and one of them runs its own.
+            state.end(host, pending, None, exc if isinstance(exc, OSError) else None)
+            pending.done.set()
+            raise
+        state.end(host, pending, result)
+        pending.done.set()
+        return result
+
+
+def _same_error(error: OSError) -> OSError:
+    """A new exception like ``error`` (same class and arguments), for each caller that
+    shared a failed lookup: one exception object raised in several places would collect
+    all their tracebacks."""
+    try:
+        return type(error)(*error.args)
+    except Exception:  # pragma: no cover - an OSError subclass with another signature
+        return OSError(*error.args)
 
 
 def protocol_connection(
@@ -107,10 +189,43 @@ async def start_tls(
     kwargs: dict[str, typing.Any],
 ) -> AsyncNetworkStream:
     """``stream.start_tls(**kwargs)``, traced as ``start_tls`` on ``log``. Raises
-    ``ConnectError`` / ``ConnectTimeout`` (``stream`` is then left to the caller)."""
-    async with step(tracer(request, log), "start_tls", kwargs) as traced:
-        stream = await stream.start_tls(**kwargs)
-        traced.return_value = stream
+    ``ConnectError`` / ``ConnectTimeout`` (``stream`` is then left to the caller).
+
+    When ``kwargs`` (from :func:`~httpcore_fast._core.config.tls_arguments`) carries a
+    TLS session of the pool's cache, it is offered for resumption (RFC 8446 §2.2, RFC
+    5077), and the handshake is traced inside a ``resume_tls_session`` step (info:
+    ``server_hostname``) whose return value says whether the server resumed it
+    (``ssl_object.session_reused``). A session the server did not resume, or whose
+    handshake failed (``ConnectError``), leaves the cache."""
+    if not isinstance(kwargs, TLSArguments) or kwargs.session is None:
+        async with step(tracer(request, log), "start_tls", kwargs) as traced:
+            stream = await stream.start_tls(**kwargs)
+            traced.return_value = stream
+        return stream
+    return await _resume_tls(request, stream, log, kwargs)
+
+
+async def _resume_tls(
+    request: Request, stream: AsyncNetworkStream, log: logging.Logger, kwargs: TLSArguments
+) -> AsyncNetworkStream:
+    """:func:`start_tls` offering ``kwargs.session``."""
+    trace = tracer(request, log)
+    session, sessions, key = kwargs.session, kwargs.sessions, kwargs.session_key
+    assert session is not None and sessions is not None
+    info = {"server_hostname": kwargs["server_hostname"]}
+    async with step(trace, "resume_tls_session", info) as resumption:
+        try:
+            async with step(trace, "start_tls", kwargs) as traced:
+                stream = await stream._start_tls_with_session(session=session, **kwargs)
+                traced.return_value = stream
+        except ConnectError:
+            sessions.discard(key, session)
+            raise
+        ssl_object = stream.get_extra_info("ssl_object")
+        resumed = ssl_object is not None and bool(ssl_object.session_reused)
+        if not resumed:
+            sessions.discard(key, session)
+        resumption.return_value = resumed
     return stream
 
 
@@ -131,8 +246,11 @@ async def connect_stream(
     ``ConnectTimeout``) is retried ``config.retries`` times, after 0, 0.5, 1, 2, ...
     seconds.
 
-    ``timeout``: seconds for each step (None: no limit). Trace events (on ``log``):
-    ``connect_tcp`` or ``connect_unix_socket``, ``start_tls``, ``retry``. Every
+    ``timeout``: seconds for each step (None: no limit). Names are resolved through
+    ``config.resolver`` (``resolve=`` overrides, the DNS cache, coalesced lookups) by a
+    backend declaring ``_connect_tcp_with_resolver``. Trace events (on ``log``):
+    ``connect_tcp`` or ``connect_unix_socket``, ``start_tls`` (in ``resume_tls_session``
+    when a session is offered, see :func:`start_tls`), ``retry``. Every
     connection kind (direct, to an HTTP proxy, to a SOCKS proxy) connects through here,
     so the pool's connection options reach all of them. Raises ``ConnectError`` /
     ``ConnectTimeout`` once the retries are used up.
@@ -141,6 +259,7 @@ async def connect_stream(
     if network_backend is None:
         network_backend = AutoBackend()
     uds, local_address, socket_options = config.uds, config.local_address, config.socket_options
+    resolver = None if config.resolver is None else AsyncPoolResolver(config.resolver)
     trace = tracer(request, log)
     retries_left = config.retries
     delays = exponential_backoff(factor=RETRIES_BACKOFF_FACTOR)
@@ -155,7 +274,12 @@ async def connect_stream(
                     "socket_options": socket_options,
                 }
                 async with step(trace, "connect_tcp", kwargs) as traced:
-                    stream = await network_backend.connect_tcp(**kwargs)
+                    if resolver is None:
+                        stream = await network_backend.connect_tcp(**kwargs)
+                    else:
+                        stream = await network_backend._connect_tcp_with_resolver(
+                            resolver, **kwargs
+                        )
                     traced.return_value = stream
             else:
                 kwargs = {"path": uds, "timeout": timeout, "socket_options": socket_options}
@@ -224,22 +348,46 @@ class AsyncLazyConnection(AsyncConnectionInterface):
         """
         connection = self._connection
         if connection is None:
-            check_origin(request.url, self._origin)
-            async with self._connect_lock:
-                if self._connection is None:
-                    if self._connect_failed:
-                        # Another request's attempt failed while this one waited.
-                        raise ConnectionNotAvailable()
-                    try:
-                        opened = await self._open(request)
-                    except BaseException as exc:
-                        self._connect_failed = True
-                        await AsyncShieldCancellation.run(self._open_failed)
-                        raise exc
-                    self._is_multiplexed = opened._may_multiplex()
-                    self._connection = opened
-            connection = self._connection
+            return await self._connect_and_send(request)
         return await connection.handle_async_request(request)
+
+    async def _connect_and_send(self, request: Request) -> Response:
+        """The first request(s): connect (once: other requests wait for the attempt),
+        send; the request that connected then keeps the connection's TLS session in the
+        pool's cache (after the response head: TLS 1.3 tickets come after the
+        handshake)."""
+        check_origin(request.url, self._origin)
+        opened = None
+        async with self._connect_lock:
+            if self._connection is None:
+                if self._connect_failed:
+                    # Another request's attempt failed while this one waited.
+                    raise ConnectionNotAvailable()
+                try:
+                    opened = await self._open(request)
+                except BaseException as exc:
+                    self._connect_failed = True
+                    await AsyncShieldCancellation.run(self._open_failed)
+                    raise exc
+                self._is_multiplexed = opened._may_multiplex()
+                self._connection = opened
+        connection = self._connection
+        response = await connection.handle_async_request(request)
+        if opened is not None and self._config.tls_sessions is not None:
+            self._keep_tls_session(request, response)
+        return response
+
+    def _keep_tls_session(self, request: Request, response: Response) -> None:
+        """Keep the TLS session of the stream ``response`` came on (``https``/``wss``
+        origins) in the pool's cache, for the next connection to this origin."""
+        config, origin = self._config, self._origin
+        sessions = config.tls_sessions
+        if sessions is None or origin.scheme not in TLS_SCHEMES:
+            return
+        stream = response.extensions.get("network_stream")
+        ssl_object = None if stream is None else stream.get_extra_info("ssl_object")
+        if ssl_object is not None:
+            sessions.put(tls_session_key(request, origin, config), ssl_object)
 
     def can_handle_request(self, origin: Origin) -> bool:
         return origin == self._origin

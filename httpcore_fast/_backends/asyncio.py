@@ -54,9 +54,6 @@ __all__ = ["AsyncIOBackend", "AsyncIOStream"]
 _INITIAL_BUFFER_SIZE = 65536
 # Unread bytes above this pause the transport's reading until the reader catches up.
 _MAX_BUFFERED = 262144
-# loop.start_tls() aborts handshakes after 60 s by default; ``timeout=None`` means no
-# limit in httpcore, so the handshake timer is pushed out of reach and ours applies.
-_NO_HANDSHAKE_LIMIT = 1e9
 
 _TIMEOUT_ERRORS = (asyncio.TimeoutError, TimeoutError)  # distinct classes on 3.10
 
@@ -462,41 +459,31 @@ class AsyncIOStream(AsyncNetworkStream):
         server_hostname: str | None = None,
         timeout: float | None = None,
     ) -> AsyncNetworkStream:
-        """Run a TLS handshake over this connection and return the TLS stream.
+        """Run a TLS handshake over this connection and return the TLS stream
+        (:class:`AsyncIOTLSStream`).
 
         ``ssl_context`` carries verification and ALPN settings; ``server_hostname`` is
         used for SNI and certificate matching; ``timeout`` in seconds (None: no limit).
         Raises ``ConnectTimeout`` or ``ConnectError`` (handshake or certificate failure);
         the connection is closed then. This stream must not be used afterwards.
         """
-        handshake: typing.Coroutine[typing.Any, typing.Any, AsyncNetworkStream]
-        if self._protocol._tls and not _can_layer_tls(self._transport):
-            handshake = _memory_bio_tls(self, ssl_context, server_hostname)
-        else:
-            handshake = self._upgrade(ssl_context, server_hostname)
+        return await self._start_tls_with_session(ssl_context, server_hostname, timeout)
+
+    async def _start_tls_with_session(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+        session: ssl.SSLSession | None = None,
+    ) -> AsyncNetworkStream:
+        """:meth:`start_tls`, offering ``session`` for resumption
+        (``SSLContext.wrap_bio(session=)``: asyncio's ``loop.start_tls`` takes none)."""
+        handshake = _tls_handshake(self, ssl_context, server_hostname, session)
         try:
             return await _connecting(handshake, timeout)
         except BaseException:
             self._close()
             raise
-
-    async def _upgrade(
-        self, ssl_context: ssl.SSLContext, server_hostname: str | None
-    ) -> AsyncNetworkStream:
-        p = self._protocol
-        tls_protocol = _StreamProtocol(p._loop, tls=True)
-        transport = await p._loop.start_tls(
-            self._transport,
-            tls_protocol,
-            ssl_context,
-            server_side=False,
-            server_hostname=server_hostname,
-            ssl_handshake_timeout=_NO_HANDSHAKE_LIMIT,
-        )
-        assert transport is not None
-        p._closed = True  # upgraded: the plain protocol receives nothing any more
-        tls_protocol._transport = transport  # start_tls does not call connection_made
-        return AsyncIOStream(transport, tls_protocol)
 
     def get_extra_info(self, info: str) -> typing.Any:
         """``"ssl_object"`` (``ssl.SSLObject`` or None), ``"client_addr"``,
@@ -517,24 +504,236 @@ class AsyncIOStream(AsyncNetworkStream):
         return None
 
 
-def _can_layer_tls(transport: asyncio.BaseTransport) -> bool:
-    """Whether to layer TLS on this (TLS) transport with loop.start_tls(). asyncio accepts
-    it since 3.11, but on 3.11 and 3.12 a failed inner handshake crashes inside asyncio
-    (``_SSLProtocolTransport`` calls ``SSLProtocol._abort(exc)``, which takes no argument):
-    the caller got a TypeError instead of ConnectError and the loop's exception handler a
-    second error. There, and on 3.10, TLS inside TLS runs over memory BIOs instead."""
-    return sys.version_info >= (3, 13) and bool(
-        getattr(transport, "_start_tls_compatible", False)
+class AsyncIOTLSStream(AsyncNetworkStream):
+    """TLS over a plain :class:`AsyncIOStream`'s transport, run by this stream with an
+    ``ssl.SSLObject`` over memory BIOs rather than by asyncio's TLS transport.
+
+    Why: ``loop.start_tls`` cannot offer a session to resume, ``SSLContext.wrap_bio``
+    can (``session=``), and this is also cheaper per request than asyncio's TLS layer (one
+    ``SSLObject`` call per read or write, no second protocol in between). Ciphertext
+    arrives in the plain stream's protocol buffer; a read moves it into the incoming BIO
+    and decrypts straight into the caller's buffer (``_recv_into``); a write encrypts
+    and hands every record to the transport before it can wait (so a cancelled write
+    sent all or nothing, and records leave in the order they were made, also when a
+    read's post-handshake reply and a write interleave). A missing close_notify reads as
+    end of stream and closing sends none (as trio's ``https_compatible``; as the plain
+    stream, closing aborts the transport and never suspends).
+    """
+
+    def __init__(
+        self,
+        plain: AsyncIOStream,
+        ssl_object: ssl.SSLObject,
+        incoming: ssl.MemoryBIO,
+        outgoing: ssl.MemoryBIO,
+    ) -> None:
+        self._plain = plain
+        self._transport = plain._transport
+        self._protocol = plain._protocol
+        self._ssl = ssl_object
+        self._incoming = incoming
+        self._outgoing = outgoing
+        self._eof = False  # end of the TLS stream reached (close_notify or none)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._transport!r}>"
+
+    # -- moving ciphertext --------------------------------------------------------------
+
+    def _flush(self) -> None:
+        """Hand the records the TLS engine produced to the transport."""
+        records = self._outgoing.read()
+        if records:
+            self._transport.write(records)
+
+    async def _feed(self, timeout: float | None) -> None:
+        """Move the received ciphertext into the incoming BIO, waiting (``timeout``
+        seconds) for some if none is buffered; at the transport's end of stream, mark the
+        BIO's. Raises ``ReadTimeout`` / ``ReadError`` as the plain stream's reads."""
+        p = self._protocol
+        if p._end == p._start and not await p._wait_data(timeout):
+            self._incoming.write_eof()
+            return
+        start, stop = p._take(len(p._buf))
+        self._incoming.write(p._view[start:stop])
+        if p._reading_paused:
+            p._maybe_resume_reading()
+
+    async def _handshake(self) -> None:
+        """Run the client handshake; ``ssl.SSLError`` / ``ReadError`` / ``WriteError`` on
+        failure (the caller maps them to ``ConnectError``)."""
+        ssl_object = self._ssl
+        while True:
+            try:
+                ssl_object.do_handshake()
+            except ssl.SSLWantReadError:
+                self._flush()
+                await self._feed(None)
+                continue
+            self._flush()
+            return
+
+    def _decrypt_more(self, buffer: memoryview, filled: int) -> int:
+        """After a read filled ``buffer[:filled]``: decrypt what has already arrived into
+        the rest, without waiting; return the new total."""
+        ssl_object, p, size = self._ssl, self._protocol, len(buffer)
+        while filled < size:
+            if p._end != p._start:
+                start, stop = p._take(len(p._buf))
+                self._incoming.write(p._view[start:stop])
+            if not self._incoming.pending and not ssl_object.pending():
+                break
+            try:
+                n: int = ssl_object.read(size - filled, buffer[filled:])  # type: ignore[assignment]
+            except (ssl.SSLWantReadError, ssl.SSLZeroReturnError, ssl.SSLEOFError):
+                break  # a partial record, or the end: the next read sees it
+            if not n:
+                break
+            filled += n
+        if p._reading_paused:
+            p._maybe_resume_reading()
+        return filled
+
+    # -- the stream interface -------------------------------------------------------------
+
+    async def _recv_into(self, buffer: memoryview, timeout: float | None = None) -> int:
+        """Decrypt into ``buffer`` (a writable byte memoryview) and return how many bytes
+        (at least 1), or 0 at end of stream. ``timeout`` (seconds, None: no limit)
+        bounds each wait for ciphertext. Raises ``ReadTimeout``, or ``ReadError`` if the
+        connection broke, the stream was closed, or TLS failed."""
+        ssl_object, incoming = self._ssl, self._incoming
+        while not self._eof:
+            # Nothing to decrypt: wait for records first (no SSLWantReadError raised).
+            if not incoming.pending and not ssl_object.pending():
+                await self._feed(timeout)
+            try:
+                # Returns an int when given a buffer (typeshed knows the bytes form only).
+                n: int = ssl_object.read(len(buffer), buffer)  # type: ignore[assignment]
+            except ssl.SSLWantReadError:  # a partial record: wait for the rest
+                if self._outgoing.pending:
+                    self._flush()
+                await self._feed(timeout)
+                continue
+            except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
+                self._eof = True
+                break
+            except ssl.SSLError as exc:
+                raise ReadError(exc) from exc
+            if self._outgoing.pending:  # a reply to a post-handshake message
+                self._flush()
+            if n == 0:
+                self._eof = True
+                break
+            return self._decrypt_more(buffer, n) if n < len(buffer) else n
+        if self._protocol._closed:
+            raise ReadError("the stream is closed")
+        return 0
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        """Up to ``max_bytes`` decrypted bytes (at least one), ``b""`` at end of stream;
+        see :meth:`_recv_into` for ``timeout`` and the exceptions."""
+        buffer = bytearray(max_bytes)
+        n = await self._recv_into(memoryview(buffer), timeout)
+        del buffer[n:]
+        return bytes(buffer)
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        """Encrypt all of ``buffer`` and hand the records to the transport; waits (up
+        to ``timeout`` seconds, None: no limit) only while flow control has paused
+        writing. Raises ``WriteTimeout``, or ``WriteError`` if the connection broke, the
+        stream was closed, or TLS failed."""
+        if not buffer:
+            return
+        p = self._protocol
+        if p._closed or p._lost or self._transport.is_closing():
+            p._raise_write_error()
+        if p._loop is not _get_running_loop():
+            raise WriteError(_FOREIGN_LOOP)
+        try:
+            sent = self._ssl.write(buffer)
+            while sent < len(buffer):  # pragma: no cover - memory BIOs take everything
+                sent += self._ssl.write(memoryview(buffer)[sent:])
+        except ssl.SSLError as exc:
+            raise WriteError(exc) from exc
+        self._transport.write(self._outgoing.read())
+        if p._write_paused:
+            await p._drain(timeout)
+
+    async def aclose(self) -> None:
+        """Close the connection at once, without close_notify: see
+        :meth:`AsyncIOStream.aclose`."""
+        self._plain._close()
+
+    def _is_readable(self) -> bool:
+        """True with decrypted bytes, ciphertext or end of stream pending, or the plain
+        stream readable (see :meth:`AsyncIOStream._is_readable`)."""
+        return (
+            self._ssl.pending() > 0 or self._incoming.pending > 0 or self._plain._is_readable()
+        )
+
+    def _cancelled_write_sent_all(self) -> bool:
+        """True: :meth:`write` hands every record to the transport before it can wait."""
+        return True
+
+    def _close_after_fork(self) -> None:
+        """See :meth:`AsyncIOStream._close_after_fork` (no close_notify)."""
+        self._plain._close_after_fork()
+
+    async def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> AsyncNetworkStream:
+        """TLS inside this TLS stream (an HTTPS proxy's tunnel): see
+        :class:`_MemoryBIOTLSStream`."""
+        return await self._start_tls_with_session(ssl_context, server_hostname, timeout)
+
+    async def _start_tls_with_session(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+        session: ssl.SSLSession | None = None,
+    ) -> AsyncNetworkStream:
+        """:meth:`start_tls` offering ``session`` for resumption."""
+        return await _layer_tls(self, ssl_context, server_hostname, timeout, session)
+
+    def get_extra_info(self, info: str) -> typing.Any:
+        """As :meth:`AsyncIOStream.get_extra_info`, ``"ssl_object"`` being this
+        stream's ``ssl.SSLObject``."""
+        if info == "ssl_object":
+            return self._ssl
+        if info == "is_readable":
+            return self._is_readable()
+        return self._plain.get_extra_info(info)
+
+
+async def _tls_handshake(
+    plain: AsyncIOStream,
+    ssl_context: ssl.SSLContext,
+    server_hostname: str | None,
+    session: ssl.SSLSession | None,
+) -> AsyncIOTLSStream:
+    """The client handshake over ``plain``, offering ``session``; OSError (``ssl.SSLError``
+    included) or ``ConnectError`` on failure."""
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    ssl_object = ssl_context.wrap_bio(
+        incoming, outgoing, server_side=False, server_hostname=server_hostname, session=session
     )
+    stream = AsyncIOTLSStream(plain, ssl_object, incoming, outgoing)
+    try:
+        await stream._handshake()
+    except (ReadError, WriteError) as exc:
+        raise ConnectError(exc) from exc
+    return stream
 
 
 class _MemoryBIOTLSStream(AsyncNetworkStream):
-    """TLS run with memory BIOs over another stream.
-
-    Used for TLS inside TLS (an HTTPS proxy tunnel) where ``loop.start_tls()`` cannot
-    layer on a TLS transport (Python 3.10, some third-party loops). Like trio's
-    ``https_compatible`` mode, a missing close_notify reads as end of stream and closing
-    sends none.
+    """TLS run with memory BIOs over another stream: TLS inside TLS (to the origin
+    through an HTTPS proxy's tunnel, over the :class:`AsyncIOTLSStream` to the proxy).
+    Like trio's ``https_compatible`` mode, a missing close_notify reads as end of stream
+    and closing sends none.
     """
 
     def __init__(
@@ -613,11 +812,17 @@ class _MemoryBIOTLSStream(AsyncNetworkStream):
         timeout: float | None = None,
     ) -> AsyncNetworkStream:
         """One more TLS layer; see :meth:`AsyncIOStream.start_tls`."""
-        try:
-            return await _connecting(_memory_bio_tls(self, ssl_context, server_hostname), timeout)
-        except BaseException:
-            await self.aclose()
-            raise
+        return await self._start_tls_with_session(ssl_context, server_hostname, timeout)
+
+    async def _start_tls_with_session(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+        session: ssl.SSLSession | None = None,
+    ) -> AsyncNetworkStream:
+        """:meth:`start_tls` offering ``session`` for resumption."""
+        return await _layer_tls(self, ssl_context, server_hostname, timeout, session)
 
     def get_extra_info(self, info: str) -> typing.Any:
         """As :meth:`AsyncIOStream.get_extra_info`, ``"ssl_object"`` being this layer's."""
@@ -628,12 +833,33 @@ class _MemoryBIOTLSStream(AsyncNetworkStream):
         return self._stream.get_extra_info(info)
 
 
+async def _layer_tls(
+    stream: AsyncNetworkStream,
+    ssl_context: ssl.SSLContext,
+    server_hostname: str | None,
+    timeout: float | None,
+    session: ssl.SSLSession | None,
+) -> AsyncNetworkStream:
+    """TLS inside the TLS ``stream`` (a :class:`_MemoryBIOTLSStream`), offering
+    ``session``; ``timeout`` in seconds. Raises ``ConnectTimeout`` / ``ConnectError``
+    (``stream`` closed)."""
+    try:
+        handshake = _memory_bio_tls(stream, ssl_context, server_hostname, session)
+        return await _connecting(handshake, timeout)
+    except BaseException:
+        await stream.aclose()
+        raise
+
+
 async def _memory_bio_tls(
-    stream: AsyncNetworkStream, ssl_context: ssl.SSLContext, server_hostname: str | None
+    stream: AsyncNetworkStream,
+    ssl_context: ssl.SSLContext,
+    server_hostname: str | None,
+    session: ssl.SSLSession | None,
 ) -> _MemoryBIOTLSStream:
     incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
     ssl_object = ssl_context.wrap_bio(
-        incoming, outgoing, server_side=False, server_hostname=server_hostname
+        incoming, outgoing, server_side=False, server_hostname=server_hostname, session=session
     )
     tls_stream = _MemoryBIOTLSStream(stream, ssl_object, incoming, outgoing)
     try:

@@ -28,14 +28,36 @@ connection's liveness check)    "is_readable")``, or True      asyncio stream, t
 ``_close_after_fork()``         close ``_socket()`` if it is   the native asyncio, anyio,
                                 a ``socket.socket``            trio, memory-BIO TLS and
                                                                upgrade streams
+``_start_tls_with_session(...,  ``start_tls(...)``: no         the sync, native asyncio,
+session)`` (offer a TLS         session offered, a full        anyio and trio streams
+session to resume)              handshake
 ==============================  =============================  ============================
 
 The upgrade stream (``_async/http11.py``: the stream after a 101, a CONNECT or a SOCKS
 handshake) passes every capability on to the stream below it.
+
+A backend declares one optional capability the same way:
+
+======================================  ========================  ==========================
+capability                              default                   overridden by
+======================================  ========================  ==========================
+``_connect_tcp_with_resolver(resolver,  the ``resolve=``          the sync, native asyncio,
+host, port, ...)`` (connect through     override addresses of     anyio and trio backends
+the pool's resolver: overrides, DNS     ``host`` tried in order   (and ``AutoBackend``,
+cache, coalesced lookups)               with ``connect_tcp``,     which passes it on)
+                                        else ``connect_tcp(host,
+                                        ...)``
+======================================  ========================  ==========================
+
+So a third-party backend keeps resolving names in its own ``connect_tcp`` (httpcore's
+interface, unchanged) and still honours ``resolve=``; ours look names up through the
+resolver (:class:`AsyncNameResolver` / :class:`NameResolver`) and connect to the
+addresses it gives with Happy Eyeballs (RFC 8305).
 """
 
 from __future__ import annotations
 
+import itertools
 import select
 import socket
 import ssl
@@ -45,11 +67,79 @@ import typing
 
 from .._exceptions import ConnectError
 
+if typing.TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Awaitable, Callable, Sequence
+
 SOCKET_OPTION = typing.Union[
     typing.Tuple[int, int, int],
     typing.Tuple[int, int, typing.Union[bytes, bytearray]],
     typing.Tuple[int, int, None, int],
 ]
+
+AddrInfo = typing.Tuple[int, int, int, str, typing.Tuple[typing.Any, ...]]
+"""One ``socket.getaddrinfo`` result: ``(family, type, proto, canonname, sockaddr)``."""
+
+
+class NameResolver(typing.Protocol):
+    """The pool's resolver, as a sync backend's ``_connect_tcp_with_resolver`` sees it
+    (``_sync/connection.py``'s ``PoolResolver``)."""
+
+    def override_addresses(self, host: str) -> Sequence[str] | None:
+        """The ``resolve=`` addresses of ``host`` (IP literals, in order), or None."""
+
+    def resolve(
+        self,
+        host: str,
+        port: int,
+        lookup: Callable[[str, int], list[AddrInfo]],
+        timeout: float | None = None,
+    ) -> list[AddrInfo]:
+        """The addresses of ``host`` with ``port``: from the overrides, an IP literal,
+        the cache, a lookup of the same name another thread runs now (waiting at most
+        ``timeout`` seconds, then ``TimeoutError``), or ``lookup(host, port)`` (the
+        backend's ``getaddrinfo``, whose ``OSError`` propagates)."""
+        ...
+
+
+class AsyncNameResolver(typing.Protocol):
+    """The pool's resolver, as an async backend's ``_connect_tcp_with_resolver`` sees it
+    (``_async/connection.py``'s ``AsyncPoolResolver``)."""
+
+    def override_addresses(self, host: str) -> Sequence[str] | None:
+        """See :meth:`NameResolver.override_addresses`."""
+
+    async def resolve(
+        self,
+        host: str,
+        port: int,
+        lookup: Callable[[str, int], Awaitable[list[AddrInfo]]],
+        timeout: float | None = None,
+    ) -> list[AddrInfo]:
+        """See :meth:`NameResolver.resolve` (async backends bound the whole connect with
+        their own timeout and pass None)."""
+        ...
+
+
+def interleave_families(infos: typing.Sequence[AddrInfo]) -> list[AddrInfo]:
+    """Order ``getaddrinfo`` results for connection attempts (RFC 8305 §4, "First
+    Address Family Count" 1): the first address's family first, then alternating with
+    the other family (v6, v4, v6, v4 ... for a v6-first answer), each family keeping
+    its own order. Returns a new list."""
+    by_family: dict[int, list[AddrInfo]] = {}
+    for info in infos:
+        by_family.setdefault(info[0], []).append(info)
+    rounds = itertools.zip_longest(*by_family.values())
+    return [info for round_ in rounds for info in round_ if info is not None]
+
+
+def address_text(info: AddrInfo) -> str:
+    """The IP address of a ``getaddrinfo`` result as text that ``connect_tcp`` of any
+    library accepts (an IPv6 scope id as ``%<number>``)."""
+    sockaddr = info[4]
+    if info[0] == socket.AF_INET6 and len(sockaddr) > 3 and sockaddr[3]:
+        return f"{sockaddr[0]}%{sockaddr[3]}"
+    return str(sockaddr[0])
+
 
 # RFC 8305 §5 "Connection Attempt Delay": a connection attempt to the next address starts
 # this many seconds after the previous one if that has not finished (or at once if it
@@ -237,6 +327,20 @@ class NetworkStream:
         """
         close_socket_after_fork(self)
 
+    def _start_tls_with_session(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+        session: ssl.SSLSession | None = None,
+    ) -> NetworkStream:
+        """:meth:`start_tls`, offering ``session`` (from an earlier connection with the
+        same ``ssl_context``) for resumption (RFC 8446 §2.2, RFC 5077); the returned
+        stream's ``get_extra_info("ssl_object").session_reused`` says whether the server
+        resumed it. Same exceptions as :meth:`start_tls`. Default: :meth:`start_tls`,
+        the session not offered (a full handshake)."""
+        return self.start_tls(ssl_context, server_hostname, timeout)
+
 
 class NetworkBackend:
     def connect_tcp(
@@ -259,6 +363,51 @@ class NetworkBackend:
 
     def sleep(self, seconds: float) -> None:
         time.sleep(seconds)  # pragma: nocover
+
+    # -- optional capability (see the module docstring) --------------------------------
+
+    def _connect_tcp_with_resolver(
+        self,
+        resolver: NameResolver,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: typing.Iterable[SOCKET_OPTION] | None = None,
+    ) -> NetworkStream:
+        """:meth:`connect_tcp` with names resolved by the pool's ``resolver`` (its
+        ``resolve=`` overrides, DNS cache and coalesced lookups). Same arguments (seconds
+        for ``timeout``), result and exceptions as :meth:`connect_tcp`.
+
+        Default (a backend that resolves names in its own ``connect_tcp``): the override
+        addresses of ``host``, if any, each tried with ``connect_tcp`` in order until one
+        connects (the first ``ConnectError`` is raised if none does), else
+        ``connect_tcp(host, ...)``: no cache, no coalescing."""
+        # Keyword arguments, as httpcore calls connect_tcp (third-party backends rely on it).
+        addresses = resolver.override_addresses(host)
+        if not addresses:
+            return self.connect_tcp(
+                host=host,
+                port=port,
+                timeout=timeout,
+                local_address=local_address,
+                socket_options=socket_options,
+            )
+        options = None if socket_options is None else list(socket_options)
+        first_error: ConnectError | None = None
+        for address in addresses:
+            try:
+                return self.connect_tcp(
+                    host=address,
+                    port=port,
+                    timeout=timeout,
+                    local_address=local_address,
+                    socket_options=options,
+                )
+            except ConnectError as exc:
+                first_error = first_error or exc
+        assert first_error is not None
+        raise first_error
 
 
 class AsyncNetworkStream:
@@ -315,6 +464,17 @@ class AsyncNetworkStream:
         """A plain (not async) method: see :meth:`NetworkStream._close_after_fork`."""
         close_socket_after_fork(self)
 
+    async def _start_tls_with_session(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+        session: ssl.SSLSession | None = None,
+    ) -> AsyncNetworkStream:
+        """See :meth:`NetworkStream._start_tls_with_session`. Default: :meth:`start_tls`,
+        the session not offered."""
+        return await self.start_tls(ssl_context, server_hostname, timeout)
+
 
 class AsyncNetworkBackend:
     async def connect_tcp(
@@ -337,3 +497,40 @@ class AsyncNetworkBackend:
 
     async def sleep(self, seconds: float) -> None:
         raise NotImplementedError()  # pragma: nocover
+
+    # -- optional capability (see the module docstring) --------------------------------
+
+    async def _connect_tcp_with_resolver(
+        self,
+        resolver: AsyncNameResolver,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: typing.Iterable[SOCKET_OPTION] | None = None,
+    ) -> AsyncNetworkStream:
+        """See :meth:`NetworkBackend._connect_tcp_with_resolver` (same default)."""
+        addresses = resolver.override_addresses(host)
+        if not addresses:
+            return await self.connect_tcp(
+                host=host,
+                port=port,
+                timeout=timeout,
+                local_address=local_address,
+                socket_options=socket_options,
+            )
+        options = None if socket_options is None else list(socket_options)
+        first_error: ConnectError | None = None
+        for address in addresses:
+            try:
+                return await self.connect_tcp(
+                    host=address,
+                    port=port,
+                    timeout=timeout,
+                    local_address=local_address,
+                    socket_options=options,
+                )
+            except ConnectError as exc:
+                first_error = first_error or exc
+        assert first_error is not None
+        raise first_error

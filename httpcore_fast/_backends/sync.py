@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import collections
 import errno
-import itertools
 import selectors
 import socket
 import ssl
@@ -35,13 +34,16 @@ from .._exceptions import (
 from .base import (
     HAPPY_EYEBALLS_DELAY,
     SOCKET_OPTION,
+    AddrInfo,
+    NameResolver,
     NetworkBackend,
     NetworkStream,
     ReadablePoller,
+    interleave_families,
     socket_is_readable,
 )
 
-__all__ = ["SyncBackend", "SyncStream", "TLSinTLSStream"]
+__all__ = ["SyncBackend", "SyncStream", "TLSinTLSStream", "interleave_families"]
 
 
 class SyncStream(NetworkStream):
@@ -147,12 +149,27 @@ class SyncStream(NetworkStream):
             ConnectTimeout: the handshake did not finish within ``timeout``.
             ConnectError: handshake failure (certificate, protocol, reset...).
         """
+        return self._start_tls_with_session(ssl_context, server_hostname, timeout)
+
+    def _start_tls_with_session(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+        session: ssl.SSLSession | None = None,
+    ) -> NetworkStream:
+        """:meth:`start_tls` offering ``session`` for resumption
+        (``SSLContext.wrap_socket(session=)``, or ``wrap_bio(session=)`` inside TLS)."""
         try:
             if isinstance(self._sock, ssl.SSLSocket):
-                return TLSinTLSStream(self._sock, ssl_context, server_hostname, timeout)
+                return TLSinTLSStream(
+                    self._sock, ssl_context, server_hostname, timeout, session=session
+                )
             self._sock.settimeout(timeout)
             self._timeout = timeout
-            sock = ssl_context.wrap_socket(self._sock, server_hostname=server_hostname)
+            sock = ssl_context.wrap_socket(
+                self._sock, server_hostname=server_hostname, session=session
+            )
         except socket.timeout as exc:
             self.close()
             raise ConnectTimeout(exc) from exc
@@ -188,8 +205,9 @@ class TLSinTLSStream(NetworkStream):
     HTTPS proxy), driven through ``ssl.SSLObject`` and memory BIOs because
     ``SSLContext.wrap_socket`` cannot wrap an ``SSLSocket``.
 
-    The handshake runs in the constructor (``timeout`` seconds); the caller maps its
-    errors (see :meth:`SyncStream.start_tls`). End of stream (clean or not) reads as
+    The handshake runs in the constructor (``timeout`` seconds), offering ``session``
+    (None: none) for resumption; the caller maps its errors (see
+    :meth:`SyncStream.start_tls`). End of stream (clean or not) reads as
     ``b""``, as with ``ssl.SSLSocket``'s default ``suppress_ragged_eofs``.
     """
 
@@ -202,12 +220,14 @@ class TLSinTLSStream(NetworkStream):
         ssl_context: ssl.SSLContext,
         server_hostname: str | None = None,
         timeout: float | None = None,
+        *,
+        session: ssl.SSLSession | None = None,
     ) -> None:
         self._sock = sock
         self._incoming = ssl.MemoryBIO()
         self._outgoing = ssl.MemoryBIO()
         self._ssl_object = ssl_context.wrap_bio(
-            self._incoming, self._outgoing, server_hostname=server_hostname
+            self._incoming, self._outgoing, server_hostname=server_hostname, session=session
         )
         self._sock.settimeout(timeout)
         self._timeout = timeout
@@ -319,21 +339,6 @@ class TLSinTLSStream(NetworkStream):
         return None
 
 
-_AddrInfo = typing.Tuple[typing.Any, typing.Any, int, str, typing.Any]
-
-
-def interleave_families(infos: typing.Sequence[_AddrInfo]) -> list[_AddrInfo]:
-    """Order ``getaddrinfo`` results for connection attempts (RFC 8305 §4, "First
-    Address Family Count" 1): the first address's family first, then alternating with
-    the other family (v6, v4, v6, v4 ... for a v6-first answer), each family keeping
-    its own order. Returns a new list."""
-    by_family: dict[int, list[_AddrInfo]] = {}
-    for info in infos:
-        by_family.setdefault(info[0], []).append(info)
-    rounds = itertools.zip_longest(*by_family.values())
-    return [info for round_ in rounds for info in round_ if info is not None]
-
-
 # A non-blocking connect() that has started but not finished.
 _IN_PROGRESS = frozenset({errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EAGAIN})
 # poll() where there is one: no descriptor of its own (unlike epoll) and no FD_SETSIZE
@@ -344,7 +349,7 @@ _Selector: type[selectors.BaseSelector] = getattr(
 
 
 def _start_attempt(
-    info: _AddrInfo, options: typing.Iterable[SOCKET_OPTION], local_address: str | None
+    info: AddrInfo, options: typing.Iterable[SOCKET_OPTION], local_address: str | None
 ) -> tuple[socket.socket, bool]:
     """Create a socket for ``info``, apply ``options`` then ``TCP_NODELAY``, bind
     ``local_address``, and start a non-blocking connect. Returns ``(socket, connected)``;
@@ -378,7 +383,7 @@ def _combined_error(errors: list[OSError]) -> OSError:
 
 
 def happy_eyeballs_connect(
-    infos: typing.Sequence[_AddrInfo],
+    infos: typing.Sequence[AddrInfo],
     deadline: float | None,
     options: typing.Iterable[SOCKET_OPTION] = (),
     local_address: str | None = None,
@@ -452,6 +457,11 @@ def happy_eyeballs_connect(
     raise _combined_error(errors)
 
 
+def _getaddrinfo(host: str, port: int) -> list[AddrInfo]:
+    """The TCP addresses of ``host`` (blocking ``getaddrinfo``; ``OSError`` if none)."""
+    return typing.cast("list[AddrInfo]", socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+
+
 class SyncBackend(NetworkBackend):
     """Opens blocking sockets. Every TCP connection gets ``TCP_NODELAY``."""
 
@@ -483,10 +493,30 @@ class SyncBackend(NetworkBackend):
                 (every address failed: the first address's error type, see
                 :func:`_combined_error`).
         """
+        return self._connect_tcp_with_resolver(
+            None, host, port, timeout, local_address, socket_options
+        )
+
+    def _connect_tcp_with_resolver(
+        self,
+        resolver: NameResolver | None,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: typing.Iterable[SOCKET_OPTION] | None = None,
+    ) -> NetworkStream:
+        """:meth:`connect_tcp`, the addresses of ``host`` given by the pool's
+        ``resolver`` (its overrides, cache, or a lookup it coalesces with other threads'
+        lookups of the name: the time spent waiting for one counts in ``timeout``), or
+        by ``getaddrinfo`` when ``resolver`` is None."""
         deadline = None if timeout is None else time.monotonic() + timeout
         options = list(socket_options) if socket_options is not None else []
         try:
-            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            if resolver is None:
+                infos = _getaddrinfo(host, port)
+            else:
+                infos = resolver.resolve(host, port, _getaddrinfo, timeout)
             sock = happy_eyeballs_connect(infos, deadline, options, local_address)
         except socket.timeout as exc:
             raise ConnectTimeout(exc) from exc

@@ -27,6 +27,8 @@ import typing
 from .._limits import ResponseLimits
 from .._models import Origin, Request
 from .._ssl import origin_ssl_context
+from .resolver import Resolver
+from .tls_sessions import TLSSessionCache
 
 if typing.TYPE_CHECKING:  # pragma: no cover
     from .._backends.base import SOCKET_OPTION
@@ -34,9 +36,11 @@ if typing.TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "RETRIES_BACKOFF_FACTOR",
     "ConnectionConfig",
+    "TLSArguments",
     "config_property",
     "exponential_backoff",
     "tls_arguments",
+    "tls_session_key",
 ]
 
 # The network backend type: ``AsyncNetworkBackend`` in async code, ``NetworkBackend`` in
@@ -61,6 +65,13 @@ class ConnectionConfig(typing.Generic[BackendT]):
     on every socket (None: none given); ``network_backend``: the backend that opens
     sockets (None: the default backend of the calling code); ``limits``:
     ``ResponseLimits`` bounding what servers may send (None: httpcore's acceptance).
+
+    Pool-wide state, one object per pool shared by all its connections (and compared by
+    identity): ``resolver``, a :class:`~._core.resolver.Resolver` (``resolve=``
+    overrides, the DNS cache, lookups in flight; None: the backend's ``connect_tcp``
+    resolves every name itself, as in httpcore); ``tls_sessions``, a
+    :class:`~._core.tls_sessions.TLSSessionCache` of sessions to resume (None: every
+    handshake is a full one, as in httpcore).
     """
 
     ssl_context: ssl.SSLContext | None = None
@@ -73,6 +84,8 @@ class ConnectionConfig(typing.Generic[BackendT]):
     socket_options: tuple[SOCKET_OPTION, ...] | None = None
     network_backend: BackendT | None = None
     limits: ResponseLimits | None = None
+    resolver: Resolver | None = None
+    tls_sessions: TLSSessionCache | None = None
 
 
 def config_property(name: str) -> typing.Any:
@@ -93,19 +106,59 @@ def exponential_backoff(factor: float) -> typing.Iterator[float]:
         yield factor * 2**n
 
 
+class TLSArguments(typing.Dict[str, typing.Any]):
+    """The keyword arguments of ``start_tls`` (``ssl_context``, ``server_hostname``,
+    ``timeout``: what the ``start_tls`` trace event shows), and beside them, as
+    attributes, the TLS session to offer: ``session`` (an ``ssl.SSLSession``, or None),
+    found in ``sessions`` (the pool's :class:`TLSSessionCache`, or None) under
+    ``session_key``."""
+
+    __slots__ = ("session", "session_key", "sessions")
+
+    session: ssl.SSLSession | None
+    session_key: tuple[typing.Any, ...]
+    sessions: TLSSessionCache | None
+
+
+def tls_session_key(
+    request: Request, origin: Origin, config: ConnectionConfig[typing.Any]
+) -> tuple[typing.Any, ...]:
+    """The key of ``origin``'s TLS sessions in ``config.tls_sessions``: the origin, the
+    server name (SNI, from the request's ``sni_hostname`` extension or the origin's
+    host) and the TLS context (``config.ssl_context``, or the shared default one for
+    ``config.http2``)."""
+    server_hostname = request.extensions.get("sni_hostname", None) or origin.host.decode(
+        "ascii"
+    )
+    return (
+        origin.scheme,
+        origin.host,
+        origin.port,
+        server_hostname,
+        config.ssl_context,
+        config.http2,
+    )
+
+
 def tls_arguments(
     request: Request,
     origin: Origin,
     config: ConnectionConfig[typing.Any],
     timeout: float | None,
-) -> dict[str, typing.Any]:
+) -> TLSArguments:
     """The ``start_tls`` arguments for TLS to ``origin``: ``origin_ssl_context`` of
     ``config`` (its context, ALPN from its HTTP versions), the server name from the
     request's ``sni_hostname`` extension or the origin's host, and ``timeout``
-    (seconds)."""
-    return {
-        "ssl_context": origin_ssl_context(config.ssl_context, config.http2),
-        "server_hostname": request.extensions.get("sni_hostname", None)
-        or origin.host.decode("ascii"),
-        "timeout": timeout,
-    }
+    (seconds); with the session of :func:`tls_session_key` to offer, if
+    ``config.tls_sessions`` holds one."""
+    key = tls_session_key(request, origin, config)
+    arguments = TLSArguments(
+        ssl_context=origin_ssl_context(config.ssl_context, config.http2),
+        server_hostname=key[3],
+        timeout=timeout,
+    )
+    sessions = config.tls_sessions
+    arguments.sessions = sessions
+    arguments.session_key = key
+    arguments.session = None if sessions is None else sessions.get(key)
+    return arguments

@@ -810,25 +810,22 @@ TLS_IN_TLS_CHECKS = {
 # --- async only ---
 @pytest.mark.parametrize("check", ["data", "close_after_fork"])
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
-async def test_tls_in_tls_memory_bio_fallback(
+async def test_tls_in_tls_native_asyncio(
     check: str,
     tls_in_tls_server: TLSEchoServer,
     client_context: ssl.SSLContext,
     ca: trustme.CA,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The same through AsyncIOBackend's memory-BIO layering (Python 3.10's path)."""
-    monkeypatch.setattr(asyncio_backend, "_can_layer_tls", lambda transport: False)
+    """The same through AsyncIOBackend, whose TLS streams (AsyncIOTLSStream outside,
+    _MemoryBIOTLSStream inside) both run over memory BIOs on every Python version."""
     await TLS_IN_TLS_CHECKS[check](AsyncIOBackend(), tls_in_tls_server, client_context, ca)
 
 
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
-async def test_tls_in_tls_handshake_failure_memory_bio(
+async def test_tls_in_tls_handshake_failure_native_asyncio(
     tls_in_tls_server: TLSEchoServer,
     client_context: ssl.SSLContext,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(asyncio_backend, "_can_layer_tls", lambda transport: False)
     stream = await AsyncIOBackend().connect_tcp("127.0.0.1", tls_in_tls_server.peer.port)
     outer = await stream.start_tls(client_context, "proxy.example", timeout=5)
     try:

@@ -1,0 +1,93 @@
+"""A pool's TLS session cache: TLS sessions to resume, one per origin, SNI name and context.
+
+A new connection to an origin offers the session an earlier connection to it obtained,
+so that the server can skip the certificate exchange and the key agreement's most costly
+part: TLS 1.3 resumption with a PSK from a NewSessionTicket (RFC 8446 §2.2, §4.6.1), TLS
+1.2 resumption by ticket (RFC 5077) or session ID (RFC 5246 §7.3).
+
+Keys are ``(scheme, host, port, server_hostname, ssl_context, http2)``: a session is never
+offered to another origin, under another SNI name (the ``sni_hostname`` extension), or with
+another ``ssl.SSLContext`` (Python itself refuses a session of another context). The
+per-pool cache also never crosses proxies: a pool has one route.
+
+TLS 1.3 tickets arrive after the handshake, so a connection's session is read after its
+first response (``SSLObject.session``, by ``_async/connection.py``), not at the handshake;
+a session without a ticket under TLS 1.3 cannot be resumed and is not kept. The newest
+session of a key replaces the older one (servers issue a new ticket on every connection,
+resumed ones included). The latest session is offered to every new connection (as
+browsers and curl did until recently): RFC 8446 §C.4 advises one ticket per connection
+against correlation by a passive observer, which connections from one client address to
+one origin allow anyway; Python exposes only a connection's latest ticket.
+
+Never generated, never awaits. Thread-safe.
+"""
+
+from __future__ import annotations
+
+import ssl
+import threading
+import time
+import typing
+from collections.abc import Hashable
+
+__all__ = ["TLS_SESSION_CACHE_MAX", "TLSSessionCache"]
+
+TLS_SESSION_CACHE_MAX = 10_000
+"""At most this many sessions per pool (each holds the server's certificate chain, a few
+KiB); the least recently stored goes first."""
+
+
+class TLSSessionCache:
+    """Sessions to resume, by key (see the module docstring for what a key holds).
+
+    ``get(key)``: the session to offer, or None (an expired one is dropped: its ticket
+    lifetime, RFC 8446 §4.6.1, or the TLS 1.2 session timeout, has passed). ``put(key,
+    ssl_object)``: keep the session of a connection's ``SSLObject`` / ``SSLSocket`` if it
+    can be resumed. ``discard(key)``: forget a session the server did not resume, or whose
+    handshake failed.
+    """
+
+    __slots__ = ("_sessions", "_lock", "max_entries")
+
+    def __init__(self, max_entries: int = TLS_SESSION_CACHE_MAX) -> None:
+        self._sessions: dict[Hashable, ssl.SSLSession] = {}
+        self._lock = threading.Lock()
+        self.max_entries = max_entries
+
+    def __len__(self) -> int:
+        return len(self._sessions)
+
+    def get(self, key: Hashable) -> ssl.SSLSession | None:
+        session = self._sessions.get(key)
+        if session is not None and session.time + session.timeout <= time.time():
+            self.discard(key, session)
+            return None
+        return session
+
+    def put(self, key: Hashable, ssl_object: typing.Any) -> bool:
+        """Keep the session of ``ssl_object`` (an ``ssl.SSLObject``, ``ssl.SSLSocket``
+        or the socket's ``_ssl._SSLSocket``, after its handshake) under ``key``; returns
+        True if it was kept. Not kept: no session, a TLS 1.3 session without a ticket
+        (not resumable), anything that is not an ``ssl.SSLSession``."""
+        try:
+            session = ssl_object.session
+            if not isinstance(session, ssl.SSLSession):
+                return False
+            if not session.has_ticket and ssl_object.version() == "TLSv1.3":
+                return False
+        except (AttributeError, ValueError, ssl.SSLError):  # closed, or not TLS
+            return False
+        with self._lock:
+            sessions = self._sessions
+            sessions.pop(key, None)  # re-inserted last: the newest
+            sessions[key] = session
+            while len(sessions) > self.max_entries:
+                del sessions[next(iter(sessions))]
+        return True
+
+    def discard(self, key: Hashable, session: ssl.SSLSession | None = None) -> None:
+        """Forget the session of ``key`` (only if it is still ``session``, when given)."""
+        with self._lock:
+            current = self._sessions.get(key)
+            if current is not None and (session is None or current is session):
+                del self._sessions[key]
