@@ -63,22 +63,38 @@ PENDING: dict[str, str] = {}
 # * pools (proxies included) and connections, HTTP/2 ones too, take ``limits`` (the
 #   parser's ResponseLimits: sizes and counts a hostile server cannot exceed);
 # * the SOCKS proxies take ``local_dns``: resolve a ``socks5://`` origin's name locally, as
-#   curl and requests do, instead of sending it to the proxy (httpcore's default, kept).
+#   curl and requests do, instead of sending it to the proxy (httpcore's default, kept);
+# * pools and proxies take the crawl options (issue 14): ``max_connections_per_origin``
+#   (a per-origin connection limit, aiohttp's ``limit_per_host``), ``retry_stale_connections``
+#   (send an idempotent request again when a reused keep-alive connection turns out closed,
+#   RFC 9110 §9.2.2, as Go's net/http does), ``resolve`` (host name -> addresses, curl's
+#   ``--resolve``), ``dns_cache_ttl`` (a per-pool resolver cache) and ``tls_session_cache``
+#   (TLS session resumption per origin).
 _LIMITS = {"limits"}
+# The one response extension we add (issue 14 point 7): "trailers", the trailer section's
+# field lines once the body has been read to its end ([] without any).
+ADDED_EXTENSIONS = {"trailers"}
+_POOL = _LIMITS | {
+    "max_connections_per_origin",
+    "retry_stale_connections",
+    "resolve",
+    "dns_cache_ttl",
+    "tls_session_cache",
+}
 EXTRA_PARAMETERS = {
     "default_ssl_context": {"_trust_env"},
-    "ConnectionPool": _LIMITS,
-    "AsyncConnectionPool": _LIMITS,
+    "ConnectionPool": _POOL,
+    "AsyncConnectionPool": _POOL,
     "HTTPConnection": _LIMITS,
     "AsyncHTTPConnection": _LIMITS,
     "HTTP11Connection": _LIMITS,
     "AsyncHTTP11Connection": _LIMITS,
     "HTTP2Connection": _LIMITS,
     "AsyncHTTP2Connection": _LIMITS,
-    "HTTPProxy": _LIMITS,
-    "AsyncHTTPProxy": _LIMITS,
-    "SOCKSProxy": _LIMITS | {"local_dns"},
-    "AsyncSOCKSProxy": _LIMITS | {"local_dns"},
+    "HTTPProxy": _POOL,
+    "AsyncHTTPProxy": _POOL,
+    "SOCKSProxy": _POOL | {"local_dns"},
+    "AsyncSOCKSProxy": _POOL | {"local_dns"},
 }
 
 REFERENCE = httpcore  # the names to check come from here; httpcore2's are the same
@@ -436,7 +452,8 @@ def test_trace_events_and_extensions_sync(url: str, reference: types.ModuleType)
     expected_events, expected_extensions = run_sync(reference, url)
     events, extensions = run_sync(httpcore_fast, url)
     assert events == expected_events
-    assert sorted(extensions) == sorted(expected_extensions)
+    assert sorted(extensions) == sorted({*expected_extensions, *ADDED_EXTENSIONS})
+    assert extensions["trailers"] == []
     for key in ("http_version", "reason_phrase"):
         assert extensions[key] == expected_extensions[key]
 
@@ -455,7 +472,10 @@ async def test_trace_events_and_extensions_async(reference: types.ModuleType) ->
             assert response.content == b"hello"
         return events, sorted(response.extensions)
 
-    assert await run(httpcore_fast) == await run(reference)
+    events, extensions = await run(httpcore_fast)
+    expected_events, expected_extensions = await run(reference)
+    assert events == expected_events
+    assert extensions == sorted({*expected_extensions, *ADDED_EXTENSIONS})
 
 
 @pytest.mark.parametrize("reference", REFERENCES)

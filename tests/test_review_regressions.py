@@ -91,8 +91,8 @@ def test_http11_connection_from_an_http2_pool_is_listed_once() -> None:
     with httpcore_fast.ConnectionPool(http2=True, network_backend=backend) as pool:
         for _ in range(2):
             assert pool.request("GET", "https://example.com/").status == 200
-        stacks = list(pool._available.values())
-        assert [len(stack) for stack in stacks] == [1]
+        total = pool.stats().total
+        assert (total.opened, total.reused, total.idle_connections) == (1, 1, 1)
         assert len(pool.connections) == 1
 
 

@@ -171,6 +171,11 @@ class AsyncSOCKSProxy(AsyncConnectionPool):
         network_backend: AsyncNetworkBackend | None = None,
         *,
         limits: ResponseLimits | None = None,
+        max_connections_per_origin: int | None = None,
+        retry_stale_connections: bool = True,
+        resolve: typing.Mapping[str, typing.Sequence[str]] | None = None,
+        dns_cache_ttl: float | None = None,
+        tls_session_cache: bool = True,
         local_dns: bool = False,
     ) -> None:
         require_socksio()
@@ -184,6 +189,11 @@ class AsyncSOCKSProxy(AsyncConnectionPool):
             retries=retries,
             network_backend=network_backend,
             limits=limits,
+            max_connections_per_origin=max_connections_per_origin,
+            retry_stale_connections=retry_stale_connections,
+            resolve=resolve,
+            dns_cache_ttl=dns_cache_ttl,
+            tls_session_cache=tls_session_cache,
         )
         self._proxy_url = enforce_url(proxy_url, name="proxy_url")
         scheme = self._proxy_url.scheme

@@ -3,27 +3,23 @@
 Generated from ``httpcore_fast/_async/connection_pool.py`` by
 ``scripts/unasync.py``: do not edit, edit the async source.
 
-State (guarded by one lock, never held across an ``await``):
+The driver of the sans-I/O :class:`~httpcore_fast._core.pool.PoolCore`, which holds the
+state and makes every decision (which connection a request gets, who waits, what is
+closed, who is woken). Here: awaiting (a queued request waits on its event), closing what
+the core says (shielded from cancellation, then reported back to it: a connection counts
+against the limits until its socket is closed), waking the waiters it returns, and
+retrying a request that a stale keep-alive connection failed.
 
-* ``_pool``: every connection, in creation order (an insertion-ordered dict used as a set);
-* ``_available``: per origin, a stack of connections that can take a request now (LIFO:
-  the most recently used socket is the warmest);
-* ``_idle_since``: the same connections, oldest first, with the time they became idle,
-  for ``max_keepalive_connections``, ``keepalive_expiry`` and making room for other origins;
-* ``_waiters``: requests waiting for a connection, first in first out.
-
-Only the connection handed out is checked for liveness (``has_expired``). Connections are
-closed outside the lock. Every path that gives up a connection (response closed, error,
-cancellation, timeout while waiting) returns its slot, so slots never leak.
+The lock (a ``threading.Lock`` in sync code, a no-op in async code) is held only around
+calls into the core, never across an ``await``. Every path that gives up a connection
+(response closed, error, cancellation, timeout while waiting) returns its slot.
 """
 
 from __future__ import annotations
 
-import collections
+import logging
 import os
 import ssl
-import sys
-import time
 import types
 import typing
 import weakref
@@ -31,14 +27,18 @@ import weakref
 from .._backends.base import SOCKET_OPTION, NetworkBackend
 from .._core.config import ConnectionConfig, config_property
 from .._core.origin import REQUEST_PORTS, unsupported_scheme
+from .._core.pool import OriginKey, PoolCore, PoolStats, Waiter
 from .._exceptions import ConnectionNotAvailable, UnsupportedProtocol
 from .._limits import ResponseLimits
-from .._models import BodyStream, Origin, Proxy, Request, Response
+from .._models import BodyStream, ByteStream, Origin, Proxy, Request, Response
 from .._synchronization import Event, ShieldCancellation, ThreadLock
+from .._trace import step, tracer
 from .connection import connection_config, http_connection
-from .interfaces import ConnectionInterface, RequestInterface
+from .interfaces import ConnectionInterface, RequestInterface, is_stale_failure
 
-OriginKey = typing.Tuple[bytes, bytes, int]
+# The pool's trace steps (``connection.pool_wait.*``, ``connection.retry_stale.*``) go to
+# the connection logger, as httpcore's connection steps do.
+logger = logging.getLogger("httpcore.connection")
 
 # How a pool makes a connection: ``factory(origin, config)``, not yet connected.
 ConnectionFactory = typing.Callable[
@@ -48,6 +48,11 @@ ConnectionFactory = typing.Callable[
 # down): ``http_proxy`` and ``socks_proxy`` register, per proxy URL scheme, a function
 # that turns ``Proxy(...)`` into the factory of connections through that proxy.
 _proxy_factories: dict[bytes, typing.Callable[[Proxy], ConnectionFactory]] = {}
+
+# RFC 9110 §9.2.2: methods whose intended effect is the same however many times the
+# request is sent. Only these are sent again after a stale connection, unless the
+# request opts in (extension ``"retry_stale": True``).
+IDEMPOTENT_METHODS = frozenset({b"GET", b"HEAD", b"OPTIONS", b"PUT", b"DELETE", b"TRACE"})
 
 
 def register_proxy_factory(
@@ -77,17 +82,9 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-class _Waiter:
-    """A request waiting for a connection (or for permission to open one)."""
-
-    __slots__ = ("key", "request", "event", "connection", "fresh")
-
-    def __init__(self, key: OriginKey, request: Request, event: Event) -> None:
-        self.key = key
-        self.request = request
-        self.event = event
-        self.connection: ConnectionInterface | None = None
-        self.fresh = False  # the connection was created for this waiter, never used
+def _wake(waiters: list[Waiter]) -> None:
+    for waiter in waiters:
+        waiter.event.set()
 
 
 class ConnectionPool(RequestInterface):
@@ -95,12 +92,33 @@ class ConnectionPool(RequestInterface):
 
     Parameters (httpcore 1.0.x's): ``ssl_context`` for https origins (default: the
     process-wide certifi context); ``proxy`` (``Proxy``); ``max_connections`` (None: no
-    limit); ``max_keepalive_connections`` idle connections kept (None: up to
-    ``max_connections``); ``keepalive_expiry`` seconds an idle connection is kept (None:
-    no limit); ``http1`` / ``http2`` protocols to offer; ``retries`` connect retries;
-    ``local_address`` to bind; ``uds`` a Unix socket path to connect to instead of TCP;
-    ``network_backend``; ``socket_options``. Beyond httpcore: ``limits``, a
-    ``ResponseLimits`` bounding what servers may send (sizes, counts, a head deadline).
+    limit; connections still being closed count); ``max_keepalive_connections`` idle
+    connections kept (None: up to ``max_connections``); ``keepalive_expiry`` seconds an
+    idle connection is kept (None: no limit); ``http1`` / ``http2`` protocols to offer;
+    ``retries`` connect retries; ``local_address`` to bind; ``uds`` a Unix socket path to
+    connect to instead of TCP; ``network_backend``; ``socket_options``.
+
+    Beyond httpcore, keyword-only:
+
+    * ``limits``: a ``ResponseLimits`` bounding what servers may send (sizes, counts, a
+      head deadline);
+    * ``max_connections_per_origin``: connections one origin may hold (None: no limit).
+      Requests for a full origin wait, first in first out within the origin, without
+      holding up requests for other origins;
+    * ``retry_stale_connections``: when a reused HTTP/1.1 connection fails before any byte
+      of the response arrived (the server closed it as the request was sent: EOF, reset,
+      broken pipe), send the request again, once, on a new connection (RFC 9110 §9.2.2):
+      for idempotent methods (GET, HEAD, OPTIONS, PUT, DELETE, TRACE) and requests with
+      the extension ``"retry_stale": True``, if the body can be replayed (no body, or
+      bytes). Default True; False raises the error as httpcore does;
+    * ``resolve`` (host name -> addresses used instead of DNS), ``dns_cache_ttl`` (seconds
+      a resolved name is reused; None: no cache), ``tls_session_cache`` (resume TLS
+      sessions per origin): connection settings (``ConnectionConfig``).
+
+    When the pool is full and a request needs a connection to an origin with none
+    available, the least recently used idle connection (of any origin) is closed to make
+    room; a released connection goes to the first request waiting for its own origin.
+    ``stats()`` returns the pool's counters (``PoolStats``).
 
     The connection settings make one ``ConnectionConfig``, built here and handed to every
     connection the pool creates (direct or through the proxy).
@@ -136,15 +154,19 @@ class ConnectionPool(RequestInterface):
         socket_options: typing.Iterable[SOCKET_OPTION] | None = None,
         *,
         limits: ResponseLimits | None = None,
+        max_connections_per_origin: int | None = None,
+        retry_stale_connections: bool = True,
+        resolve: typing.Mapping[str, typing.Sequence[str]] | None = None,
+        dns_cache_ttl: float | None = None,
+        tls_session_cache: bool = True,
     ) -> None:
+        # resolve, dns_cache_ttl and tls_session_cache are passed into
+        # connection_config() once it takes them (the network settings' change).
         self._config = connection_config(
             ssl_context=ssl_context, keepalive_expiry=keepalive_expiry, http1=http1,
             http2=http2, retries=retries, local_address=local_address, uds=uds,
             network_backend=network_backend, socket_options=socket_options, limits=limits,
         )
-        # Read on every release: kept here rather than one attribute further away.
-        self._offers_http2 = http2
-        self._keepalive = keepalive_expiry
         self._proxy = proxy
         self._connection_factory: ConnectionFactory = http_connection
         if proxy is not None:
@@ -154,30 +176,30 @@ class ConnectionPool(RequestInterface):
                     f"Proxy URL has an unsupported protocol '{proxy.url.scheme.decode()}://'."
                 )
             self._connection_factory = proxy_factory(proxy)
-        self._max_connections = sys.maxsize if max_connections is None else max_connections
-        self._max_keepalive_connections = min(
-            self._max_connections,
-            sys.maxsize if max_keepalive_connections is None else max_keepalive_connections,
+        if max_connections_per_origin is not None and max_connections_per_origin < 1:
+            raise ValueError(
+                f"max_connections_per_origin must be None or at least 1, "
+                f"not {max_connections_per_origin!r}"
+            )
+        self._retry_stale = retry_stale_connections
+        self._core: PoolCore[ConnectionInterface] = PoolCore(
+            self._create_for,
+            max_connections=max_connections,
+            max_keepalive_connections=max_keepalive_connections,
+            max_connections_per_origin=max_connections_per_origin,
+            keepalive_expiry=keepalive_expiry,
+            offers_http2=http2,
         )
-
+        # httpcore's private names for the limits (read by code written for it).
+        self._max_connections = self._core.max_connections
+        self._max_keepalive_connections = self._core.max_keepalive_connections
         self._lock = ThreadLock()
-        self._pool: dict[ConnectionInterface, OriginKey] = {}
-        self._available: dict[OriginKey, list[ConnectionInterface]] = {}
-        self._idle_since: dict[ConnectionInterface, float] = {}
-        self._waiters: collections.deque[_Waiter] = collections.deque()
-        self._active_requests = 0
         _live_pools.add(self)
 
     def _forget_inherited_connections(self) -> None:
         """In a forked child: start empty, never touching the parent's connections."""
         self._lock = ThreadLock()
-        inherited = list(self._pool)
-        self._pool.clear()
-        self._available.clear()
-        self._idle_since.clear()
-        self._waiters.clear()
-        self._active_requests = 0
-        for connection in inherited:
+        for connection in self._core.reset():
             try:
                 connection._close_after_fork()
             except Exception:
@@ -190,10 +212,28 @@ class ConnectionPool(RequestInterface):
         ``ConnectionConfig``: direct, or through the pool's proxy."""
         return self._connection_factory(origin, self._config)
 
+    def _create_for(self, request: Request) -> ConnectionInterface:
+        return self.create_connection(request.url.origin)
+
     @property
     def connections(self) -> list[ConnectionInterface]:
         """A snapshot list of the pool's connections, oldest first."""
-        return list(self._pool)
+        return list(self._core.connections)
+
+    @property
+    def _pool(self) -> dict[ConnectionInterface, typing.Any]:
+        """The pool's connections (httpcore's private name; a live dict here, oldest
+        first, each mapped to its origin's state)."""
+        return self._core.connections
+
+    def stats(self) -> PoolStats:
+        """The pool's statistics now: a ``PoolStats`` (``total`` and per-origin
+        ``OriginStats``: requests active and queued, connections active, idle and
+        closing, connections opened and reused, closed by reason, requests retried, time
+        spent waiting in seconds). Counting costs the requests nothing: this call reads
+        counters the pool keeps anyway and walks its connections once."""
+        with self._lock:
+            return self._core.stats()
 
     # ------------------------------------------------------------------ requests
 
@@ -203,7 +243,9 @@ class ConnectionPool(RequestInterface):
 
         Raises ``UnsupportedProtocol`` for a URL that is not http(s)/ws(s),
         ``PoolTimeout`` if no connection is free within the ``pool`` timeout, and the
-        exceptions of the connection.
+        exceptions of the connection. A request that a stale keep-alive connection failed
+        is sent again once on a new connection (see the class docstring); the trace step
+        ``connection.retry_stale`` says so.
         """
         url = request.url
         scheme = url.scheme
@@ -214,12 +256,14 @@ class ConnectionPool(RequestInterface):
         timeouts = request.extensions.get("timeout")
         pool_timeout = timeouts.get("pool", None) if timeouts else None
 
+        reuse = True
         while True:
             closing: list[ConnectionInterface] = []
-            connection = self._acquire(key, request, pool_timeout, closing)
+            connection = self._acquire(key, request, pool_timeout, closing, reuse)
             try:
                 if closing:
-                    # Taking it expired or evicted others: closed here, where a
+                    # Taking it expired or evicted others: closed here, before it
+                    # connects (it may hold the slot of one of them), where a
                     # cancellation meanwhile also gives this connection back.
                     ShieldCancellation.run(self._close_connections, closing)
                 response = connection.handle_request(request)
@@ -229,12 +273,39 @@ class ConnectionPool(RequestInterface):
                 self._release(connection, used=False)
                 continue
             except BaseException as exc:
-                self._release(connection)  # bookkeeping first, closing shielded
+                if reuse and is_stale_failure(exc) and self._may_send_again(request):
+                    reuse = False
+                    self._drop_stale(connection, request, exc)
+                    continue
+                self._release(connection, failed=True)  # closing shielded
                 raise exc from None
             break
 
         response.stream = PoolByteStream(response.stream, self, connection)
         return response
+
+    def _may_send_again(self, request: Request) -> bool:
+        """Whether a request that a stale connection failed may be sent again: the pool
+        retries stale connections, the method is idempotent (RFC 9110 §9.2.2) or the
+        request says ``"retry_stale": True``, and the body can be sent again (bytes)."""
+        return (
+            self._retry_stale
+            and (
+                request.method in IDEMPOTENT_METHODS
+                or request.extensions.get("retry_stale") is True
+            )
+            and type(request.stream) is ByteStream
+        )
+
+    def _drop_stale(
+        self, connection: ConnectionInterface, request: Request, exc: BaseException
+    ) -> None:
+        """Give back the stale connection (closed) before the request is sent again, as
+        the ``retry_stale`` step (info: the request and the exception)."""
+        with step(tracer(request, logger), "retry_stale", {
+            "request": request, "exception": exc
+        }):
+            self._release(connection)
 
     def _acquire(
         self,
@@ -242,251 +313,73 @@ class ConnectionPool(RequestInterface):
         request: Request,
         timeout: float | None,
         closing: list[ConnectionInterface],
+        reuse: bool = True,
     ) -> ConnectionInterface:
         """A connection for ``key``, waiting (up to ``timeout`` seconds) first in first
-        out if the pool is full. Raises ``PoolTimeout``; timed out or cancelled, it
-        leaves no trace (its place in the queue, or what it was handed meanwhile, is
-        given back).
+        out if the pool (or the origin) is full: the ``pool_wait`` step. Raises
+        ``PoolTimeout``; timed out or cancelled, it leaves no trace (its place in the
+        queue, or what it was handed meanwhile, is given back). ``reuse=False``: a new
+        connection only.
 
         ``closing``: when a connection is returned at once, the connections that taking
-        it expired or evicted, for the caller to close (where it also handles a
-        cancellation meanwhile); after a wait it is empty.
+        it expired or evicted, for the caller to close before using it (where it also
+        handles a cancellation meanwhile); after a wait it is empty.
         """
         with self._lock:
-            connection = self._try_acquire(key, request, closing)
+            connection = self._core.acquire(key, request, closing, reuse)
             if connection is not None:
                 return connection
-            waiter = _Waiter(key, request, Event())
-            self._waiters.append(waiter)
+            waiter = self._core.wait(key, request, Event(), reuse)
 
         try:
             if closing:
                 ShieldCancellation.run(self._close_connections, closing)
                 closing.clear()
-            waiter.event.wait(timeout)
+            trace = tracer(request, logger)
+            if trace is None:
+                waiter.event.wait(timeout)
+            else:
+                with trace.step(
+                    "pool_wait", {"request": request, "timeout": timeout}
+                ) as traced:
+                    waiter.event.wait(timeout)
+                    traced.return_value = waiter.connection
         except BaseException:
             # Timed out or cancelled: leave the queue, or give back what we were handed
             # in the meantime, so that no slot is lost.
             giving_back: list[ConnectionInterface] = []
             with self._lock:
-                connection = waiter.connection
-                if connection is None:
-                    self._waiters.remove(waiter)
-                else:
-                    self._active_requests -= 1
-                    if waiter.fresh:
-                        self._forget(connection)
-                        self._grant_slot(giving_back)
-                    else:
-                        self._hand_on(connection, giving_back)
+                woken = self._core.cancel_wait(waiter, giving_back)
+            if woken:
+                _wake(woken)
             if giving_back:
                 ShieldCancellation.run(self._close_connections, giving_back)
             raise
         connection = waiter.connection
         assert connection is not None
-        return connection
+        return connection  # type: ignore[no-any-return]
 
-    def _try_acquire(
-        self,
-        key: OriginKey,
-        request: Request,
-        closing: list[ConnectionInterface],
-    ) -> ConnectionInterface | None:
-        """Under the lock: an available connection for ``key``, a new one if there is
-        room (closing the longest-idle connection to make room if needed), or None."""
-        stack = self._available.get(key)
-        while stack:
-            connection = stack[-1]
-            if connection.has_expired():
-                stack.pop()
-                self._idle_since.pop(connection, None)
-                self._forget(connection)
-                closing.append(connection)
-                continue
-            if not connection.is_available():
-                # Out of room (an HTTP/2 connection at its stream limit): it is listed
-                # again when a request on it ends.
-                stack.pop()
-                self._idle_since.pop(connection, None)
-                continue
-            self._idle_since.pop(connection, None)
-            if not connection._may_multiplex():
-                stack.pop()  # one request at a time (HTTP/1.1)
-            self._active_requests += 1
-            return connection
-
-        if len(self._pool) >= self._max_connections:
-            if not self._idle_since:
-                return None
-            oldest = next(iter(self._idle_since))
-            self._forget(oldest)
-            closing.append(oldest)
-        connection = self.create_connection(request.url.origin)
-        self._pool[connection] = key
-        if connection._may_multiplex():
-            # It may turn out HTTP/2: let further requests share it (they wait for the
-            # connect) instead of opening one connection each.
-            self._available.setdefault(key, []).append(connection)
-        self._active_requests += 1
-        return connection
-
-    def _release(self, connection: ConnectionInterface, used: bool = True) -> None:
+    def _release(
+        self, connection: ConnectionInterface, used: bool = True, failed: bool = False
+    ) -> None:
         """A request is done with ``connection`` (response closed, or it failed).
 
-        ``used``: the request ran an exchange on it. A used one-request-at-a-time
-        connection that is neither reusable nor closed was left mid-exchange (e.g. the
-        clean-up was cancelled): it is closed, never handed out again.
+        ``used``: the request ran an exchange on it (see ``PoolCore.release``);
+        ``failed``: the exchange raised.
         """
         closing: list[ConnectionInterface] = []
         with self._lock:
-            self._active_requests -= 1
-            self._hand_on(connection, closing, used)
+            woken = self._core.release(connection, closing, used, failed)
+        if woken:
+            _wake(woken)
         if closing:
             ShieldCancellation.run(self._close_connections, closing)
 
-    def _hand_on(
-        self,
-        connection: ConnectionInterface,
-        closing: list[ConnectionInterface],
-        used: bool = False,
-    ) -> None:
-        """Under the lock: give a returned connection to the first waiter, keep it idle,
-        or drop it; closed connections free their slot for the first waiter. ``used``:
-        see :meth:`_release`."""
-        key = self._pool.get(connection)
-        if key is None:
-            # No longer ours (the pool was closed meanwhile): make sure it is closed, and
-            # let a request that queued meanwhile have the slot it held.
-            if not connection.is_closed():
-                closing.append(connection)
-            self._grant_slot(closing)
-            return
-        if connection.is_closed():
-            self._forget(connection)
-            self._grant_slot(closing)
-            return
-        multiplexed = connection._may_multiplex()
-        if not connection.is_available():
-            if used and not multiplexed:
-                # Left mid-exchange (its clean-up was interrupted): never reuse it.
-                self._forget(connection)
-                closing.append(connection)
-                self._grant_slot(closing)
-            return
-        if multiplexed:
-            self._hand_on_multiplexed(connection, key, closing)
-            return
-
-        waiters = self._waiters
-        if waiters:
-            if connection.has_expired():
-                # The server closed it (or wrote to it) as the last response ended.
-                self._forget(connection)
-                closing.append(connection)
-                self._grant_slot(closing)
-                return
-            waiter = waiters[0]
-            if waiter.key == key:
-                waiters.popleft()
-                waiter.connection = connection
-                self._active_requests += 1
-                waiter.event.set()
-                return
-            # The first in line wants another origin: this idle connection makes room.
-            self._forget(connection)
-            closing.append(connection)
-            self._grant_slot(closing)
-            return
-
-        stack = self._available.setdefault(key, [])
-        # With http2 enabled it may still be listed from when it was connecting.
-        if not (self._offers_http2 and connection in stack):
-            stack.append(connection)
-        self._idle_since[connection] = time.monotonic()
-        self._trim_idle(closing)
-
-    def _hand_on_multiplexed(
-        self,
-        connection: ConnectionInterface,
-        key: OriginKey,
-        closing: list[ConnectionInterface],
-    ) -> None:
-        """Under the lock: an HTTP/2 connection with room takes every request waiting
-        for its origin (it queues them on its own stream limit)."""
-        stack = self._available.setdefault(key, [])
-        if connection not in stack:
-            stack.append(connection)
-        waiters = self._waiters
-        if waiters:
-            served = [waiter for waiter in waiters if waiter.key == key]
-            for waiter in served:
-                waiters.remove(waiter)
-                waiter.connection = connection
-                self._active_requests += 1
-                waiter.event.set()
-            if served:
-                self._idle_since.pop(connection, None)
-                return
-            if connection.is_idle():
-                # Only other origins wait: an idle connection makes room.
-                stack.remove(connection)
-                self._idle_since.pop(connection, None)
-                self._forget(connection)
-                closing.append(connection)
-                self._grant_slot(closing)
-                return
-        if connection.is_idle() and connection not in self._idle_since:
-            self._idle_since[connection] = time.monotonic()
-            self._trim_idle(closing)
-
-    def _trim_idle(self, closing: list[ConnectionInterface]) -> None:
-        """Under the lock: close the longest-idle connections beyond
-        ``max_keepalive_connections`` or idle for longer than ``keepalive_expiry``."""
-        idle_since = self._idle_since
-        while len(idle_since) > self._max_keepalive_connections:
-            oldest = next(iter(idle_since))
-            self._forget(oldest)
-            closing.append(oldest)
-        expiry = self._keepalive
-        if expiry is not None and idle_since:
-            now = time.monotonic()
-            while idle_since:
-                oldest = next(iter(idle_since))
-                if now - idle_since[oldest] <= expiry:
-                    break
-                self._forget(oldest)
-                closing.append(oldest)
-
-    def _grant_slot(self, closing: list[ConnectionInterface]) -> None:
-        """Under the lock: if there is room and someone waits, open a connection for
-        the first waiter."""
-        waiters = self._waiters
-        if waiters and len(self._pool) < self._max_connections:
-            # Create first: if the factory raises, the waiter is still queued.
-            connection = self.create_connection(waiters[0].request.url.origin)
-            waiter = waiters.popleft()
-            self._pool[connection] = waiter.key
-            waiter.connection = connection
-            waiter.fresh = True
-            self._active_requests += 1
-            waiter.event.set()
-
-    def _forget(self, connection: ConnectionInterface) -> None:
-        """Under the lock: drop ``connection`` from every index (it no longer counts
-        against ``max_connections``); the caller closes it."""
-        key = self._pool.pop(connection, None)
-        self._idle_since.pop(connection, None)
-        if key is not None:
-            stack = self._available.get(key)
-            if stack is not None:
-                if connection in stack:
-                    stack.remove(connection)
-                if not stack:
-                    del self._available[key]
-
     def _close_connections(self, closing: list[ConnectionInterface]) -> None:
         """Close each connection, all of them even if one close fails (the first
-        exception is re-raised afterwards).
+        exception is re-raised afterwards), and report them closed to the core: their
+        slots go to waiting requests (whose connections may make the core evict more
+        idle connections: those are closed here too).
 
         Callers run it as ``ShieldCancellation.run(self._close_connections,
         closing)``, and only when ``closing`` is not empty: a cancellation of the caller
@@ -495,28 +388,30 @@ class ConnectionPool(RequestInterface):
         The pool's usual release (a reusable connection goes back idle) closes nothing
         and so never starts that task."""
         error: BaseException | None = None
-        for connection in closing:
-            try:
-                connection.close()
-            except BaseException as exc:
-                if error is None:
-                    error = exc
+        while closing:
+            for connection in closing:
+                try:
+                    connection.close()
+                except BaseException as exc:
+                    if error is None:
+                        error = exc
+            more: list[ConnectionInterface] = []
+            with self._lock:
+                woken = self._core.closed(closing, more)
+            if woken:
+                _wake(woken)
+            closing = more
         if error is not None:
             raise error
 
     # ------------------------------------------------------------------ lifecycle
 
     def close(self) -> None:
-        """Close every connection; requests in flight fail on their closed sockets."""
+        """Close every connection; requests in flight fail on their closed sockets;
+        queued requests get the slots of the closed connections."""
+        closing: list[ConnectionInterface] = []
         with self._lock:
-            closing = list(self._pool)
-            self._pool.clear()
-            self._available.clear()
-            self._idle_since.clear()
-            # Requests still queued get fresh connections rather than wait for slots
-            # that closed connections will never give back.
-            while self._waiters and len(self._pool) < self._max_connections:
-                self._grant_slot(closing)
+            self._core.close_all(closing)
         if closing:
             ShieldCancellation.run(self._close_connections, closing)
 
@@ -534,10 +429,11 @@ class ConnectionPool(RequestInterface):
     def __repr__(self) -> str:
         class_name = self.__class__.__name__
         with self._lock:
-            idle = sum(1 for connection in self._pool if connection.is_idle())
-            active_connections = len(self._pool) - idle
-            active_requests = self._active_requests
-            queued = len(self._waiters)
+            connections = self._core.connections
+            idle = sum(1 for connection in connections if connection.is_idle())
+            active_connections = len(connections) - idle
+            active_requests = self._core.active_requests()
+            queued = self._core.queued_requests()
         return (
             f"<{class_name} [Requests: {active_requests} active, {queued} queued | "
             f"Connections: {active_connections} active, {idle} idle]>"
@@ -549,6 +445,8 @@ class PoolByteStream(BodyStream):
     reading it) returns the connection to the pool. ``stream`` is the connection's
     response body (any async iterable of bytes; ``close()`` and ``_read_all()`` are
     used when it has them)."""
+
+    _failed = False  # a read raised: the connection is released as failed
 
     def __init__(
         self,
@@ -575,6 +473,7 @@ class PoolByteStream(BodyStream):
         except StopIteration:
             raise
         except BaseException as exc:
+            self._failed = True
             self.close()
             raise exc from None
 
@@ -586,6 +485,7 @@ class PoolByteStream(BodyStream):
                 return stream._read_all()
             return b"".join([part for part in stream])
         except BaseException as exc:
+            self._failed = True
             self.close()
             raise exc from None
 
@@ -599,4 +499,4 @@ class PoolByteStream(BodyStream):
                 self._stream.close()
         finally:
             # Whatever happened while closing the stream, the slot goes back.
-            self._pool._release(self._connection)
+            self._pool._release(self._connection, failed=self._failed)

@@ -24,7 +24,9 @@ from .._exceptions import (
     ConnectionNotAvailable,
     LocalProtocolError,
     ProxyError,
+    ReadError,
     ReadTimeout,
+    RemoteProtocolError,
     WriteError,
 )
 from .._kernel import get_kernel
@@ -32,7 +34,7 @@ from .._limits import ResponseLimits
 from .._models import ByteStream, Origin, Request, Response, connection_info, connection_repr
 from .._synchronization import ShieldCancellation, ThreadLock
 from .._trace import Tracer, tracer
-from .interfaces import ConnectionByteStream, ConnectionInterface
+from .interfaces import ConnectionByteStream, ConnectionInterface, mark_stale_failure
 
 logger = logging.getLogger("httpcore.http11")
 
@@ -79,6 +81,17 @@ class HTTP11Connection(ConnectionInterface):
     response httpcore accepts).
     Requests run one at a time; a second concurrent request raises
     ``ConnectionNotAvailable`` (the pool then uses another connection).
+
+    A reused connection (not its first request) that fails before any byte of the
+    response arrived, with EOF or a reset (the server closed it while it was idle; a
+    broken pipe while writing ends the same way), marks the exception it raises
+    (``interfaces.mark_stale_failure``): the pool may send the request again (RFC 9110
+    §9.2.2). The exception itself is the one httpcore raises.
+
+    After the body has been read to its end, the response's ``extensions["trailers"]`` is
+    the trailer section of a chunked body (RFC 9112 §7.1.2) as a list of ``(name, value)``
+    bytes pairs, ``[]`` when it had none or the body was not chunked (Content-Length,
+    close-delimited, no body).
     """
 
     READ_NUM_BYTES = 64 * 1024
@@ -111,6 +124,7 @@ class HTTP11Connection(ConnectionInterface):
         self._body_length = 0
         self._request_close = False
         self._response_complete = False
+        self._response_started = False  # a byte of the response arrived
 
     # ------------------------------------------------------------------ requests
 
@@ -160,17 +174,22 @@ class HTTP11Connection(ConnectionInterface):
                 network_stream = HTTP11UpgradeStream(
                     network_stream, self._parser.take_pending() + network_stream._take_unread()
                 )
-            return Response._from_parser(
-                status,
-                head[3],
-                HTTP11ConnectionByteStream(self, request, read_timeout, trace),
-                {
-                    "http_version": head[0],
-                    "reason_phrase": head[2],
-                    "network_stream": network_stream,
-                },
-            )
+            response_extensions = {
+                "http_version": head[0],
+                "reason_phrase": head[2],
+                "network_stream": network_stream,
+            }
+            body = HTTP11ConnectionByteStream(self, request, read_timeout, trace)
+            body._extensions = response_extensions
+            return Response._from_parser(status, head[3], body, response_extensions)
         except BaseException as exc:
+            if (
+                self._request_count > 1
+                and not self._response_started
+                and isinstance(exc, (ReadError, RemoteProtocolError))
+            ):
+                # Reused, and the server closed it before answering: a stale connection.
+                mark_stale_failure(exc)
             # Bookkeeping first, then a close that cannot be cut short (see
             # _response_closed); a trace callback around it runs shielded too.
             if trace is None:
@@ -192,6 +211,7 @@ class HTTP11Connection(ConnectionInterface):
                 return self._send_request_headers(request, timeout, None)
         method = request.method
         self._response_complete = False
+        self._response_started = False
         head, body_length, close, upgrade = self._serialize_request_head(
             method, request.url.target, request.headers
         )
@@ -256,12 +276,13 @@ class HTTP11Connection(ConnectionInterface):
             close_request_body(iterator)
             raise
 
-    def _receive_more(self, timeout: float | None) -> None:
-        """Read once from the network into the parser's buffer (0 bytes: EOF)."""
+    def _receive_more(self, timeout: float | None) -> int:
+        """Read once from the network into the parser's buffer; returns the number of
+        bytes read (0: EOF)."""
         parser = self._parser
-        parser.buffer_updated(
-            self._recv_into(parser.get_buffer(self.READ_NUM_BYTES), timeout)
-        )
+        received: int = self._recv_into(parser.get_buffer(self.READ_NUM_BYTES), timeout)
+        parser.buffer_updated(received)
+        return received
 
     def _receive_response_head(
         self, request: Request, timeout: float | None, trace: Tracer | None
@@ -280,7 +301,8 @@ class HTTP11Connection(ConnectionInterface):
             return head  # type: ignore[no-any-return]
         if self._head_timeout is None:
             while head is None:
-                self._receive_more(timeout)
+                if self._receive_more(timeout):
+                    self._response_started = True
                 head = parser.receive_head()
             return head  # type: ignore[no-any-return]
         # A deadline for the whole head, so a server cannot drip it forever.
@@ -292,7 +314,10 @@ class HTTP11Connection(ConnectionInterface):
                     f"response head not received within head_timeout ({self._head_timeout} s)"
                 )
             try:
-                self._receive_more(remaining if timeout is None else min(timeout, remaining))
+                if self._receive_more(
+                    remaining if timeout is None else min(timeout, remaining)
+                ):
+                    self._response_started = True
             except ReadTimeout:
                 if timeout is None or remaining < timeout:
                     raise ReadTimeout(
@@ -390,9 +415,12 @@ class HTTP11Connection(ConnectionInterface):
 class HTTP11ConnectionByteStream(ConnectionByteStream):
     """The response body of one HTTP/1.1 exchange, read from the connection's parser;
     closing it ends the exchange (see :class:`ConnectionByteStream`):
-    ``HTTP11ConnectionByteStream(connection, request, read_timeout, trace)``."""
+    ``HTTP11ConnectionByteStream(connection, request, read_timeout, trace)``. The
+    connection then sets ``_extensions``, the response's extensions dict: at the end of
+    the body the parser's trailer section goes to ``_extensions["trailers"]``."""
 
     _connection: HTTP11Connection
+    _extensions: dict[str, typing.Any]
 
     def _receive_part(self) -> bytes:
         connection = self._connection
@@ -404,6 +432,7 @@ class HTTP11ConnectionByteStream(ConnectionByteStream):
             else:
                 if not data:
                     connection._response_complete = True
+                    self._extensions["trailers"] = parser.trailers
                 return data  # type: ignore[no-any-return]
 
     def _receive_rest(self) -> bytes:
@@ -418,6 +447,7 @@ class HTTP11ConnectionByteStream(ConnectionByteStream):
                 chunks.append(data)
             else:
                 connection._response_complete = True
+                self._extensions["trailers"] = parser.trailers
                 return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     def _end_exchange(self) -> None:

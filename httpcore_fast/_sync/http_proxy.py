@@ -93,6 +93,11 @@ class HTTPProxy(ConnectionPool):
         socket_options: typing.Iterable[SOCKET_OPTION] | None = None,
         *,
         limits: ResponseLimits | None = None,
+        max_connections_per_origin: int | None = None,
+        retry_stale_connections: bool = True,
+        resolve: typing.Mapping[str, typing.Sequence[str]] | None = None,
+        dns_cache_ttl: float | None = None,
+        tls_session_cache: bool = True,
     ) -> None:
         super().__init__(
             ssl_context=ssl_context,
@@ -107,6 +112,11 @@ class HTTPProxy(ConnectionPool):
             network_backend=network_backend,
             socket_options=socket_options,
             limits=limits,
+            max_connections_per_origin=max_connections_per_origin,
+            retry_stale_connections=retry_stale_connections,
+            resolve=resolve,
+            dns_cache_ttl=dns_cache_ttl,
+            tls_session_cache=tls_session_cache,
         )
         self._proxy_url = enforce_url(proxy_url, name="proxy_url")
         if self._proxy_url.scheme == b"http" and proxy_ssl_context is not None:

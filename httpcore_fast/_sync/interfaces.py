@@ -6,8 +6,12 @@ Generated from ``httpcore_fast/_async/interfaces.py`` by
 
 Beyond httpcore's interface, a connection declares what the pool asks of it as
 underscore methods with defaults: ``_may_multiplex()`` (default ``can_multiplex()``;
-the lazy connection overrides it while it connects) and ``_close_after_fork()`` (default:
-nothing to release; every connection of ours overrides it).
+the lazy connection overrides it while it connects), ``_close_reason()`` (default None:
+the pool's own reading) and ``_close_after_fork()`` (default: nothing to release; every
+connection of ours overrides it). A connection tells the pool
+that a request failed only because a kept-alive connection had gone stale by marking the
+exception it raises (:func:`mark_stale_failure`, read with :func:`is_stale_failure`): the
+mark travels through every wrapper (lazy and proxied connections re-raise it as is).
 """
 
 from __future__ import annotations
@@ -27,6 +31,23 @@ from .._models import (
     build_request,
 )
 from .._trace import Trace, Tracer
+
+
+_STALE_MARK = "_httpcore_fast_stale_connection"
+
+
+def mark_stale_failure(exc: BaseException) -> None:
+    """Mark ``exc`` as raised by a reused connection before any byte of the response
+    arrived, for a reason that says the server had closed it (EOF, reset, broken pipe):
+    the request never reached the server's application, or may be sent again if it is
+    idempotent (RFC 9110 §9.2.2). The pool decides whether to (see
+    ``ConnectionPool``); anyone else sees ``exc`` unchanged, same type and message."""
+    exc.__dict__[_STALE_MARK] = True
+
+
+def is_stale_failure(exc: BaseException) -> bool:
+    """True if ``exc`` was marked by :func:`mark_stale_failure`."""
+    return exc.__dict__.get(_STALE_MARK) is True
 
 
 class RequestInterface:
@@ -142,6 +163,12 @@ class ConnectionInterface(RequestInterface):
         established: a connection still connecting that may turn out HTTP/2 counts here.
         Default: ``can_multiplex()``."""
         return self.can_multiplex()
+
+    def _close_reason(self) -> str | None:
+        """Why the connection is, or is to be, closed, for the pool's statistics:
+        ``"expired"``, ``"closed_by_server"`` or ``"error"``; None when it does not say
+        (the default: the pool then tells from how the connection left it)."""
+        return None
 
     def _close_after_fork(self) -> None:
         """In a forked child: release this process's copies of the connection's file
