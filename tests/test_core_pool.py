@@ -95,9 +95,9 @@ class Driver:
         self.made.append(connection)
         return connection
 
-    def acquire(self, key: OriginKey, reuse: bool = True) -> Fake | Waiter:
+    def acquire(self, key: OriginKey, reuse: bool = True, retry: bool = False) -> Fake | Waiter:
         closing: list[Fake] = []
-        connection = self.core.acquire(key, request_for(key), closing, reuse)
+        connection = self.core.acquire(key, request_for(key), closing, reuse, retry or not reuse)
         got: Fake | Waiter
         if connection is None:
             got = self.core.wait(key, request_for(key), None, reuse)
@@ -387,6 +387,16 @@ def test_a_retry_gets_a_new_connection() -> None:
     retry = driver.acquire(A, reuse=False)  # a2 is idle: not reused, a new one
     assert isinstance(retry, Fake) and retry not in (a1, a2)
     assert driver.core.stats().total.retried == 1
+
+
+def test_a_request_sent_again_on_any_connection_is_counted() -> None:
+    """After ConnectionNotAvailable the request may reuse a connection (HTTP/2)."""
+    driver = Driver(multiplex=True)
+    a = driver.take(A)
+    driver.release(a)
+    assert driver.acquire(A, retry=True) is a
+    total = driver.core.stats().total
+    assert (total.retried, total.reused, total.opened) == (1, 1, 1)
 
 
 def test_a_retry_at_the_origin_limit_evicts_an_idle_connection_of_it() -> None:

@@ -189,8 +189,11 @@ class OriginStats:
     * ``closed_evicted``: closed by the pool to make room for another origin at
       ``max_connections``, or beyond ``max_keepalive_connections``;
     * ``closed_pool``: closed by ``pool.close()`` / ``aclose()``;
-    * ``retried``: requests sent again on a new connection after a stale keep-alive
-      connection failed (RFC 9110 §9.2.2);
+    * ``retried``: requests sent again: on a new connection after a stale keep-alive
+      connection failed (RFC 9110 §9.2.2), or on another connection (or the same one,
+      for a refused HTTP/2 stream) after the one handed out could not take them
+      (``ConnectionNotAvailable``: an HTTP/2 GOAWAY or REFUSED_STREAM, a connection
+      that closed or failed to connect meanwhile);
     * ``waited``: requests that had to wait for a connection (queued), including those
       that then timed out or were cancelled;
     * ``wait_time``: seconds those requests spent waiting, in total (``wait_time /
@@ -290,7 +293,12 @@ class PoolCore(typing.Generic[C]):
         return self._conns
 
     def acquire(
-        self, key: OriginKey, request: Request, closing: list[C], reuse: bool = True
+        self,
+        key: OriginKey,
+        request: Request,
+        closing: list[C],
+        reuse: bool = True,
+        retry: bool = False,
     ) -> C | None:
         """A connection for ``request`` (origin ``key``), or None if it must wait.
 
@@ -299,7 +307,9 @@ class PoolCore(typing.Generic[C]):
         the limits allow (at ``max_connections``, the least recently used idle connection
         of any origin is evicted into ``closing`` to make room). ``reuse=False``: only a
         new connection (a retry after a stale one); if the origin is at its limit, its
-        least recently used idle connection makes room.
+        least recently used idle connection makes room. ``retry``: the request is being
+        sent again (after a stale connection, or a connection that could not take it:
+        ``ConnectionNotAvailable``), counted in ``retried``.
 
         The caller closes ``closing`` before it uses the connection (a new connection may
         hold the slot of one in ``closing``: its socket must be closed first), then
@@ -308,7 +318,9 @@ class PoolCore(typing.Generic[C]):
         origin = self._origins.get(key)
         if origin is None:
             origin = self._origins[key] = OriginState(key)
-        elif reuse:
+        if retry:
+            origin.retried += 1
+        if reuse and origin.available:
             stack = origin.available
             while stack:
                 connection = stack.popitem()[0]  # the most recently released
@@ -325,8 +337,6 @@ class PoolCore(typing.Generic[C]):
                 origin.active += 1
                 origin.reused += 1
                 return connection
-        if not reuse:
-            origin.retried += 1
         origin.active += 1  # the request's: also keeps the origin while room is made
         if (
             origin.count >= self.max_per_origin

@@ -423,6 +423,12 @@ class LazyConnection(ConnectionInterface):
             return self._connect_failed
         return self._connection.is_closed()
 
+    def _close_reason(self) -> str | None:
+        """The protocol connection's; ``"error"`` after a failed connect."""
+        if self._connection is None:
+            return "error" if self._connect_failed else None
+        return self._connection._close_reason()
+
     def is_connected(self) -> bool:
         """True once connected (the protocol connection exists) and until it closes."""
         return self._connection is not None and self._connection.is_connected()

@@ -160,12 +160,11 @@ class ConnectionPool(RequestInterface):
         dns_cache_ttl: float | None = None,
         tls_session_cache: bool = True,
     ) -> None:
-        # resolve, dns_cache_ttl and tls_session_cache are passed into
-        # connection_config() once it takes them (the network settings' change).
         self._config = connection_config(
             ssl_context=ssl_context, keepalive_expiry=keepalive_expiry, http1=http1,
             http2=http2, retries=retries, local_address=local_address, uds=uds,
             network_backend=network_backend, socket_options=socket_options, limits=limits,
+            resolve=resolve, dns_cache_ttl=dns_cache_ttl, tls_session_cache=tls_session_cache,
         )
         self._proxy = proxy
         self._connection_factory: ConnectionFactory = http_connection
@@ -257,9 +256,10 @@ class ConnectionPool(RequestInterface):
         pool_timeout = timeouts.get("pool", None) if timeouts else None
 
         reuse = True
+        retry = False
         while True:
             closing: list[ConnectionInterface] = []
-            connection = self._acquire(key, request, pool_timeout, closing, reuse)
+            connection = self._acquire(key, request, pool_timeout, closing, reuse, retry)
             try:
                 if closing:
                     # Taking it expired or evicted others: closed here, before it
@@ -271,10 +271,12 @@ class ConnectionPool(RequestInterface):
                 # It could take the request when handed out, and no longer can (closed,
                 # or an HTTP/2 connection out of streams): give it back, try again.
                 self._release(connection, used=False)
+                retry = True
                 continue
             except BaseException as exc:
                 if reuse and is_stale_failure(exc) and self._may_send_again(request):
                     reuse = False
+                    retry = True
                     self._drop_stale(connection, request, exc)
                     continue
                 self._release(connection, failed=True)  # closing shielded
@@ -314,19 +316,20 @@ class ConnectionPool(RequestInterface):
         timeout: float | None,
         closing: list[ConnectionInterface],
         reuse: bool = True,
+        retry: bool = False,
     ) -> ConnectionInterface:
         """A connection for ``key``, waiting (up to ``timeout`` seconds) first in first
         out if the pool (or the origin) is full: the ``pool_wait`` step. Raises
         ``PoolTimeout``; timed out or cancelled, it leaves no trace (its place in the
         queue, or what it was handed meanwhile, is given back). ``reuse=False``: a new
-        connection only.
+        connection only; ``retry``: the request is being sent again (``stats().retried``).
 
         ``closing``: when a connection is returned at once, the connections that taking
         it expired or evicted, for the caller to close before using it (where it also
         handles a cancellation meanwhile); after a wait it is empty.
         """
         with self._lock:
-            connection = self._core.acquire(key, request, closing, reuse)
+            connection = self._core.acquire(key, request, closing, reuse, retry)
             if connection is not None:
                 return connection
             waiter = self._core.wait(key, request, Event(), reuse)

@@ -36,6 +36,9 @@ from .._synchronization import ShieldCancellation, ThreadLock
 from .._trace import Tracer, tracer
 from .interfaces import ConnectionByteStream, ConnectionInterface, mark_stale_failure
 
+if typing.TYPE_CHECKING:
+    from .._core.http2 import CloseReason
+
 logger = logging.getLogger("httpcore.http11")
 
 # Bodies up to this size are sent in the same write as the request head.
@@ -125,6 +128,7 @@ class HTTP11Connection(ConnectionInterface):
         self._request_close = False
         self._response_complete = False
         self._response_started = False  # a byte of the response arrived
+        self._closed_by: CloseReason | None = None  # see _close_reason
 
     # ------------------------------------------------------------------ requests
 
@@ -190,6 +194,9 @@ class HTTP11Connection(ConnectionInterface):
             ):
                 # Reused, and the server closed it before answering: a stale connection.
                 mark_stale_failure(exc)
+                self._closed_by = "closed_by_server"
+            else:
+                self._closed_by = "error"
             # Bookkeeping first, then a close that cannot be cut short (see
             # _response_closed); a trace callback around it runs shielded too.
             if trace is None:
@@ -354,6 +361,9 @@ class HTTP11Connection(ConnectionInterface):
                     if self._keepalive_expiry is not None:
                         self._expire_at = time.monotonic() + self._keepalive_expiry
                     return
+                if self._response_complete and self._closed_by is None:
+                    # Connection: close, HTTP/1.0, or bytes after the response.
+                    self._closed_by = "closed_by_server"
         # Closing may suspend (a custom stream; TLS close_notify): a cancellation then
         # waits for it rather than leave the socket open. A reusable connection (above)
         # never gets here, so the usual response close starts no task.
@@ -369,6 +379,8 @@ class HTTP11Connection(ConnectionInterface):
     def close(self) -> None:
         """Close the connection and its network stream (idempotent)."""
         if self._state is not CLOSED:
+            if self._closed_by is None:
+                self._closed_by = self._close_reason()  # an expired one stays expired
             self._state = CLOSED
             self._network_stream.close()
 
@@ -398,6 +410,22 @@ class HTTP11Connection(ConnectionInterface):
     def is_idle(self) -> bool:
         """True between requests (keep-alive)."""
         return self._state is IDLE
+
+    def _close_reason(self) -> CloseReason | None:
+        """Why the connection is, or is to be, closed, for the pool's statistics:
+        ``"expired"`` (idle past ``keepalive_expiry``), ``"closed_by_server"`` (a
+        stale connection: the server closed it as a request was sent; or the response
+        ended it: ``Connection: close``, HTTP/1.0, bytes after the response), ``"error"``
+        (an exchange failed, timed out or was cancelled before its response head), or
+        None: still usable, closed by its user or the pool, closed with a response not
+        read to its end, or idle with the server's close not yet seen (the pool tells
+        that from ``has_expired()``, without another readability check here)."""
+        if self._state is CLOSED:
+            return self._closed_by
+        expire_at = self._expire_at
+        if expire_at is not None and self._state is IDLE and time.monotonic() > expire_at:
+            return "expired"
+        return None
 
     def is_closed(self) -> bool:
         """True once closed (by ``close()``, an error, or a response that ends the

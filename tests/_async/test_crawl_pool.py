@@ -22,6 +22,7 @@ import random
 import socket
 import struct
 import threading
+import time
 import typing
 from typing import Any
 
@@ -34,7 +35,7 @@ from tests._async.support import first_connection_then, wait_until
 from tests.concurrency import AsyncNursery
 from tests.servers import HELLO, ServerConnection, UvicornServer, http_response, keepalive_script
 
-pytest_plugins = ["tests.conftest_servers"]
+pytest_plugins = ["tests.conftest_servers", "tests.h2_servers"]
 pytestmark = [pytest.mark.network, pytest.mark.anyio]
 TIMEOUTS = {"timeout": {"connect": 10.0, "read": 10.0, "write": 10.0, "pool": 10.0}}
 STALE_MESSAGE = "Server disconnected without sending a response."
@@ -470,6 +471,101 @@ async def test_waiting_for_a_connection_is_traced(http_server: UvicornServer) ->
         assert events[2:4] == ["connection.pool_wait.started", "connection.pool_wait.complete"]
         stats = pool.stats().total
         assert stats.waited == 2 and stats.wait_time > 0
+
+
+async def test_a_refused_http2_stream_sent_again_is_counted_as_retried(
+    h2_server: Any,
+) -> None:
+    """REFUSED_STREAM makes the connection raise ConnectionNotAvailable: the pool sends
+    the request again (on the same connection) and counts it in ``retried``."""
+    server = h2_server()
+    async with httpcore_fast.AsyncConnectionPool(http1=False, http2=True) as pool:
+        response = await pool.request("GET", server.url("/refuse-once/a"), extensions=TIMEOUTS)
+        assert response.content == b"path=/refuse-once/a"
+        stats = pool.stats().total
+        assert (stats.opened, stats.reused, stats.retried) == (1, 1, 1)
+    assert server.requests.count("/refuse-once/a") == 2
+
+
+async def test_close_reasons_of_http11_connections(scripted_server: Any) -> None:
+    """What an HTTP/1.1 connection (through the pool's lazy connection) says about why
+    it closed reaches the statistics: ``Connection: close`` (the server's), an expired
+    idle connection, a malformed response head, a failed connect."""
+
+    def close_after_one(conn: ServerConnection) -> None:
+        if conn.read_request() is not None:
+            conn.send(http_response(b"bye", headers=[(b"Connection", b"close")]))
+
+    def garbage(conn: ServerConnection) -> None:
+        if conn.read_request() is not None:
+            conn.send(b"NOT HTTP\r\n\r\n")
+
+    keep = scripted_server(keepalive_script(b"ok"))
+    close, bad = scripted_server(close_after_one), scripted_server(garbage)
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        refused_port = unused.getsockname()[1]
+    async with httpcore_fast.AsyncConnectionPool(keepalive_expiry=0.2) as pool:
+        with pytest.raises(httpcore_fast.RemoteProtocolError):
+            await pool.request("GET", bad.url("/"), extensions=TIMEOUTS)
+        with pytest.raises(httpcore_fast.ConnectError):
+            await pool.request("GET", f"http://127.0.0.1:{refused_port}/", extensions=TIMEOUTS)
+
+        async with pool.stream("GET", close.url("/")) as response:
+            (connection,) = pool.connections
+            assert connection._close_reason() is None
+            await response.aread()
+        assert connection._close_reason() == "closed_by_server"
+
+        assert (await pool.request("GET", keep.url("/"))).content == b"ok"
+        (connection,) = pool.connections
+        assert connection._close_reason() is None
+        time.sleep(0.3)  # past keepalive_expiry (a blocking sleep: nothing else runs)
+        assert connection._close_reason() == "expired"
+        assert (await pool.request("GET", keep.url("/"))).content == b"ok"
+        assert connection.is_closed() and connection._close_reason() == "expired"
+        stats = pool.stats().total
+        assert (stats.closed_by_server, stats.closed_expired, stats.closed_error) == (1, 1, 2)
+        assert stats.opened == 5 and stats.idle_connections == 1
+
+
+async def test_close_reason_of_a_connection_that_failed_to_connect() -> None:
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{unused.getsockname()[1]}/"
+    connection = httpcore_fast.AsyncHTTPConnection(httpcore_fast.URL(url).origin)
+    assert connection._close_reason() is None
+    with pytest.raises(httpcore_fast.ConnectError):
+        await connection.request("GET", url, extensions=TIMEOUTS)
+    assert connection._close_reason() == "error"
+
+
+async def test_close_reason_of_http2_passes_through_the_lazy_connection(h2_server: Any) -> None:
+    """An HTTP/2 connection told GOAWAY reports ``closed_by_server`` through the pool's
+    connection, and the statistics count it so."""
+    server = h2_server(goaway_every=1)
+    async with httpcore_fast.AsyncConnectionPool(http1=False, http2=True) as pool:
+        async with pool.stream("GET", server.url("/a"), extensions=TIMEOUTS) as response:
+            (connection,) = pool.connections
+            assert await response.aread() == b"path=/a"
+        await wait_until(connection.has_expired)
+        assert connection._close_reason() == "closed_by_server"
+        assert (await pool.request("GET", server.url("/b"))).content == b"path=/b"
+        await wait_until(lambda: not pool.connections)  # told GOAWAY too
+        stats = pool.stats().total
+        assert (stats.opened, stats.closed_by_server, stats.closed_error) == (2, 2, 0)
+
+
+async def test_resolve_reaches_the_pools_connections(scripted_server: Any) -> None:
+    """``resolve=`` (like curl's --resolve): a name the pool's resolver answers."""
+    server = scripted_server(keepalive_script(b"resolved"))
+    async with httpcore_fast.AsyncConnectionPool(
+        resolve={"crawl.invalid": ["127.0.0.1"]}
+    ) as pool:
+        response = await pool.request(
+            "GET", f"http://crawl.invalid:{server.port}/", extensions=TIMEOUTS
+        )
+        assert response.content == b"resolved"
 
 
 # --- 7. trailers ----------------------------------------------------------------------------
