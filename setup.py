@@ -45,7 +45,10 @@ if not NO_EXTENSIONS:
     from Cython.Build import cythonize
 
     ext_modules = cythonize(
-        [Extension("httpcore_fast._kernel_c", ["_ext/_kernel_c.pyx"])],
+        [
+            Extension("httpcore_fast._kernel_c", ["_ext/_kernel_c.pyx"]),
+            Extension("httpcore_fast._h2_c", ["_ext/_h2_c.pyx"]),
+        ],
         compiler_directives={
             "language_level": "3",
             "boundscheck": False,
