@@ -6,11 +6,22 @@ per-operation cost; this one is kept for users who pass ``AnyIOBackend()`` expli
 imported here only, when this module is imported.
 
 Socket options are applied right after connecting (anyio opens the socket itself).
+
+The pool's connections resolve names through its resolver
+(:meth:`AnyIOBackend._connect_tcp_with_resolver`: ``anyio.getaddrinfo``, then a Happy
+Eyeballs race over the addresses, :func:`~.base.staggered_connect`, as anyio offers no
+connect over a list of addresses) and offer TLS sessions for resumption
+(:meth:`AnyIOStream._start_tls_with_session`: anyio's ``TLSStream.wrap`` takes no
+session, so it gets a context whose ``wrap_bio`` offers one,
+:func:`~.base.offering_session`; anyio calls the ``wrap_bio`` of a context that is not
+exactly ``ssl.SSLContext`` in a worker thread, so a resumed handshake costs one thread
+hop more than a full one).
 """
 
 from __future__ import annotations
 
 import asyncio
+import socket
 import ssl
 import typing
 
@@ -30,11 +41,16 @@ from .._exceptions import (
 from .asyncio import _close_foreign, _detach_transport
 from .base import (
     SOCKET_OPTION,
+    AddrInfo,
+    AsyncNameResolver,
     AsyncNetworkBackend,
     AsyncNetworkStream,
+    address_text,
     close_socket_after_fork,
+    offering_session,
     set_socket_options,
     socket_is_readable,
+    staggered_connect,
 )
 
 __all__ = ["AnyIOBackend", "AnyIOStream"]
@@ -221,9 +237,21 @@ class AnyIOStream(AsyncNetworkStream):
         """Handshake TLS over this stream and return the TLS stream. ``timeout`` in
         seconds (None: no limit). Raises ``ConnectTimeout`` or ``ConnectError``; this
         stream is closed on failure."""
+        return await self._start_tls_with_session(ssl_context, server_hostname, timeout)
+
+    async def _start_tls_with_session(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+        session: ssl.SSLSession | None = None,
+    ) -> AsyncNetworkStream:
+        """:meth:`start_tls` offering ``session`` (from an earlier handshake with
+        ``ssl_context``) for resumption; see
+        :meth:`AsyncNetworkStream._start_tls_with_session`."""
         handshake = TLSStream.wrap(
             self._stream,
-            ssl_context=ssl_context,
+            ssl_context=offering_session(ssl_context, session),
             hostname=server_hostname,
             server_side=False,
             standard_compatible=False,  # HTTP peers often skip close_notify
@@ -273,6 +301,39 @@ async def _with_options(
     return AnyIOStream(_HandOffFirst.wrap(stream))
 
 
+async def _getaddrinfo(host: str, port: int) -> list[AddrInfo]:
+    """The TCP addresses of ``host`` (``anyio.getaddrinfo``: IDNA 2008, an IPv6 scope
+    id kept in the address text; ``OSError`` if none)."""
+    infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return typing.cast("list[AddrInfo]", infos)
+
+
+async def _discard(stream: anyio.abc.SocketStream) -> None:
+    with anyio.CancelScope(shield=True):
+        await stream.aclose()
+
+
+async def _connect_resolved(
+    resolver: AsyncNameResolver, host: str, port: int, local_address: str | None
+) -> anyio.abc.SocketStream:
+    """Resolve ``host`` through ``resolver`` (with :func:`_getaddrinfo`), then race
+    the addresses (:func:`~.base.staggered_connect`): each attempt is
+    ``anyio.connect_tcp`` of one IP address (no lookup)."""
+    infos = await resolver.resolve(host, port, _getaddrinfo)
+
+    def attempt(info: AddrInfo) -> typing.Awaitable[anyio.abc.SocketStream]:
+        return anyio.connect_tcp(address_text(info), info[4][1], local_host=local_address)
+
+    return await staggered_connect(
+        infos,
+        attempt,
+        _discard,
+        open_group=anyio.create_task_group,
+        make_event=anyio.Event,
+        move_on_after=anyio.move_on_after,
+    )
+
+
 class AnyIOBackend(AsyncNetworkBackend):
     """Network backend over anyio (works on asyncio and on trio)."""
 
@@ -291,6 +352,21 @@ class AnyIOBackend(AsyncNetworkBackend):
         ``ConnectTimeout`` or ``ConnectError``.
         """
         connect = anyio.connect_tcp(host, port, local_host=local_address)
+        return await _with_options(connect, timeout, socket_options)
+
+    async def _connect_tcp_with_resolver(
+        self,
+        resolver: AsyncNameResolver,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: typing.Iterable[SOCKET_OPTION] | None = None,
+    ) -> AsyncNetworkStream:
+        """See :meth:`AsyncNetworkBackend._connect_tcp_with_resolver`: anyio's lookup
+        through the ``resolver``, then :func:`_connect_resolved` (one deadline of
+        ``timeout`` seconds for all of it)."""
+        connect = _connect_resolved(resolver, host, port, local_address)
         return await _with_options(connect, timeout, socket_options)
 
     async def connect_unix_socket(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import typing
 
 from .._synchronization import current_async_library
-from .base import SOCKET_OPTION, AsyncNetworkBackend, AsyncNetworkStream
+from .base import SOCKET_OPTION, AsyncNameResolver, AsyncNetworkBackend, AsyncNetworkStream
 
 __all__ = ["AutoBackend", "current_async_library"]
 
@@ -46,6 +46,27 @@ class AutoBackend(AsyncNetworkBackend):
         asyncio and trio."""
         backend = self._backend or self._detect()
         return await backend.connect_tcp(
+            host,
+            port,
+            timeout=timeout,
+            local_address=local_address,
+            socket_options=socket_options,
+        )
+
+    async def _connect_tcp_with_resolver(
+        self,
+        resolver: AsyncNameResolver,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: typing.Iterable[SOCKET_OPTION] | None = None,
+    ) -> AsyncNetworkStream:
+        """The chosen backend's ``_connect_tcp_with_resolver`` (see
+        :meth:`AsyncNetworkBackend._connect_tcp_with_resolver`)."""
+        backend = self._backend or self._detect()
+        return await backend._connect_tcp_with_resolver(
+            resolver,
             host,
             port,
             timeout=timeout,

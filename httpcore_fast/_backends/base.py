@@ -34,25 +34,29 @@ session to resume)              handshake
 ==============================  =============================  ============================
 
 The upgrade stream (``_async/http11.py``: the stream after a 101, a CONNECT or a SOCKS
-handshake) passes every capability on to the stream below it.
+handshake) passes every capability on to the stream below it but
+``_start_tls_with_session``: TLS to an origin inside a proxy tunnel gets the default (a
+full handshake; the TLS to an HTTPS proxy itself resumes).
 
 A backend declares one optional capability the same way:
 
 ======================================  ========================  ==========================
 capability                              default                   overridden by
 ======================================  ========================  ==========================
-``_connect_tcp_with_resolver(resolver,  the ``resolve=``          the sync, native asyncio,
-host, port, ...)`` (connect through     override addresses of     anyio and trio backends
-the pool's resolver: overrides, DNS     ``host`` tried in order   (and ``AutoBackend``,
-cache, coalesced lookups)               with ``connect_tcp``,     which passes it on)
-                                        else ``connect_tcp(host,
-                                        ...)``
+``_connect_tcp_with_resolver(resolver,  the ``resolve=``          the sync, anyio and trio
+host, port, ...)`` (connect through     override addresses of     backends (and
+the pool's resolver: overrides, DNS     ``host`` tried in order   ``AutoBackend``, which
+cache, coalesced lookups)               with ``connect_tcp``,     passes it on); not yet
+                                        else ``connect_tcp(host,  the native asyncio
+                                        ...)``                    backend (the default)
 ======================================  ========================  ==========================
 
 So a third-party backend keeps resolving names in its own ``connect_tcp`` (httpcore's
-interface, unchanged) and still honours ``resolve=``; ours look names up through the
-resolver (:class:`AsyncNameResolver` / :class:`NameResolver`) and connect to the
-addresses it gives with Happy Eyeballs (RFC 8305).
+interface, unchanged) and still honours ``resolve=``; the overriding ones look names up
+through the resolver (:class:`AsyncNameResolver` / :class:`NameResolver`) and connect to
+the addresses it gives with Happy Eyeballs (RFC 8305): the sync backend with its own
+``poll`` race, trio and anyio with :func:`staggered_connect` (neither library connects
+over a given address list).
 """
 
 from __future__ import annotations
@@ -145,6 +149,120 @@ def address_text(info: AddrInfo) -> str:
 # this many seconds after the previous one if that has not finished (or at once if it
 # failed). 250 ms is the RFC's recommended value (trio and anyio use it too).
 HAPPY_EYEBALLS_DELAY = 0.25
+
+
+_S = typing.TypeVar("_S")
+
+
+async def staggered_connect(
+    infos: Sequence[AddrInfo],
+    attempt: Callable[[AddrInfo], Awaitable[_S]],
+    discard: Callable[[_S], Awaitable[object]],
+    *,
+    open_group: Callable[[], typing.AsyncContextManager[typing.Any]],
+    make_event: Callable[[], typing.Any],
+    move_on_after: Callable[[float], typing.ContextManager[typing.Any]],
+    delay: float | None = None,
+) -> _S:
+    """Connect to the first address of ``infos`` that answers (RFC 8305 §5), for an
+    async library that offers no connect over a given address list (trio, anyio: their
+    ``open_tcp_stream`` / ``connect_tcp`` resolve the name themselves).
+
+    Attempts start in :func:`interleave_families` order, each ``delay`` seconds (None:
+    :data:`HAPPY_EYEBALLS_DELAY`, 250 ms) after the previous one or at once when that
+    one fails, each as a task of one task group; the first to connect wins, the group
+    is cancelled (the library closes the sockets of cancelled attempts) and an attempt
+    that connected too late is ``discard``-ed (it must close its stream even when
+    cancelled). One address: ``attempt`` alone, no task. The caller bounds the whole
+    race with one deadline (a cancellation of the race cancels every attempt).
+
+    Args:
+        infos: ``getaddrinfo`` results with the port to connect to (at least one).
+        attempt: connects to one address (``address_text(info)``, ``info[4][1]``);
+            ``OSError`` when it fails.
+        discard: closes a stream that lost the race.
+        open_group, make_event, move_on_after: the library's task group (with
+            ``start_soon`` and ``cancel_scope``), event and timeout scope
+            (``trio.open_nursery``, ``trio.Event``, ``trio.move_on_after``; or anyio's).
+
+    Returns the winner's stream. Raises the attempts' ``OSError`` (the first one's type,
+    with every message when there were several).
+    """
+    ordered = interleave_families(infos)
+    if len(ordered) == 1:
+        return await attempt(ordered[0])
+    pause = HAPPY_EYEBALLS_DELAY if delay is None else delay
+    winners: list[_S] = []
+    errors: list[OSError] = []
+
+    async def run(info: AddrInfo, failed: typing.Any, group: typing.Any) -> None:
+        try:
+            stream = await attempt(info)
+        except OSError as exc:
+            errors.append(exc)
+            failed.set()
+            return
+        if winners:  # two attempts connected: the later one loses
+            await discard(stream)
+            return
+        winners.append(stream)
+        group.cancel_scope.cancel()
+
+    async with open_group() as group:
+        for info in ordered:
+            failed = make_event()
+            group.start_soon(run, info, failed, group)
+            with move_on_after(pause):
+                await failed.wait()
+    if winners:
+        return winners[0]
+    from .sync import _combined_error  # the sync backend's race reports the same way
+
+    raise _combined_error(errors)
+
+
+class _SessionOffer:
+    """An ``ssl.SSLContext`` whose ``wrap_bio`` offers a TLS session: what trio's
+    ``SSLStream`` and anyio's ``TLSStream`` take as their context, since neither takes
+    a session, while both make their ``SSLObject`` with ``ssl_context.wrap_bio(...)``
+    (trio with keyword arguments; anyio positionally, in a worker thread, for a context
+    that is not exactly ``ssl.SSLContext``). Every other attribute is the context's."""
+
+    __slots__ = ("_context", "_session")
+
+    def __init__(self, context: ssl.SSLContext, session: ssl.SSLSession) -> None:
+        self._context = context
+        self._session = session
+
+    def wrap_bio(
+        self,
+        incoming: ssl.MemoryBIO,
+        outgoing: ssl.MemoryBIO,
+        server_side: bool = False,
+        server_hostname: str | bytes | None = None,
+        session: ssl.SSLSession | None = None,
+    ) -> ssl.SSLObject:
+        return self._context.wrap_bio(
+            incoming,
+            outgoing,
+            server_side=server_side,
+            server_hostname=server_hostname,
+            session=self._session if session is None else session,
+        )
+
+    def __getattr__(self, name: str) -> typing.Any:
+        return getattr(self._context, name)
+
+
+def offering_session(
+    ssl_context: ssl.SSLContext, session: ssl.SSLSession | None
+) -> ssl.SSLContext:
+    """``ssl_context`` itself (``session`` None), or a stand-in for it whose ``wrap_bio``
+    offers ``session`` for resumption (RFC 8446 §2.2, RFC 5077): for a TLS library
+    that makes its ``SSLObject`` with ``ssl_context.wrap_bio`` and takes no session."""
+    if session is None:
+        return ssl_context
+    return typing.cast(ssl.SSLContext, _SessionOffer(ssl_context, session))
 
 
 # poll() where there is one: no FD_SETSIZE limit (unlike select).

@@ -3,11 +3,19 @@
 trio is imported here only, when this module is imported. Socket options are applied
 right after connecting (``trio.open_tcp_stream`` opens the socket itself, with happy
 eyeballs and ``TCP_NODELAY``).
+
+The pool's connections resolve names through its resolver
+(:meth:`TrioBackend._connect_tcp_with_resolver`: ``trio.socket.getaddrinfo``, then a
+Happy Eyeballs race over the addresses, :func:`~.base.staggered_connect`, as trio offers
+no connect over a list of addresses) and offer TLS sessions for resumption
+(:meth:`TrioStream._start_tls_with_session`: trio's ``SSLStream`` takes no session, so
+it gets a context whose ``wrap_bio`` offers one, :func:`~.base.offering_session`).
 """
 
 from __future__ import annotations
 
 import os
+import socket
 import ssl
 import typing
 
@@ -23,10 +31,15 @@ from .._exceptions import (
 )
 from .base import (
     SOCKET_OPTION,
+    AddrInfo,
+    AsyncNameResolver,
     AsyncNetworkBackend,
     AsyncNetworkStream,
+    address_text,
+    offering_session,
     set_socket_options,
     socket_is_readable,
+    staggered_connect,
 )
 
 __all__ = ["TrioBackend", "TrioStream"]
@@ -90,9 +103,21 @@ class TrioStream(AsyncNetworkStream):
         """Handshake TLS over this stream and return the TLS stream. ``timeout`` in
         seconds (None: no limit). Raises ``ConnectTimeout`` or ``ConnectError``; this
         stream is closed on failure."""
+        return await self._start_tls_with_session(ssl_context, server_hostname, timeout)
+
+    async def _start_tls_with_session(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+        session: ssl.SSLSession | None = None,
+    ) -> AsyncNetworkStream:
+        """:meth:`start_tls` offering ``session`` (from an earlier handshake with
+        ``ssl_context``) for resumption; see
+        :meth:`AsyncNetworkStream._start_tls_with_session`."""
         tls_stream = trio.SSLStream(
             self._stream,
-            ssl_context,
+            offering_session(ssl_context, session),
             server_hostname=server_hostname,
             server_side=False,
             https_compatible=True,  # tolerate peers that skip close_notify
@@ -167,6 +192,40 @@ async def _opened(
     return TrioStream(stream)
 
 
+async def _getaddrinfo(host: str, port: int) -> list[AddrInfo]:
+    """The TCP addresses of ``host`` (trio's ``getaddrinfo``: a worker thread for a
+    name, none for an IP literal; ``OSError`` if none)."""
+    infos = await trio.socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return typing.cast("list[AddrInfo]", infos)
+
+
+async def _discard(stream: trio.SocketStream) -> None:
+    with trio.CancelScope(shield=True):
+        await stream.aclose()
+
+
+async def _connect_resolved(
+    resolver: AsyncNameResolver, host: str, port: int, local_address: str | None
+) -> trio.SocketStream:
+    """Resolve ``host`` through ``resolver`` (with :func:`_getaddrinfo`), then race
+    the addresses (:func:`~.base.staggered_connect`): each attempt is
+    ``trio.open_tcp_stream`` of one IP address (no lookup), so trio still sets
+    ``TCP_NODELAY`` and binds ``local_address``."""
+    infos = await resolver.resolve(host, port, _getaddrinfo)
+
+    def attempt(info: AddrInfo) -> typing.Awaitable[trio.SocketStream]:
+        return trio.open_tcp_stream(address_text(info), info[4][1], local_address=local_address)
+
+    return await staggered_connect(
+        infos,
+        attempt,
+        _discard,
+        open_group=trio.open_nursery,
+        make_event=trio.Event,
+        move_on_after=trio.move_on_after,
+    )
+
+
 class TrioBackend(AsyncNetworkBackend):
     """Network backend for code running under trio."""
 
@@ -185,6 +244,21 @@ class TrioBackend(AsyncNetworkBackend):
         ``ConnectTimeout`` or ``ConnectError``.
         """
         connect = trio.open_tcp_stream(host, port, local_address=local_address)
+        return await _opened(connect, timeout, socket_options)
+
+    async def _connect_tcp_with_resolver(
+        self,
+        resolver: AsyncNameResolver,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: typing.Iterable[SOCKET_OPTION] | None = None,
+    ) -> AsyncNetworkStream:
+        """See :meth:`AsyncNetworkBackend._connect_tcp_with_resolver`: trio's lookup
+        through the ``resolver``, then :func:`_connect_resolved`; ``timeout`` (seconds)
+        is one deadline for the wait, the lookup and the race."""
+        connect = _connect_resolved(resolver, host, port, local_address)
         return await _opened(connect, timeout, socket_options)
 
     async def connect_unix_socket(
