@@ -267,7 +267,8 @@ cdef class _Table:
     cdef list entries
     cdef long long inserted, evicted, base
     cdef Py_ssize_t size, maxsize
-    cdef bint resized, indexed
+    cdef public bint resized  # a size change not yet signalled (hpack's flag)
+    cdef bint indexed
     cdef dict by_field, by_name
 
     def __cinit__(self, bint indexed):
@@ -549,6 +550,7 @@ cdef class Encoder:
 
     cdef _Table table
     cdef list _size_changes
+    cdef dict __dict__  # instance attributes, as on hpack's (tests wrap ``encode``)
 
     def __cinit__(self):
         self.table = _Table(True)

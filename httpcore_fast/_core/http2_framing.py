@@ -11,12 +11,19 @@ twin) can replace :class:`H2Framing` without touching the core.
 Private parts of h2 and hpack used here (see :func:`check_h2_hooks`) are checked once per
 process before first use (:func:`h2_hooks`); a feature whose hook has gone falls back to
 plain h2/hpack behaviour with one ``RuntimeWarning``. Never generated, never awaits.
+
+The native layer (``httpcore_fast._h2_c``, issue 16) is opt-in for now: with
+``HTTPCORE_FAST_H2_NATIVE=1`` and the Cython kernel active, h2 codes header blocks with
+the native HPACK coders (:func:`native_codec`; :func:`h2_layer` says which layer new
+connections get). ``HTTPCORE_FAST_NO_EXTENSIONS=1`` turns it off with the Cython kernel.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
 import inspect
+import os
 import threading
 import types
 import typing
@@ -31,7 +38,15 @@ import h2.settings
 import hpack
 from h2.errors import ErrorCodes
 
-from .http2_hpack import PROBE_FIELDS, Decoder, Encoder, LimitDecoder, missing_hpack_hook
+from .._kernel import NO_EXTENSIONS, kernel_name
+from .http2_hpack import (
+    DECODED_HEADER_LIST_FACTOR,
+    PROBE_FIELDS,
+    Decoder,
+    Encoder,
+    LimitDecoder,
+    missing_hpack_hook,
+)
 
 __all__ = [
     "CONFIG",
@@ -39,6 +54,7 @@ __all__ = [
     "ENDED",
     "GOAWAY",
     "INFORMATIONAL",
+    "NATIVE_ENV",
     "RESET",
     "RESPONSE",
     "SETTINGS",
@@ -53,6 +69,8 @@ __all__ = [
     "check_h2_hooks",
     "check_h2_hooks_once",
     "h2_hooks",
+    "h2_layer",
+    "native_codec",
 ]
 
 # ------------------------------------------------------------------ the interface
@@ -176,7 +194,7 @@ class Framing(typing.Protocol):
 # names, pseudo-header fields first, no connection-specific fields, credentials never
 # indexed). Inbound header validation off, as in httpcore: the core checks the response
 # fields instead.
-CONFIG = h2.config.H2Configuration(
+CONFIG: h2.config.H2Configuration = h2.config.H2Configuration(
     validate_inbound_headers=False,
     validate_outbound_headers=False,
     normalize_outbound_headers=False,
@@ -201,7 +219,8 @@ class H2Framing(h2.connection.H2Connection):
     def __init__(
         self,
         config: h2.config.H2Configuration = CONFIG,
-        codec: tuple[type[hpack.Encoder], type[hpack.Decoder]] | None = None,
+        codec: tuple[typing.Callable[[], typing.Any], typing.Callable[[], typing.Any]]
+        | None = None,
         peek: bool = True,
     ) -> None:
         super().__init__(config=config)
@@ -250,7 +269,10 @@ class H2Framing(h2.connection.H2Connection):
     def resync_hpack(self) -> None:
         encoder = self.encoder
         size = encoder.header_table_size
-        if size and getattr(encoder.header_table, "resized", True) is False:
+        pending = getattr(encoder, "size_update_pending", None)  # the native encoder's
+        if pending is None:
+            pending = getattr(encoder.header_table, "resized", True) is not False
+        if size and not pending:
             encoder.header_table_size = 0
             encoder.header_table_size = size
 
@@ -275,6 +297,47 @@ class H2GoawayFraming(H2Framing):
         return [], [event]
 
 
+# ------------------------------------------------------------------ native layer
+
+NATIVE_ENV = "HTTPCORE_FAST_H2_NATIVE"
+"""Set (non-empty) to use the native HTTP/2 layer with the Cython kernel (opt-in)."""
+
+
+@functools.lru_cache(maxsize=None)
+def _native_module() -> types.ModuleType | None:
+    if NO_EXTENSIONS:
+        return None
+    try:
+        return importlib.import_module("httpcore_fast._h2_c")
+    except ImportError:  # pragma: no cover - depends on the build
+        return None
+
+
+def native_codec() -> (
+    tuple[typing.Callable[[], typing.Any], typing.Callable[[], typing.Any]] | None
+):
+    """The native HPACK coders' factories ``(encoder, decoder)`` when new connections
+    use them: ``HTTPCORE_FAST_H2_NATIVE`` set, the Cython kernel active (not
+    ``HTTPCORE_FAST_NO_EXTENSIONS``) and ``httpcore_fast._h2_c`` built; else None. The
+    decoder decodes up to ``DECODED_HEADER_LIST_FACTOR`` times the advertised list size,
+    as :class:`.http2_hpack.LimitDecoder` does."""
+    if not os.environ.get(NATIVE_ENV) or kernel_name() != "cython":
+        return None
+    module = _native_module()
+    if module is None:
+        return None
+    return module.Encoder, functools.partial(
+        module.Decoder, list_size_factor=DECODED_HEADER_LIST_FACTOR
+    )
+
+
+def h2_layer() -> str:
+    """Which HTTP/2 layer new connections get: ``"native-hpack"`` (h2's state machine,
+    native HPACK coders) or ``"h2"`` (h2 and hpack)."""
+    codec = h2_hooks().codec
+    return "native-hpack" if codec is not None and native_codec() else "h2"
+
+
 # ------------------------------------------------------------------ hooks
 
 
@@ -288,8 +351,12 @@ class Hooks(typing.NamedTuple):
     peek: bool
 
     def new_state(self, config: h2.config.H2Configuration = CONFIG) -> H2Framing:
-        """A new framing layer for one connection."""
-        return self.state_class(config, self.codec, self.peek)
+        """A new framing layer for one connection: with h2's coders replaceable, the
+        native HPACK coders if selected (:func:`native_codec`), else ``codec``."""
+        codec: typing.Any = self.codec
+        if codec is not None:
+            codec = native_codec() or codec
+        return self.state_class(config, codec, self.peek)
 
 
 # Frames for the GOAWAY probe (RFC 9113 §6.5, §6.8, §6.7): an empty SETTINGS, a GOAWAY
