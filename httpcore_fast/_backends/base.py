@@ -208,12 +208,17 @@ async def staggered_connect(
         winners.append(stream)
         group.cancel_scope.cancel()
 
-    async with open_group() as group:
-        for info in ordered:
-            failed = make_event()
-            group.start_soon(run, info, failed, group)
-            with move_on_after(pause):
-                await failed.wait()
+    try:
+        async with open_group() as group:
+            for info in ordered:
+                failed = make_event()
+                group.start_soon(run, info, failed, group)
+                with move_on_after(pause):
+                    await failed.wait()
+    except BaseException:  # cancelled from outside (the deadline) after a win, too
+        for stream in winners:
+            await discard(stream)
+        raise
     if winners:
         return winners[0]
     from .sync import _combined_error  # the sync backend's race reports the same way

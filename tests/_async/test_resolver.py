@@ -45,10 +45,11 @@ from httpcore_fast._backends import trio as trio_backend_module
 
 # --- end async only ---
 # --- sync only ---
-# from httpcore_fast._backends import sync as sync_backend_module
 # from httpcore_fast._sync.connection import PoolResolver, connection_config, http_connection
 #
 # --- end sync only ---
+from httpcore_fast._backends import base as base_module
+from httpcore_fast._backends import sync as sync_backend_module
 from httpcore_fast._backends.auto import AutoBackend
 from httpcore_fast._core.resolver import Resolver
 from tests._async.support import settle_fds
@@ -151,13 +152,19 @@ async def test_an_override_reaches_a_loopback_server(
 
 
 async def test_override_addresses_are_tried_in_order(
-    http_server: UvicornServer, network_backend: Backend
+    http_server: UvicornServer, network_backend: Backend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Nothing listens on 127.0.0.3 (refused at once): the next address answers.
+    # Nothing listens on 127.0.0.3: refused, and the next address is tried at once (RFC
+    # 8305 §5), not after the attempt delay (an hour here: waiting for it would end in
+    # ConnectTimeout).
+    monkeypatch.setattr(base_module, "HAPPY_EYEBALLS_DELAY", 3600.0)
+    monkeypatch.setattr(sync_backend_module, "HAPPY_EYEBALLS_DELAY", 3600.0)
     async with httpcore_fast.AsyncConnectionPool(
         network_backend=network_backend, resolve={"two.test": ["127.0.0.3", "127.0.0.1"]}
     ) as pool:
-        response = await pool.request("GET", url(http_server, "two.test"))
+        response = await pool.request(
+            "GET", url(http_server, "two.test"), extensions={"timeout": {"connect": 10}}
+        )
     assert response.content == HELLO
 
 
