@@ -128,6 +128,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--json", help="write JSON here instead of benchmarks/results/crawl-<stamp>.json"
     )
     p.add_argument("--no-json", action="store_true", help="don't write a JSON file")
+    p.add_argument(
+        "--profile",
+        help="run each client under cProfile, writing <dir>/<client>-cap<cap>.prof "
+        "(slower: its numbers are not comparable)",
+    )
     args = p.parse_args(argv)
     quick = args.quick
     for name, full, short in (
@@ -156,6 +161,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.rounds = max(1, min(args.rounds, 50))
     args.caps = [max(1, min(c, 100_000)) for c in args.caps] or [64, 1000]
     args.sample_ms = max(1.0, args.sample_ms)
+    if args.profile:
+        os.makedirs(args.profile, exist_ok=True)
+        os.environ["CRAWL_PROFILE"] = os.path.abspath(args.profile)  # the workers inherit it
     return args
 
 

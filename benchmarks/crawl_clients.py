@@ -16,6 +16,11 @@ client CPU, and talks to it over stdin/stdout, one line at a time:
    each, wall and CPU seconds of the crawl, and "ok", "timeout" (the deadline passed:
    partial counts), "unavailable" (the library can't be imported) or "error".
 
+Profiling: with `CRAWL_PROFILE=<dir>` in the environment (crawl.py's `--profile <dir>`), the
+worker runs the crawl under cProfile (every thread of the sync client) and writes
+`<dir>/<client>-cap<cap>.prof` (read it with `python -m pstats`); the numbers of such a run
+are not comparable to the others.
+
 Every client is built as its documentation suggests for many origins, with the same pool
 cap, per-host limit (where the library has one) and per-request timeout; see CLIENTS and
 benchmarks/README.md ("The crawl"). Nothing here runs unless crawl.py asks for it.
@@ -24,8 +29,12 @@ benchmarks/README.md ("The crawl"). Nothing here runs unless crawl.py asks for i
 from __future__ import annotations
 
 import asyncio
+import cProfile
+import dataclasses
 import importlib
 import json
+import os
+import pstats
 import resource
 import ssl
 import sys
@@ -140,6 +149,7 @@ class HttpcorePool(AsyncCrawler):
         return r.status, r.content
 
     async def close(self) -> None:
+        save_pool_stats(self.pool, self.job)
         await self.pool.aclose()
 
 
@@ -277,8 +287,19 @@ def run_fast_sync(job: Job, tally: Tally) -> dict[str, Any]:
     go = threading.Event()
     end = [0.0]
 
+    profiles: list[cProfile.Profile] = []
+
     def worker() -> None:
+        if PROFILE_DIR:
+            profile = cProfile.Profile()
+            profiles.append(profile)
+            profile.enable()
         go.wait(60)
+        crawl()
+        if PROFILE_DIR:
+            profile.disable()
+
+    def crawl() -> None:
         for _ in range(len(job.urls)):  # bounded; stops when the list is empty
             with take:
                 url = next(urls, None)
@@ -303,7 +324,13 @@ def run_fast_sync(job: Job, tally: Tally) -> dict[str, Any]:
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     hung = any(th.is_alive() for th in threads)
     if not hung:
+        save_pool_stats(pool, job)
         pool.close()
+    if PROFILE_DIR and profiles:
+        stats = pstats.Stats(profiles[0])
+        for profile in profiles[1:]:
+            stats.add(profile)
+        stats.dump_stats(profile_path(job))
     timed_out = hung or time.monotonic() > end[0]
     return {"status": "timeout" if timed_out else "ok", "wall": wall, "cpu": cpu}
 
@@ -404,6 +431,22 @@ CLIENTS: dict[str, tuple[str, Callable[[Job, Tally], dict[str, Any]]]] = {
 }  # fmt: skip
 
 
+PROFILE_DIR = os.environ.get("CRAWL_PROFILE", "")
+
+
+def profile_path(job: Job) -> str:
+    return os.path.join(PROFILE_DIR, f"{job.client}-cap{job.cap}.prof")
+
+
+def save_pool_stats(pool: Any, job: Job) -> None:
+    """With CRAWL_PROFILE: httpcore_fast's ``pool.stats().total`` at the end of the crawl,
+    as ``<dir>/<client>-cap<cap>.stats.json`` (why connections were opened and closed)."""
+    if PROFILE_DIR and hasattr(pool, "stats"):
+        total = dataclasses.asdict(pool.stats().total)
+        with open(profile_path(job)[: -len(".prof")] + ".stats.json", "w") as out:
+            json.dump(total, out, indent=1)
+
+
 def main() -> int:
     job = Job(**json.loads(sys.stdin.readline()))
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -411,8 +454,14 @@ def main() -> int:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # room for a big pool
     tally = Tally()
     result: dict[str, Any]
+    run = CLIENTS[job.client][1]
     try:
-        result = CLIENTS[job.client][1](job, tally)
+        if PROFILE_DIR and job.client != "fast-sync":  # fast-sync profiles its threads
+            profile = cProfile.Profile()
+            result = profile.runcall(run, job, tally)
+            profile.dump_stats(profile_path(job))
+        else:
+            result = run(job, tally)
     except ClientUnavailable as exc:
         result = {"status": "unavailable", "note": str(exc)}
     except Exception as exc:  # noqa: BLE001 - reported to crawl.py, which goes on

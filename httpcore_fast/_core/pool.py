@@ -41,6 +41,7 @@ import collections
 import dataclasses
 import heapq
 import itertools
+import operator
 import sys
 import time
 import typing
@@ -232,9 +233,6 @@ class PoolStats:
     origins: dict[str, OriginStats]
 
 
-_COUNTER_FIELDS = ("opened", "reused", "retried", "waited", "wait_time")
-
-
 class PoolCore(typing.Generic[C]):
     """The pool's bookkeeping for connections of type ``C``.
 
@@ -277,7 +275,10 @@ class PoolCore(typing.Generic[C]):
     def _clear(self) -> None:
         self._conns: dict[C, OriginState[C]] = {}
         self._origins: dict[OriginKey, OriginState[C]] = {}
-        self._idle: dict[C, float] = {}
+        # An OrderedDict, not a dict: the oldest entry is taken from the front again and
+        # again, and a dict's iteration would first step over every entry deleted there
+        # since its last resize (O(n) per eviction with thousands of idle connections).
+        self._idle: collections.OrderedDict[C, float] = collections.OrderedDict()
         self._closing: dict[C, OriginState[C]] = {}
         self._ready: list[tuple[int, OriginState[C]]] = []
         self._seq = itertools.count()
@@ -628,10 +629,12 @@ class PoolCore(typing.Generic[C]):
         if self._origins.get(origin.key) is origin:
             del self._origins[origin.key]
             retired = self._retired
-            for name in _COUNTER_FIELDS:
-                setattr(retired, name, getattr(retired, name) + getattr(origin, name))
-            for index, count in enumerate(origin.closed):
-                retired.closed[index] += count
+            retired.opened += origin.opened
+            retired.reused += origin.reused
+            retired.retried += origin.retried
+            retired.waited += origin.waited
+            retired.wait_time += origin.wait_time
+            retired.closed = list(map(operator.add, retired.closed, origin.closed))
 
     def _mark_ready(self, origin: OriginState[C]) -> None:
         """``origin``'s first waiter may now be granted a new connection: enter it in the
