@@ -250,6 +250,27 @@ def test_a_released_connection_goes_to_a_waiter_of_its_own_origin_first() -> Non
     assert driver.core.stats().total.closed_evicted == 1
 
 
+def test_a_busy_origin_does_not_starve_a_request_for_another() -> None:
+    """Own-origin reuse first, but the longest-waiting request of another origin is
+    passed over once only: the next released connection makes room for it."""
+    driver = Driver(max_connections=1)
+    a = driver.take(A)
+    for_b = driver.queue(B)
+    first_a = driver.queue(A)
+    driver.release(a)  # to A's own waiter, past B's once
+    assert first_a.connection is a and for_b.connection is None
+    second_a = driver.queue(A)
+    driver.release(a)  # B's request was passed over already: a makes room for it
+    assert second_a.connection is None and for_b.connection is None
+    assert driver.closing == [a]
+    driver.finish_closing()
+    assert for_b.fresh and for_b.connection is driver.made[-1]
+    driver.release(for_b.connection)  # idle, nobody wants B: room for A's waiter
+    driver.finish_closing()
+    assert second_a.fresh and second_a.connection is driver.made[-1]
+    assert driver.core.stats().total.closed_evicted == 2
+
+
 def test_at_the_cap_the_least_recently_used_idle_connection_makes_room() -> None:
     driver = Driver(max_connections=2)
     a, b = driver.take(A), driver.take(B)

@@ -27,7 +27,10 @@ State:
 * ``_closing``: connections being closed, counted until :meth:`PoolCore.closed`;
 * ``_ready``: a heap of origins whose first waiter may open a connection (their limit
   not reached), by that waiter's arrival: a freed slot goes to the longest-waiting request
-  that can use it, so a full origin never holds up the others and none starves.
+  that can use it, so a full origin never holds up the others and none starves. A
+  released connection goes to a waiter of its own origin first (no new handshake), but
+  passes over the longest-waiting request of another origin only once: the next time, it
+  is closed to make room for that request.
 
 Acquiring and releasing cost O(1) dict and deque operations (plus O(log n) heap steps
 for requests that wait), whatever the number of origins and idle connections.
@@ -284,6 +287,7 @@ class PoolCore(typing.Generic[C]):
         self._seq = itertools.count()
         self._queued = 0
         self._retired: OriginState[C] = OriginState((b"", b"", 0))
+        self._passed_over: Waiter | None = None  # see _passed_over_twice
 
     # ------------------------------------------------------------------ acquiring
 
@@ -446,6 +450,12 @@ class PoolCore(typing.Generic[C]):
                 # The server closed it (or wrote to it) as the last response ended.
                 self._drop(connection, origin, SERVER, closing)
                 return self._grant(closing)
+            if self._ready and not self._closing and self._passed_over_twice(origin, waiters[0]):
+                # A request for another origin has waited longer for room, and was
+                # passed over once already: this connection makes room for it instead,
+                # so that a busy origin cannot starve the others.
+                self._drop(connection, origin, EVICTED, closing)
+                return self._grant(closing)
             waiter = waiters.popleft()
             self._queued -= 1
             self._mark_ready(origin)
@@ -462,6 +472,23 @@ class PoolCore(typing.Generic[C]):
         if self._ready:
             return self._grant(closing)
         return None
+
+    def _passed_over_twice(self, origin: OriginState[C], first: Waiter) -> bool:
+        """Whether handing a released connection of ``origin`` to its ``first`` waiter
+        would pass over the longest-waiting request that needs room (another origin's,
+        queued before ``first``) a second time. A request is passed over at most once:
+        own-origin reuse first, but no origin starves."""
+        head = self._next_ready()
+        if head is None or head is origin:
+            return False
+        oldest = head.waiters[0]  # type: ignore[index]
+        if oldest.seq > first.seq:
+            return False
+        if self._passed_over is oldest:
+            self._passed_over = None
+            return True
+        self._passed_over = oldest
+        return False
 
     def _hand_on_multiplexed(
         self, connection: C, origin: OriginState[C], closing: list[C]
