@@ -49,11 +49,17 @@ from .base import (
 
 __all__ = ["AsyncIOBackend", "AsyncIOStream"]
 
-# The receive buffer starts at this size (allocated on the first receive) and doubles
-# only when a reader leaves more than half of it unread.
+# The receive buffer starts at this size (allocated on the first receive). A receive
+# that fills all the room offered (the socket had more: a large body) grows it once to
+# _LARGE_BUFFER_SIZE, asyncio's own receive size, so that one loop iteration and one
+# recv() serve several 64 KiB reads of the connection (each loop iteration costs more
+# than copying 64 KiB). It also doubles when a reader leaves more than half unread.
 _INITIAL_BUFFER_SIZE = 65536
-# Unread bytes above this pause the transport's reading until the reader catches up.
-_MAX_BUFFERED = 262144
+_LARGE_BUFFER_SIZE = 262144
+# Unread bytes above this pause the transport's reading until the reader has taken half
+# of them: well above one receive, so a reader that keeps up never pauses (each pause and
+# resume is a selector update, two system calls).
+_MAX_BUFFERED = 1048576
 
 _TIMEOUT_ERRORS = (asyncio.TimeoutError, TimeoutError)  # distinct classes on 3.10
 
@@ -156,6 +162,7 @@ class _StreamProtocol(asyncio.BufferedProtocol):
         "_drain_waiter",
         "_write_paused",
         "_reading_paused",
+        "_grow",
     )
 
     def __init__(self, loop: asyncio.AbstractEventLoop, tls: bool = False) -> None:
@@ -174,6 +181,7 @@ class _StreamProtocol(asyncio.BufferedProtocol):
         self._drain_waiter: asyncio.Future[None] | None = None
         self._write_paused = False
         self._reading_paused = False
+        self._grow = False  # the last receive filled the buffer: grow it (once)
 
     # -- asyncio protocol callbacks ------------------------------------------------------
 
@@ -181,12 +189,14 @@ class _StreamProtocol(asyncio.BufferedProtocol):
         self._transport = transport
 
     def get_buffer(self, sizehint: int) -> memoryview:
-        if self._end == len(self._buf):
+        if self._end == len(self._buf) or self._grow:
             self._make_room()
         return self._view[self._end :]
 
     def buffer_updated(self, nbytes: int) -> None:
-        self._end += nbytes
+        end = self._end = self._end + nbytes
+        if end == len(self._buf) and end < _LARGE_BUFFER_SIZE:
+            self._grow = True
         waiter = self._read_waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
@@ -222,14 +232,17 @@ class _StreamProtocol(asyncio.BufferedProtocol):
             waiter.set_result(None)
 
     def _make_room(self) -> None:
-        """The tail is full: move unread bytes to the front, or grow if over half full."""
+        """The tail is full, or a receive filled the buffer: move unread bytes to the
+        front, or grow (over half full, or to ``_LARGE_BUFFER_SIZE`` once)."""
         start, end = self._start, self._end
         unread = end - start
         size = len(self._buf)
-        if start and unread <= size // 2:
+        grow, self._grow = self._grow, False
+        if not grow and start and unread <= size // 2:
             self._buf[:unread] = self._buf[start:end]  # same size: allowed while exported
         else:
-            buf = bytearray(max(size * 2, _INITIAL_BUFFER_SIZE))
+            new_size = max(size * 2, _INITIAL_BUFFER_SIZE)
+            buf = bytearray(max(new_size, _LARGE_BUFFER_SIZE) if grow else new_size)
             buf[:unread] = self._view[start:end]
             self._buf = buf
             self._view = memoryview(buf)
@@ -531,9 +544,14 @@ class AsyncIOTLSStream(AsyncNetworkStream):
         self._transport = plain._transport
         self._protocol = plain._protocol
         self._ssl = ssl_object
+        # The TLS engine under ssl.SSLObject (CPython's _ssl._SSLSocket): the same read,
+        # write, pending and do_handshake with the same exceptions, without the Python
+        # frame ssl.py adds to each call (two to four calls per request).
+        self._engine: typing.Any = getattr(ssl_object, "_sslobj", ssl_object)
         self._incoming = incoming
         self._outgoing = outgoing
         self._eof = False  # end of the TLS stream reached (close_notify or none)
+        self._scratch: memoryview | None = None  # read()'s reused decryption buffer
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._transport!r}>"
@@ -546,53 +564,38 @@ class AsyncIOTLSStream(AsyncNetworkStream):
         if records:
             self._transport.write(records)
 
-    async def _feed(self, timeout: float | None) -> None:
-        """Move the received ciphertext into the incoming BIO, waiting (``timeout``
-        seconds) for some if none is buffered; at the transport's end of stream, mark the
-        BIO's. Raises ``ReadTimeout`` / ``ReadError`` as the plain stream's reads."""
+    def _take_ciphertext(self) -> None:
+        """Move every received ciphertext byte from the protocol buffer into the TLS
+        engine's incoming BIO (one copy; the protocol buffer is then empty)."""
         p = self._protocol
-        if p._end == p._start and not await p._wait_data(timeout):
-            self._incoming.write_eof()
-            return
-        start, stop = p._take(len(p._buf))
-        self._incoming.write(p._view[start:stop])
+        self._incoming.write(p._view[p._start : p._end])
+        p._start = p._end = 0
         if p._reading_paused:
             p._maybe_resume_reading()
+
+    async def _wait_ciphertext(self, timeout: float | None) -> None:
+        """Wait (``timeout`` seconds) until ciphertext is buffered, or mark the
+        incoming BIO's end at the transport's end of stream. Raises ``ReadTimeout`` /
+        ``ReadError`` as the plain stream's reads."""
+        if not await self._protocol._wait_data(timeout):
+            self._incoming.write_eof()
 
     async def _handshake(self) -> None:
         """Run the client handshake; ``ssl.SSLError`` / ``ReadError`` / ``WriteError`` on
         failure (the caller maps them to ``ConnectError``)."""
-        ssl_object = self._ssl
+        engine, p = self._engine, self._protocol
         while True:
             try:
-                ssl_object.do_handshake()
+                engine.do_handshake()
             except ssl.SSLWantReadError:
                 self._flush()
-                await self._feed(None)
+                if p._end == p._start:
+                    await self._wait_ciphertext(None)
+                if p._end != p._start:
+                    self._take_ciphertext()
                 continue
             self._flush()
             return
-
-    def _decrypt_more(self, buffer: memoryview, filled: int) -> int:
-        """After a read filled ``buffer[:filled]``: decrypt what has already arrived into
-        the rest, without waiting; return the new total."""
-        ssl_object, p, size = self._ssl, self._protocol, len(buffer)
-        while filled < size:
-            if p._end != p._start:
-                start, stop = p._take(len(p._buf))
-                self._incoming.write(p._view[start:stop])
-            if not self._incoming.pending and not ssl_object.pending():
-                break
-            try:
-                n: int = ssl_object.read(size - filled, buffer[filled:])  # type: ignore[assignment]
-            except (ssl.SSLWantReadError, ssl.SSLZeroReturnError, ssl.SSLEOFError):
-                break  # a partial record, or the end: the next read sees it
-            if not n:
-                break
-            filled += n
-        if p._reading_paused:
-            p._maybe_resume_reading()
-        return filled
 
     # -- the stream interface -------------------------------------------------------------
 
@@ -600,42 +603,61 @@ class AsyncIOTLSStream(AsyncNetworkStream):
         """Decrypt into ``buffer`` (a writable byte memoryview) and return how many bytes
         (at least 1), or 0 at end of stream. ``timeout`` (seconds, None: no limit)
         bounds each wait for ciphertext. Raises ``ReadTimeout``, or ``ReadError`` if the
-        connection broke, the stream was closed, or TLS failed."""
-        ssl_object, incoming = self._ssl, self._incoming
+        connection broke, the stream was closed, or TLS failed.
+
+        Decrypts everything already received, record after record, until ``buffer`` is
+        full; waits only while not one byte could be decrypted."""
+        engine, incoming, p = self._engine, self._incoming, self._protocol
+        size = len(buffer)
+        filled = 0
         while not self._eof:
-            # Nothing to decrypt: wait for records first (no SSLWantReadError raised).
-            if not incoming.pending and not ssl_object.pending():
-                await self._feed(timeout)
+            if p._end != p._start:
+                self._take_ciphertext()
+            elif not incoming.pending and not engine.pending():
+                if filled:
+                    break
+                await self._wait_ciphertext(timeout)
+                continue
             try:
                 # Returns an int when given a buffer (typeshed knows the bytes form only).
-                n: int = ssl_object.read(len(buffer), buffer)  # type: ignore[assignment]
+                n: int = engine.read(size - filled, buffer[filled:] if filled else buffer)
             except ssl.SSLWantReadError:  # a partial record: wait for the rest
                 if self._outgoing.pending:
                     self._flush()
-                await self._feed(timeout)
+                if filled:
+                    break
+                if p._end == p._start:
+                    await self._wait_ciphertext(timeout)
                 continue
             except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
                 self._eof = True
                 break
             except ssl.SSLError as exc:
+                if filled:  # the error again at the next read, after these bytes
+                    break
                 raise ReadError(exc) from exc
             if self._outgoing.pending:  # a reply to a post-handshake message
                 self._flush()
             if n == 0:
                 self._eof = True
                 break
-            return self._decrypt_more(buffer, n) if n < len(buffer) else n
-        if self._protocol._closed:
+            filled += n
+            if filled == size:
+                break
+        if filled:
+            return filled
+        if p._closed:
             raise ReadError("the stream is closed")
         return 0
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         """Up to ``max_bytes`` decrypted bytes (at least one), ``b""`` at end of stream;
         see :meth:`_recv_into` for ``timeout`` and the exceptions."""
-        buffer = bytearray(max_bytes)
-        n = await self._recv_into(memoryview(buffer), timeout)
-        del buffer[n:]
-        return bytes(buffer)
+        scratch = self._scratch
+        if scratch is None or len(scratch) < max_bytes:
+            scratch = self._scratch = memoryview(bytearray(max(max_bytes, 1)))
+        n = await self._recv_into(scratch[:max_bytes], timeout)
+        return scratch[:n].tobytes()
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
         """Encrypt all of ``buffer`` and hand the records to the transport; waits (up
@@ -650,9 +672,9 @@ class AsyncIOTLSStream(AsyncNetworkStream):
         if p._loop is not _get_running_loop():
             raise WriteError(_FOREIGN_LOOP)
         try:
-            sent = self._ssl.write(buffer)
+            sent = self._engine.write(buffer)
             while sent < len(buffer):  # pragma: no cover - memory BIOs take everything
-                sent += self._ssl.write(memoryview(buffer)[sent:])
+                sent += self._engine.write(memoryview(buffer)[sent:])
         except ssl.SSLError as exc:
             raise WriteError(exc) from exc
         self._transport.write(self._outgoing.read())
@@ -668,7 +690,7 @@ class AsyncIOTLSStream(AsyncNetworkStream):
         """True with decrypted bytes, ciphertext or end of stream pending, or the plain
         stream readable (see :meth:`AsyncIOStream._is_readable`)."""
         return (
-            self._ssl.pending() > 0 or self._incoming.pending > 0 or self._plain._is_readable()
+            self._engine.pending() > 0 or self._incoming.pending > 0 or self._plain._is_readable()
         )
 
     def _cancelled_write_sent_all(self) -> bool:
