@@ -61,6 +61,15 @@ def _wait_listening(port: int, deadline: float, process: subprocess.Popen[bytes]
             time.sleep(0.02)
 
 
+# ``python -m pproxy`` with uvloop hidden: pproxy calls uvloop.install() when it can import
+# it, and with uvloop >= 0.22 (installed with the bench extra) its get_event_loop() then
+# raises; the tests want pproxy on asyncio's own loop anyway.
+_PPROXY_MAIN = (
+    "import runpy, sys; sys.modules['uvloop'] = None; "
+    "runpy.run_module('pproxy', run_name='__main__', alter_sys=True)"
+)
+
+
 class PProxyServer:
     """``pproxy`` listening on 127.0.0.1:<port> with ``protocols`` (e.g.
     ``"http+socks4+socks5"`` or ``"http+ssl"``); ``auth`` ``"user:pass"``; ``pem`` a
@@ -92,7 +101,7 @@ class PProxyServer:
             listen = f"{self.protocols}://{HOST}:{self.port}/"
             if self.auth:
                 listen += f"#{self.auth}"
-            args = [sys.executable, "-m", "pproxy", "-l", listen, "--auth=-1"]
+            args = [sys.executable, "-c", _PPROXY_MAIN, "-l", listen, "--auth=-1"]
             if self.pem:
                 args += ["--ssl", self.pem]
             if self.block:
