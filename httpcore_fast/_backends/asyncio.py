@@ -611,12 +611,18 @@ class AsyncIOTLSStream(AsyncNetworkStream):
         size = len(buffer)
         filled = 0
         while not self._eof:
-            if p._end != p._start:
-                self._take_ciphertext()
-            elif not incoming.pending and not engine.pending():
+            if p._end != p._start:  # ciphertext arrived: all of it into the engine's BIO
+                incoming.write(p._view[p._start : p._end])
+                p._start = p._end = 0
+                if p._reading_paused:
+                    p._maybe_resume_reading()
+            # Nothing to decrypt? (After a short read the engine holds no plaintext:
+            # SSL_read returns all of a record that fits.)
+            elif not incoming.pending and (filled or not engine.pending()):
                 if filled:
                     break
-                await self._wait_ciphertext(timeout)
+                if not await p._wait_data(timeout):
+                    incoming.write_eof()
                 continue
             try:
                 # Returns an int when given a buffer (typeshed knows the bytes form only).
@@ -626,8 +632,8 @@ class AsyncIOTLSStream(AsyncNetworkStream):
                     self._flush()
                 if filled:
                     break
-                if p._end == p._start:
-                    await self._wait_ciphertext(timeout)
+                if p._end == p._start and not await p._wait_data(timeout):
+                    incoming.write_eof()
                 continue
             except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
                 self._eof = True
