@@ -45,6 +45,17 @@ def _path_of(url: str) -> str:
     return "/" + url.split("/", 3)[3]
 
 
+def _no_tls(job: Job) -> None:
+    """For the adapters that only speak plain HTTP here (TLS scenarios skip them)."""
+    if job.tls and not job.h2:
+        raise ClientUnavailable("no HTTP/1.1-over-TLS adapter")
+
+
+def _tls_kw(job: Job) -> dict[str, Any]:
+    """`ssl_context=` for an httpcore-shaped pool in a TLS scenario (else nothing)."""
+    return {"ssl_context": job.ssl_context()} if job.tls else {}
+
+
 def _drain(chunks: Any, sink: Callable[[Any], None] | None) -> int:
     """Consume a body's chunks; return the byte count (sink, if any, sees every chunk)."""
     got = 0
@@ -116,10 +127,16 @@ class RawSync(SyncAdapter):
         self.dl_buf = memoryview(bytearray(1 << 20))
 
     def _connect(self) -> socket.socket:
-        sock = socket.create_connection((self.job.host, self.job.port), timeout=30)
+        job = self.job
+        port = job.tls_port if job.tls else job.port
+        sock = socket.create_connection((job.host, port), timeout=30)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if job.tls:  # the ceiling over TLS: ssl.SSLSocket's recv_into / sendall
+            if job.h2:
+                raise ClientUnavailable("no HTTP/2")
+            sock = job.ssl_context().wrap_socket(sock, server_hostname="localhost")
         with self.lock:
             self.socks.append(sock)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return sock
 
     def _learn(self, sock: socket.socket, request: bytes) -> tuple[int, bytes, int, int]:
@@ -327,7 +344,17 @@ class RawAsync(AsyncAdapter):
 
     async def _connect(self) -> _RawProtocol:
         loop = asyncio.get_running_loop()
-        transport, proto = await loop.create_connection(_RawProtocol, self.job.host, self.job.port)
+        job = self.job
+        if job.tls:  # over the loop's own TLS transport (asyncio's sslproto, or uvloop's)
+            transport, proto = await loop.create_connection(
+                _RawProtocol,
+                job.host,
+                job.tls_port,
+                ssl=job.ssl_context(),
+                server_hostname="localhost",
+            )
+        else:
+            transport, proto = await loop.create_connection(_RawProtocol, job.host, job.port)
         self.transports.append(transport)
         return proto
 
@@ -390,7 +417,7 @@ def _pool_size(job: Job) -> int:
 
 class PoolSync(SyncAdapter):
     def __init__(self, mod: Any, job: Job):
-        self.pool = mod.ConnectionPool(max_connections=_pool_size(job))
+        self.pool = mod.ConnectionPool(max_connections=_pool_size(job), **_tls_kw(job))
 
     def full(self, url: str) -> tuple[int, bytes, int | None, str | None]:
         r = self.pool.request(b"GET", url)
@@ -416,7 +443,7 @@ class PoolAsync(AsyncAdapter):
                 http1=False, http2=True, ssl_context=job.ssl_context(), max_connections=1
             )
         else:
-            self.pool = mod.AsyncConnectionPool(max_connections=_pool_size(job))
+            self.pool = mod.AsyncConnectionPool(max_connections=_pool_size(job), **_tls_kw(job))
 
     async def full(self, url: str) -> tuple[int, bytes, int | None, str | None]:
         r = await self.pool.request(b"GET", url)
@@ -512,6 +539,8 @@ def _fast_transport(mod: Any, job: Job, asynchronous: bool, limits: Any) -> Any:
     kw: dict[str, Any] = {"limits": limits}
     if job.h2:
         kw.update(http1=False, http2=True, verify=job.ssl_context())
+    elif job.tls:
+        kw.update(verify=job.ssl_context())
     try:
         return cls(**kw)
     except TypeError as exc:
@@ -565,6 +594,10 @@ class _ClientAsync(AsyncAdapter):
         return r.status_code, got
 
 
+def _verify_kw(job: Job) -> dict[str, Any]:
+    return {"verify": job.ssl_context()} if job.tls else {}
+
+
 class HttpxSync(_ClientSync):
     def __init__(self, mod: Any, job: Job, on_fast: bool):
         n = _pool_size(job)
@@ -572,7 +605,7 @@ class HttpxSync(_ClientSync):
         if on_fast:
             self.client = mod.Client(transport=_fast_transport(mod, job, False, limits))
         else:
-            self.client = mod.Client(limits=limits)
+            self.client = mod.Client(limits=limits, **_verify_kw(job))
 
 
 class HttpxAsync(_ClientAsync):
@@ -586,7 +619,7 @@ class HttpxAsync(_ClientAsync):
                 http1=False, http2=True, verify=job.ssl_context(), limits=limits
             )
         else:
-            self.client = mod.AsyncClient(limits=limits)
+            self.client = mod.AsyncClient(limits=limits, **_verify_kw(job))
 
     async def close(self) -> None:
         await self.client.aclose()
@@ -599,11 +632,12 @@ class AiohttpAsync(AsyncAdapter):
     def __init__(self, job: Job):
         self.aiohttp = require("aiohttp")
         self.limit = _pool_size(job)
+        self.ssl: Any = job.ssl_context() if job.tls else True
         self.session: Any = None
 
     async def open(self) -> None:
         a = self.aiohttp
-        self.session = a.ClientSession(connector=a.TCPConnector(limit=self.limit))
+        self.session = a.ClientSession(connector=a.TCPConnector(limit=self.limit, ssl=self.ssl))
 
     async def full(self, url: str) -> tuple[int, bytes, int | None, str | None]:
         async with self.session.get(url) as r:
@@ -635,14 +669,15 @@ class AiohttpAsync(AsyncAdapter):
 class Urllib3Sync(SyncAdapter):
     def __init__(self, job: Job):
         urllib3 = require("urllib3")
-        self.pool = urllib3.HTTPConnectionPool(
-            job.host,
-            job.port,
-            maxsize=max(1, job.sc.concurrency),
-            block=True,
-            retries=False,
-            timeout=30,
+        kw: dict[str, Any] = dict(
+            maxsize=max(1, job.sc.concurrency), block=True, retries=False, timeout=30
         )
+        if job.tls:
+            self.pool = urllib3.HTTPSConnectionPool(
+                "localhost", job.tls_port, ssl_context=job.ssl_context(), **kw
+            )
+        else:
+            self.pool = urllib3.HTTPConnectionPool(job.host, job.port, **kw)
 
     def full(self, url: str) -> tuple[int, bytes, int | None, str | None]:
         r = self.pool.request("GET", _path_of(url))
@@ -669,6 +704,7 @@ class Urllib3Sync(SyncAdapter):
 
 class PycurlSync(SyncAdapter):
     def __init__(self, job: Job):
+        _no_tls(job)
         self.pycurl = require("pycurl")
         self.curl = self.pycurl.Curl()
         self.curl.setopt(self.pycurl.TIMEOUT, 60)
@@ -727,7 +763,10 @@ class PycurlSync(SyncAdapter):
 class PyreqwestSync(SyncAdapter):
     def __init__(self, job: Job):
         client = require("pyreqwest.client")
-        self.client = client.SyncClientBuilder().build()
+        b = client.SyncClientBuilder()
+        if job.tls:
+            b = b.http1_only().add_root_certificate_pem(job.ca_pem)
+        self.client = b.build()
 
     def full(self, url: str) -> tuple[int, bytes, int | None, str | None]:
         r = self.client.get(url).build().send()
@@ -753,6 +792,8 @@ class PyreqwestAsync(AsyncAdapter):
             if job.ca_pem is None:
                 raise ClientUnavailable("no TLS server")
             b = b.http2(True).add_root_certificate_pem(job.ca_pem)
+        elif job.tls:
+            b = b.http1_only().add_root_certificate_pem(job.ca_pem)
         self.client = b.build()
 
     async def full(self, url: str) -> tuple[int, bytes, int | None, str | None]:
@@ -783,6 +824,7 @@ class CurlCffiSync(_ClientSync):
     iter_name = "iter_content"
 
     def __init__(self, job: Job):
+        _no_tls(job)
         self.client = require("curl_cffi.requests").Session()
 
 
@@ -790,6 +832,7 @@ class CurlCffiAsync(_ClientAsync):
     aiter_name = "aiter_content"
 
     def __init__(self, job: Job):
+        _no_tls(job)
         self.requests = require("curl_cffi.requests")
         self.n = _pool_size(job)
         self.client: Any = None
@@ -807,6 +850,7 @@ class CurlCffiAsync(_ClientAsync):
 
 class H11Sync(SyncAdapter):
     def __init__(self, job: Job):
+        _no_tls(job)
         self.h11 = require("h11")
         self.job = job
         self.sock = socket.create_connection((job.host, job.port), timeout=30)

@@ -169,7 +169,7 @@ def run(args: argparse.Namespace) -> int:
     print_header(args, scenarios, pin_note, fast)
 
     want_big = any(s.kind in ("big", "abig") for s in scenarios)
-    want_tls = any(s.kind == "h2" for s in scenarios)
+    want_tls = any(s.kind == "h2" or s.tls for s in scenarios)
     server = NginxServer(
         find_nginx(args.nginx), server_cpu, args.port, args.start_timeout, want_big, want_tls
     )

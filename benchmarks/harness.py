@@ -77,15 +77,20 @@ class Job:
         return self.sc.kind == "h2"
 
     @property
+    def tls(self) -> bool:
+        """Over nginx's TLS server: HTTP/2, or HTTP/1.1 for a scenario with `tls`."""
+        return self.h2 or self.sc.tls
+
+    @property
     def url(self) -> str:
-        if self.h2:
+        if self.tls:
             return f"https://localhost:{self.tls_port}{self.sc.path}"
         return f"http://{self.host}:{self.port}{self.sc.path}"
 
     @property
     def warm_url(self) -> str:
         """A small response on the same origin (opens and warms the connection)."""
-        if self.h2:
+        if self.tls:
             return f"https://localhost:{self.tls_port}/small"
         return f"http://{self.host}:{self.port}/small"
 
@@ -191,6 +196,8 @@ def _check(
         raise VerificationError(f"{name}: got {n_headers} header fields, want >= {min_headers}")
     if sc.kind == "h2" and version is not None and "2" not in str(version):  # "HTTP/2(.0)"
         raise VerificationError(f"{name}: response came over {version!r}, not HTTP/2")
+    if sc.kind != "h2" and version is not None and "2" in str(version):
+        raise VerificationError(f"{name}: response came over {version!r}, not HTTP/1.1")
 
 
 def _check_total(name: str, got: int, want: int) -> None:
@@ -420,6 +427,18 @@ def run_async(name: str, factory: Callable[[Job], AsyncAdapter], job: Job) -> tu
         except asyncio.TimeoutError as exc:
             raise ClientTimeout("passed the client deadline") from exc
 
+    if job.sc.loop == "uvloop":
+        uvloop = require("uvloop")
+        if hasattr(asyncio, "Runner"):  # 3.11+
+            with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+                return runner.run(main())
+        loop = uvloop.new_event_loop()  # pragma: no cover - Python 3.10
+        try:
+            asyncio.set_event_loop(loop)
+            return loop.run_until_complete(main())
+        finally:
+            asyncio.set_event_loop(None)
+            loop.close()
     return asyncio.run(main())
 
 

@@ -62,6 +62,9 @@ def write_big_file(path: Path) -> int:
 #   big      sync, stream one 100 MiB body (MB/s)
 #   abig     asyncio, the same
 #   h2       asyncio over TLS + HTTP/2, `concurrency` streams on one connection
+# `tls`: HTTP/1.1 over TLS to nginx's TLS server (connections opened and warmed before the
+# clock starts, so the record layer is measured, not handshakes); `loop`: the asyncio event
+# loop the async kinds run on ("asyncio", or "uvloop", as a user would install it).
 
 SYNC_KINDS = frozenset({"seq", "threads", "big"})
 ASYNC_KINDS = frozenset({"async", "abig", "h2"})
@@ -78,6 +81,8 @@ class Scenario:
     body_len: int = 100
     min_headers: int = 1
     body: bytes | None = SMALL_BODY  # exact body to check (None: CRC-32 of the big file)
+    tls: bool = False  # HTTP/1.1 over TLS (h2 is always over TLS)
+    loop: str = "asyncio"  # the event loop of the async kinds: asyncio | uvloop
 
     @property
     def unit(self) -> str:
@@ -111,6 +116,35 @@ SCENARIOS = {
                  "100 MiB body, chunked, asyncio (streamed)", body_len=BIG_SIZE, body=None),
         Scenario("h2-50", "h2", "/small",
                  "HTTP/2 over TLS: 50 concurrent streams, one connection", concurrency=50),
+        # The Content-Length body sent as /big-chunked is (sendfile off, 32 KiB output
+        # buffers): abig against abig-chunked mixes framing with nginx's send path.
+        Scenario("abig-nosendfile", "abig", "/big-nosendfile",
+                 "100 MiB body, Content-Length, sendfile off, asyncio (streamed)",
+                 body_len=BIG_SIZE, body=None),
+        # TLS (HTTP/1.1; warm connections)
+        Scenario("small-tls", "seq", "/small", "sequential GET over TLS, 100 B body, sync",
+                 tls=True),
+        Scenario("threads10-tls", "threads", "/small",
+                 "10 threads on one sync pool over TLS, GET 100 B", concurrency=10, tls=True),
+        Scenario("async50-tls", "async", "/small",
+                 "50 concurrent asyncio requests over TLS, pool of 50, GET 100 B",
+                 concurrency=50, tls=True),
+        Scenario("abig-tls", "abig", "/big",
+                 "100 MiB body over TLS, Content-Length, asyncio (streamed)",
+                 body_len=BIG_SIZE, body=None, tls=True),
+        # uvloop
+        Scenario("async50-uvloop", "async", "/small",
+                 "50 concurrent requests, pool of 50, GET 100 B, uvloop", concurrency=50,
+                 loop="uvloop"),
+        Scenario("async50-tls-uvloop", "async", "/small",
+                 "50 concurrent requests over TLS, pool of 50, GET 100 B, uvloop",
+                 concurrency=50, tls=True, loop="uvloop"),
+        Scenario("abig-uvloop", "abig", "/big",
+                 "100 MiB body, Content-Length, uvloop (streamed)", body_len=BIG_SIZE,
+                 body=None, loop="uvloop"),
+        Scenario("h2-50-uvloop", "h2", "/small",
+                 "HTTP/2 over TLS: 50 concurrent streams, one connection, uvloop",
+                 concurrency=50, loop="uvloop"),
     ]
 }  # fmt: skip
 FULL_SCENARIOS = list(SCENARIOS)
@@ -151,6 +185,10 @@ def render_nginx_conf(
         location = /small {{
             return 200 {_nginx_quote(SMALL_BODY)};
         }}
+        location = /big {{
+            default_type application/octet-stream;
+            alias {tmp / "big.bin"};
+        }}
         location / {{
             return 404;
         }}
@@ -189,6 +227,14 @@ http {{
             default_type application/octet-stream;
             alias {tmp / "big.bin"};
             sendfile on;
+        }}
+        # The same file with Content-Length, sent as /big-chunked is (sendfile off, 32 KiB
+        # output buffers): the apples-to-apples partner of the chunked scenarios.
+        location = /big-nosendfile {{
+            default_type application/octet-stream;
+            alias {tmp / "big.bin"};
+            sendfile off;
+            output_buffers 2 32k;
         }}
         # The same file, chunked: the addition filter (an empty add_after_body) drops
         # Content-Length, so nginx sends Transfer-Encoding: chunked; sendfile off with 32 KiB
