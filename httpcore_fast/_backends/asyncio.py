@@ -338,11 +338,19 @@ class AsyncIOStream(AsyncNetworkStream):
     Made by :class:`AsyncIOBackend` (or by :meth:`start_tls`); not constructed by users.
     """
 
-    def __init__(self, transport: asyncio.Transport, protocol: _StreamProtocol) -> None:
+    def __init__(
+        self,
+        transport: asyncio.Transport,
+        protocol: _StreamProtocol,
+        sock: socket.socket | None = None,
+    ) -> None:
         self._transport = transport
         self._protocol = protocol
         self._poller = ReadablePoller()
         self._detached = False  # closed without the event loop (see _close)
+        # The transport's own socket, on asyncio's selector loops only (see _recv_into).
+        self._sock = sock
+        self._streaming = False  # the last read filled the reader's buffer
 
     def _is_readable(self) -> bool:
         """``get_extra_info("is_readable")`` without the dispatch, with a poll object
@@ -387,14 +395,42 @@ class AsyncIOStream(AsyncNetworkStream):
         ``bytes`` object.
         """
         p = self._protocol
-        if p._end == p._start and not await p._wait_data(timeout):
-            return 0
+        if p._end == p._start:
+            if self._streaming and self._sock is not None:
+                # A large body is arriving (the last read filled the reader's buffer):
+                # receive straight into the reader's buffer, without a loop iteration
+                # or a copy through the protocol's. The transport reads the same
+                # non-blocking socket only in loop iterations, always after the reader
+                # has taken what the protocol holds, so the bytes stay in order.
+                n = self._recv_now(buffer)
+                if n > 0:
+                    self._streaming = n == len(buffer)
+                    return n
+            if not await p._wait_data(timeout):
+                return 0
         start, stop = p._take(len(buffer))
         n = stop - start
         buffer[:n] = p._view[start:stop]
+        self._streaming = n == len(buffer)
         if p._reading_paused:
             p._maybe_resume_reading()
         return n
+
+    def _recv_now(self, buffer: memoryview) -> int:
+        """One non-blocking ``recv_into`` of the transport's socket: the count, or -1
+        (nothing there, end of stream, or the stream is not usable here: the caller
+        waits on the protocol, which reports those). A socket error is ``ReadError``."""
+        p = self._protocol
+        if p._eof or p._lost or p._closed or p._loop is not _get_running_loop():
+            return -1
+        try:
+            n = self._sock.recv_into(buffer)  # type: ignore[union-attr]
+        except (BlockingIOError, InterruptedError):
+            self._streaming = False
+            return -1
+        except OSError as exc:
+            raise ReadError(exc) from exc
+        return n if n else -1  # EOF: the transport's next read reports it
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
         """Send all of ``buffer`` (bytes-like).
@@ -913,7 +949,11 @@ async def _open_stream(loop: asyncio.AbstractEventLoop, sock: socket.socket) -> 
     except BaseException:
         sock.close()
         raise
-    return AsyncIOStream(transport, protocol)
+    # asyncio's selector loops read ``sock`` itself (once per loop iteration), so a
+    # reader may too; other loops (uvloop reads until the socket is empty, the
+    # proactor) keep theirs to themselves.
+    selector_loop = isinstance(loop, asyncio.selector_events.BaseSelectorEventLoop)
+    return AsyncIOStream(transport, protocol, sock if selector_loop else None)
 
 
 def _socket_factory(
