@@ -266,3 +266,29 @@ def test_a_failed_lookup_fails_every_connect_waiting_for_it(
     assert len({id(cause) for cause in causes}) == 4  # each its own exception object
 
 
+def test_a_waiter_that_times_out_leaves_the_lookup_to_its_owner(
+    http_server: UvicornServer, network_backend: Backend, lookup: FakeLookup
+) -> None:
+    lookup.delay = 1.0
+    outcomes: dict[str, typing.Any] = {}
+
+    def owner(pool: httpcore_fast.ConnectionPool) -> None:
+        response = pool.request("GET", url(http_server, "patient.test"))
+        outcomes["owner"] = response.status
+
+    def waiter(pool: httpcore_fast.ConnectionPool) -> None:
+        time.sleep(0.2)  # the owner's lookup is running
+        with pytest.raises(httpcore_fast.ConnectTimeout):
+            pool.request(
+                "GET", url(http_server, "patient.test"), extensions={"timeout": {"connect": 0.2}}
+            )
+        outcomes["waiter"] = "timed out"
+
+    with httpcore_fast.ConnectionPool(network_backend=network_backend) as pool:
+        with Nursery(timeout=30) as nursery:
+            nursery.start_soon(owner, pool)
+            nursery.start_soon(waiter, pool)
+    assert outcomes == {"owner": 200, "waiter": "timed out"}
+    assert lookup.calls == ["patient.test"]
+
+
