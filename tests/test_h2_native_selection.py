@@ -1,7 +1,8 @@
-"""Which HTTP/2 layer a connection gets (``_core.http2_framing.native_codec``): the native
-HPACK coders only with ``HTTPCORE_FAST_H2_NATIVE`` set and the Cython kernel active,
-h2 and hpack otherwise; and requests over a loopback h2 server with the native coders
-(header blocks equal to hpack's, the dynamic table in use, limits as on the h2 path).
+"""Which HTTP/2 layer a connection gets (``_core.http2_framing.h2_layer``): the native
+framing layer with ``HTTPCORE_FAST_H2_NATIVE=1``, the native HPACK coders under h2 with
+``HTTPCORE_FAST_H2_NATIVE=hpack``, each only with the Cython kernel active; h2 and hpack
+otherwise. Requests over a loopback h2 server with each (header blocks equal to hpack's,
+the dynamic table in use, limits as on the h2 path).
 """
 
 from __future__ import annotations
@@ -15,7 +16,13 @@ import httpcore_fast as httpcore
 from httpcore_fast import _kernel
 from httpcore_fast._backends.auto import AutoBackend
 from httpcore_fast._core import http2_framing
-from httpcore_fast._core.http2_framing import NATIVE_ENV, h2_hooks, h2_layer, native_codec
+from httpcore_fast._core.http2_framing import (
+    NATIVE_ENV,
+    h2_hooks,
+    h2_layer,
+    native_codec,
+    native_framing,
+)
 from httpcore_fast._core.http2_hpack import DECODED_HEADER_LIST_FACTOR, Decoder, Encoder
 from tests.async_servers import anyio_backend  # noqa: F401 - asyncio and trio
 from tests.test_http2_hooks import requests_work
@@ -38,18 +45,37 @@ def cython_kernel() -> typing.Iterator[None]:
 
 @pytest.fixture
 def native(monkeypatch: pytest.MonkeyPatch, cython_kernel: None) -> None:
+    monkeypatch.setenv(NATIVE_ENV, "hpack")
+
+
+@pytest.fixture
+def native_layer(monkeypatch: pytest.MonkeyPatch, cython_kernel: None) -> None:
     monkeypatch.setenv(NATIVE_ENV, "1")
 
 
 def test_default_is_h2(monkeypatch: pytest.MonkeyPatch, cython_kernel: None) -> None:
     monkeypatch.delenv(NATIVE_ENV, raising=False)
-    assert native_codec() is None
+    assert native_codec() is None and native_framing() is None
     assert h2_layer() == "h2"
     state = h2_hooks().new_state()
     assert type(state.encoder) is Encoder and type(state.decoder) is Decoder
 
 
-def test_opt_in(native: None) -> None:
+def test_native_layer_opt_in(native_layer: None) -> None:
+    assert h2_layer() == "native"
+    assert native_codec() is None
+    state = h2_hooks().new_state()
+    assert type(state) is _h2_c.CFraming
+    assert type(state.encoder) is _h2_c.Encoder
+
+
+def test_native_layer_needs_the_cython_kernel(native_layer: None) -> None:
+    _kernel.set_kernel("python")  # the fixture restores the kernel
+    assert native_framing() is None
+    assert h2_layer() == "h2"
+
+
+def test_hpack_opt_in(native: None) -> None:
     assert h2_layer() == "native-hpack"
     state = h2_hooks().new_state()
     assert type(state.encoder) is _h2_c.Encoder and type(state.decoder) is _h2_c.Decoder
@@ -71,7 +97,7 @@ def test_no_extensions_keeps_h2(native: None, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(http2_framing, "NO_EXTENSIONS", True)
     http2_framing._native_module.cache_clear()
     try:
-        assert native_codec() is None
+        assert native_codec() is None and native_framing() is None
     finally:
         monkeypatch.undo()
         http2_framing._native_module.cache_clear()
@@ -118,3 +144,25 @@ async def test_requests_with_native_coders(h2_server: typing.Any, native: None) 
     secret = [field for field in server.request_fields["/fields/20"]
               if field[0] == b"authorization"]
     assert type(secret[0]) is hpack.NeverIndexedHeaderTuple
+
+
+@pytest.mark.anyio
+@pytest.mark.network
+async def test_requests_with_native_layer(h2_server: typing.Any, native_layer: None) -> None:
+    server: H2Server = h2_server()
+    connection = await requests_work(server)
+    assert type(connection._core.framing) is _h2_c.CFraming
+    stream = await AutoBackend().connect_tcp("127.0.0.1", server.port, timeout=5)
+    origin = httpcore.Origin(b"http", b"127.0.0.1", server.port)
+    limits = httpcore.ResponseLimits(max_head_size=4096)
+    connection = httpcore.AsyncHTTP2Connection(origin, stream, limits=limits)
+    async with connection:
+        response = await connection.request("GET", server.url("/large/300000"))
+        assert len(response.content) == 300000
+        with pytest.raises(httpcore.RemoteProtocolError, match="SETTINGS_MAX_HEADER_LIST"):
+            await connection.request("GET", server.url("/big-head/6000"))
+        with pytest.raises(httpcore.RemoteProtocolError, match="StreamReset"):
+            await connection.request("GET", server.url("/reset"))
+        response = await connection.request("GET", server.url("/trailers"))
+        assert response.extensions["trailers"] == [(b"x-checksum", b"42")]
+        assert connection._h2_state.remote_settings.max_concurrent_streams == 100

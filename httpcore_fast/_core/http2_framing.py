@@ -12,10 +12,12 @@ Private parts of h2 and hpack used here (see :func:`check_h2_hooks`) are checked
 process before first use (:func:`h2_hooks`); a feature whose hook has gone falls back to
 plain h2/hpack behaviour with one ``RuntimeWarning``. Never generated, never awaits.
 
-The native layer (``httpcore_fast._h2_c``, issue 16) is opt-in for now: with
-``HTTPCORE_FAST_H2_NATIVE=1`` and the Cython kernel active, h2 codes header blocks with
-the native HPACK coders (:func:`native_codec`; :func:`h2_layer` says which layer new
-connections get). ``HTTPCORE_FAST_NO_EXTENSIONS=1`` turns it off with the Cython kernel.
+The native layer (``httpcore_fast._h2_c``, issue 16) is opt-in for now, with the Cython
+kernel active: ``HTTPCORE_FAST_H2_NATIVE=1`` gives new connections ``_h2_c.CFraming``
+(frames, state machines and HPACK in Cython: h2's twin, see :func:`native_framing`);
+``HTTPCORE_FAST_H2_NATIVE=hpack`` keeps h2's state machine with the native HPACK coders
+(:func:`native_codec`). :func:`h2_layer` says which layer new connections get;
+``HTTPCORE_FAST_NO_EXTENSIONS=1`` or the Python kernel keep h2 and hpack.
 """
 
 from __future__ import annotations
@@ -71,6 +73,7 @@ __all__ = [
     "h2_hooks",
     "h2_layer",
     "native_codec",
+    "native_framing",
 ]
 
 # ------------------------------------------------------------------ the interface
@@ -300,7 +303,8 @@ class H2GoawayFraming(H2Framing):
 # ------------------------------------------------------------------ native layer
 
 NATIVE_ENV = "HTTPCORE_FAST_H2_NATIVE"
-"""Set (non-empty) to use the native HTTP/2 layer with the Cython kernel (opt-in)."""
+"""``1`` (any value but ``hpack``): the native HTTP/2 layer with the Cython kernel;
+``hpack``: h2 with the native HPACK coders (opt-in, read for each new connection)."""
 
 
 @functools.lru_cache(maxsize=None)
@@ -313,17 +317,37 @@ def _native_module() -> types.ModuleType | None:
         return None
 
 
+def _native(choice: str) -> types.ModuleType | None:
+    """``_h2_c`` if ``HTTPCORE_FAST_H2_NATIVE`` asks for ``choice`` ("framing" or
+    "hpack"), the Cython kernel is active and the module is built."""
+    value = os.environ.get(NATIVE_ENV)
+    if not value or ("hpack" if value == "hpack" else "framing") != choice:
+        return None
+    if kernel_name() != "cython":
+        return None
+    return _native_module()
+
+
+def native_framing() -> typing.Callable[[], typing.Any] | None:
+    """The native framing layer's class (``_h2_c.CFraming``, a :class:`Framing`) when
+    new connections use it: ``HTTPCORE_FAST_H2_NATIVE`` set (not to ``hpack``), the
+    Cython kernel active (not ``HTTPCORE_FAST_NO_EXTENSIONS``) and
+    ``httpcore_fast._h2_c`` built; else None."""
+    module = _native("framing")
+    return None if module is None else typing.cast(
+        typing.Callable[[], typing.Any], module.CFraming
+    )
+
+
 def native_codec() -> (
     tuple[typing.Callable[[], typing.Any], typing.Callable[[], typing.Any]] | None
 ):
     """The native HPACK coders' factories ``(encoder, decoder)`` when new connections
-    use them: ``HTTPCORE_FAST_H2_NATIVE`` set, the Cython kernel active (not
+    use them with h2: ``HTTPCORE_FAST_H2_NATIVE=hpack``, the Cython kernel active (not
     ``HTTPCORE_FAST_NO_EXTENSIONS``) and ``httpcore_fast._h2_c`` built; else None. The
     decoder decodes up to ``DECODED_HEADER_LIST_FACTOR`` times the advertised list size,
     as :class:`.http2_hpack.LimitDecoder` does."""
-    if not os.environ.get(NATIVE_ENV) or kernel_name() != "cython":
-        return None
-    module = _native_module()
+    module = _native("hpack")
     if module is None:
         return None
     return module.Encoder, functools.partial(
@@ -332,8 +356,10 @@ def native_codec() -> (
 
 
 def h2_layer() -> str:
-    """Which HTTP/2 layer new connections get: ``"native-hpack"`` (h2's state machine,
-    native HPACK coders) or ``"h2"`` (h2 and hpack)."""
+    """Which HTTP/2 layer new connections get: ``"native"`` (``_h2_c.CFraming``),
+    ``"native-hpack"`` (h2's state machine, native HPACK coders) or ``"h2"``."""
+    if native_framing() is not None:
+        return "native"
     codec = h2_hooks().codec
     return "native-hpack" if codec is not None and native_codec() else "h2"
 
@@ -350,9 +376,14 @@ class Hooks(typing.NamedTuple):
     codec: tuple[type[hpack.Encoder], type[hpack.Decoder]] | None
     peek: bool
 
-    def new_state(self, config: h2.config.H2Configuration = CONFIG) -> H2Framing:
-        """A new framing layer for one connection: with h2's coders replaceable, the
-        native HPACK coders if selected (:func:`native_codec`), else ``codec``."""
+    def new_state(self, config: h2.config.H2Configuration = CONFIG) -> typing.Any:
+        """A new framing layer for one connection (a :class:`Framing`): the native one
+        if selected (:func:`native_framing`; ``config`` is then :data:`CONFIG`'s), else
+        this state class, with the native HPACK coders if selected and h2's coders
+        replaceable (:func:`native_codec`), else ``codec``."""
+        framing = native_framing()
+        if framing is not None:
+            return framing()
         codec: typing.Any = self.codec
         if codec is not None:
             codec = native_codec() or codec

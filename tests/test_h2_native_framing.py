@@ -1,0 +1,224 @@
+"""The native framing layer (``httpcore_fast._h2_c.CFraming``) against h2 (the pure twin,
+``_core.http2_framing``): the same programs of client calls and server frames, cut at
+random places, give the same events, exceptions and bytes to send (``fuzz/h2_native.py``).
+Then each hostile peer of issue 16 on its own: the error it gets, on both layers.
+"""
+
+from __future__ import annotations
+
+import typing
+
+import h2.exceptions
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+pytest.importorskip("httpcore_fast._h2_c", reason="the Cython build is required")
+
+from fuzz.h2_native import frame, new_pair, run  # noqa: E402 - after the build check
+
+_index = st.integers(0, 7)
+_fractions = st.lists(st.floats(0, 1), max_size=6)
+_client_step = st.one_of(
+    st.tuples(st.just("open"), st.booleans()),
+    st.tuples(st.just("data"), _index, st.sampled_from([0, 1, 100, 20000, 70000])),
+    st.tuples(st.just("end"), _index),
+    st.tuples(st.just("reset"), _index, st.sampled_from([0, 1, 8])),
+    st.tuples(st.just("ack"), _index, st.sampled_from([0, 10, 40000])),
+)
+_settings = st.dictionaries(
+    st.sampled_from([1, 2, 3, 4, 5, 6, 8, 0x77]),
+    st.sampled_from([0, 1, 2, 100, 4096, 16384, 65535, 70000, 2**24, 2**31 - 1]),
+    max_size=3,
+)
+_server_step = st.one_of(
+    st.tuples(st.just("server"), st.just("respond"), _index, st.booleans(),
+              st.sampled_from([b"200", b"204", b"103", b"100"]), st.integers(0, 40)),
+    st.tuples(st.just("server"), st.just("data"), _index,
+              st.sampled_from([0, 1, 100, 16000]), st.sampled_from([None, 0, 5, 255]),
+              st.booleans()),
+    st.tuples(st.just("server"), st.just("trailers"), _index),
+    st.tuples(st.just("server"), st.just("reset"), _index, st.sampled_from([0, 2, 7, 8])),
+    st.tuples(st.just("server"), st.just("ping")),
+    st.tuples(st.just("server"), st.just("settings"), _settings),
+    st.tuples(st.just("server"), st.just("window"), st.integers(-1, 7),
+              st.sampled_from([1, 1000, 2**31 - 1])),
+    st.tuples(st.just("server"), st.just("goaway"), st.integers(0, 9),
+              st.sampled_from([0, 1, 2])),
+)
+_raw_step = st.tuples(
+    st.just("raw"),
+    st.integers(0, 11),
+    st.sampled_from([0, 1, 4, 5, 8, 0x20, 0x24, 0x25, 0x28, 0x2D, 0xFF]),
+    st.sampled_from([-1, 0, 1, 2, 100, 102, 2**31 - 1]),
+    st.one_of(st.binary(max_size=12), st.binary(min_size=5, max_size=40),
+              st.sampled_from([b"\x00\x00\x00\x01", b"\x7f\xff\xff\xff", b"\x00" * 8,
+                               b"\x00\x04\x00\x00\x00\x00", b"\x05\x00\x00\x00\x01",
+                               b"\x82\x86\x84", b"\x88", b"\x48\x03\x31\x30\x33"])),
+)
+_flush = st.tuples(st.just("flush"), _fractions)
+_program = st.lists(
+    st.one_of(_client_step, _client_step, _server_step, _server_step, _server_step,
+              _flush, _raw_step),
+    max_size=40,
+).map(lambda steps: [("open", False), ("open", True), *steps, ("flush", [])])
+_valid_program = st.lists(
+    st.one_of(_client_step, _server_step, _server_step, _flush), max_size=40,
+).map(lambda steps: [("open", False), *steps, ("flush", [0.5])])
+
+
+def _exchange(streams: int, sizes: list[int], trailers: bool, fractions: list[float],
+              ack: bool) -> list[typing.Any]:
+    """Typical traffic: requests, their responses and bodies (some large enough for
+    WINDOW_UPDATEs), trailers or END_STREAM, cut at ``fractions``."""
+    steps: list[typing.Any] = [("open", i % 2 == 0) for i in range(streams)]
+    for i in range(streams):
+        steps.append(("server", "respond", i, False, b"200", i))
+    for n, size in enumerate(sizes):
+        steps.append(("server", "data", n, size, None if n % 3 else 7, False))
+        if ack:
+            steps.append(("ack", n, size))
+    for i in range(streams):
+        steps.append(("server", "trailers", i) if trailers else
+                     ("server", "data", i, 0, None, True))
+    steps.append(("flush", fractions))
+    return steps
+
+
+_exchange_program = st.builds(
+    _exchange, st.integers(1, 6), st.lists(st.sampled_from([0, 1, 1000, 16000]), max_size=30),
+    st.booleans(), _fractions, st.booleans(),
+)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(_exchange_program, st.integers(0, 2**16))
+def test_exchanges_match_h2(steps: list[typing.Any], seed: int) -> None:
+    run(steps, seed)
+
+
+@settings(max_examples=400, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(_valid_program, st.integers(0, 2**16))
+def test_valid_exchanges_match_h2(steps: list[typing.Any], seed: int) -> None:
+    run(steps, seed)
+
+
+@settings(max_examples=600, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(_program, st.integers(0, 2**16))
+def test_hostile_frames_match_h2(steps: list[typing.Any], seed: int) -> None:
+    run(steps, seed)
+
+
+# ------------------------------------------------------------------ hostile peers
+
+REQUEST = [(b":method", b"GET"), (b":authority", b"a"), (b":scheme", b"http"),
+           (b":path", b"/")]
+
+
+def _both(*frames: bytes, opened: int = 1) -> list[typing.Any]:
+    """Feed ``frames`` to both layers after ``opened`` requests; returns the two
+    outcomes (an exception class, or the event count) and checks they are the same."""
+    outcomes = []
+    for framing in new_pair():
+        framing.data_to_send()
+        for i in range(opened):
+            framing.send_headers(2 * i + 1, REQUEST, end_stream=True)
+        framing.data_to_send()
+        try:
+            outcomes.append(len(framing.receive_data(b"".join(frames))))
+        except h2.exceptions.ProtocolError as exc:
+            outcomes.append(type(exc))
+            assert framing.data_to_send()[3] == 7  # a GOAWAY was queued
+    assert outcomes[0] == outcomes[1]
+    return outcomes
+
+
+def test_continuation_flood() -> None:
+    """CVE-2024-27316 class: a header block that never ends is cut at 64 frames."""
+    flood = [frame(1, 0, 1, b"\x88")] + [frame(9, 0, 1, b"")] * 100
+    assert _both(*flood)[0] is h2.exceptions.ProtocolError
+
+
+def test_hpack_bomb() -> None:
+    """A small block that decodes to more than the header list bound (× the factor)."""
+    literal = b"\x40\x01x\x7f\xa1\x1e" + b"a" * 4000  # x: 4000 bytes, indexed
+    block = b"\x88" + literal + b"\xbe" * 100
+    flood = [frame(1, 0, 1, block[:16000]), frame(9, 4, 1, block[16000:])]
+    assert _both(*flood)[0] is h2.exceptions.DenialOfServiceError
+
+
+def test_table_size_abuse() -> None:
+    """A dynamic table size update above our SETTINGS_HEADER_TABLE_SIZE (RFC 7541 §4.2)."""
+    assert _both(frame(1, 5, 1, b"\x3f\xe1\xff\x03\x88"))[0] is h2.exceptions.ProtocolError
+
+
+def test_window_overflow() -> None:
+    """A WINDOW_UPDATE past 2**31 - 1 (RFC 9113 §6.9.1): the connection's fails it, a
+    stream's resets the stream."""
+    big = (2**31 - 1).to_bytes(4, "big")
+    assert _both(frame(8, 0, 0, big))[0] is h2.exceptions.FlowControlError
+    ours, reference = new_pair()
+    for framing in (ours, reference):
+        framing.send_headers(1, REQUEST)
+        framing.data_to_send()
+        events = framing.receive_data(frame(8, 0, 1, big))
+        assert [int(event.error_code) for event in events] == [3]
+        assert framing.data_to_send() == frame(3, 0, 1, b"\x00\x00\x00\x03")
+
+
+def test_frames_on_closed_and_idle_streams() -> None:
+    response = frame(1, 5, 1, b"\x88")
+    # DATA on a stream that ended: a stream error, RST_STREAM STREAM_CLOSED
+    assert _both(response, frame(0, 0, 1, b"x"))[0] == 2
+    # HEADERS after END_STREAM on a stream we closed too: a connection error
+    assert _both(response, frame(1, 5, 1, b"\x88"))[0] is h2.exceptions.StreamClosedError
+    # a stream we never opened, an idle one, a server-initiated odd one
+    assert _both(frame(0, 0, 9, b"x"))[0] is h2.exceptions.NoSuchStreamError
+    assert _both(frame(1, 5, 3, b"\x88"))[0] is h2.exceptions.ProtocolError
+    assert _both(frame(3, 0, 7, b"\x00\x00\x00\x08"))[0] == 0
+
+
+def test_oversized_frame_fails_at_its_header() -> None:
+    """Past SETTINGS_MAX_FRAME_SIZE: FrameTooLargeError once the frame header is in
+    (h2 waits for the whole frame; the native layer never buffers it)."""
+    ours, reference = new_pair()
+    header = (20000).to_bytes(3, "big") + b"\x00\x00\x00\x00\x00\x01"
+    with pytest.raises(h2.exceptions.FrameTooLargeError):
+        ours.receive_data(header)
+    with pytest.raises(h2.exceptions.FrameTooLargeError):
+        reference.receive_data(header + b"x" * 20000)
+
+
+def test_header_list_beyond_limit() -> None:
+    """Over DECODED_HEADER_LIST_FACTOR times our SETTINGS_MAX_HEADER_LIST_SIZE."""
+    outcomes = []
+    for framing in new_pair(max_concurrent_streams=100, max_header_list_size=100,
+                            window=2**16):
+        framing.send_headers(1, REQUEST, end_stream=True)
+        block = b"\x88" + b"\x00\x01x\x7f\xf5\x02" + b"v" * 500
+        with pytest.raises(h2.exceptions.DenialOfServiceError):
+            framing.receive_data(frame(1, 5, 1, block))
+        outcomes.append(True)
+    assert outcomes == [True, True]
+
+
+@pytest.mark.parametrize("kind", ["ping", "settings"])
+def test_ack_flood(kind: str) -> None:
+    """Frames we must answer, never read back (no data_to_send()): past
+    max_pending_acks the native layer fails the connection (h2 queues without end)."""
+    ours, reference = new_pair()
+    ours.max_pending_acks = 50
+    one = frame(6, 0, 0, b"12345678") if kind == "ping" else frame(4, 0, 0, b"")
+    reference.data_to_send()
+    reference.receive_data(one * 60)
+    assert len(reference.data_to_send()) == 60 * (17 if kind == "ping" else 9)
+    with pytest.raises(h2.exceptions.DenialOfServiceError, match="max_pending_acks"):
+        ours.receive_data(one * 60)
+    ours, _ = new_pair()
+    ours.max_pending_acks = 50
+    for _ in range(3):  # taken each time: no flood
+        ours.receive_data(one * 40)
+        ours.data_to_send()
