@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 pytest.importorskip("httpcore_fast._h2_c", reason="the Cython build is required")
 
-from fuzz.h2_native import frame, new_pair, run  # noqa: E402 - after the build check
+from fuzz.atheris_h2 import program  # noqa: E402 - after the build check
+from fuzz.h2_native import frame, new_pair, run  # noqa: E402
 
 _index = st.integers(0, 7)
 _fractions = st.lists(st.floats(0, 1), max_size=6)
@@ -222,3 +223,12 @@ def test_ack_flood(kind: str) -> None:
     for _ in range(3):  # taken each time: no flood
         ours.receive_data(one * 40)
         ours.data_to_send()
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.binary(min_size=4, max_size=400))
+def test_atheris_programs_match_h2(data: bytes) -> None:
+    """A seeded slice of what ``fuzz/atheris_h2.py`` runs: bytes decoded into programs."""
+    steps, seed = program(data)
+    run(steps, seed)
