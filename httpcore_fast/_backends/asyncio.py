@@ -195,7 +195,7 @@ class _StreamProtocol(asyncio.BufferedProtocol):
 
     def buffer_updated(self, nbytes: int) -> None:
         end = self._end = self._end + nbytes
-        if end == len(self._buf) and end < _LARGE_BUFFER_SIZE:
+        if end < _LARGE_BUFFER_SIZE and end == len(self._buf):
             self._grow = True
         waiter = self._read_waiter
         if waiter is not None and not waiter.done():
@@ -408,10 +408,11 @@ class AsyncIOStream(AsyncNetworkStream):
                     return n
             if not await p._wait_data(timeout):
                 return 0
-        start, stop = p._take(len(buffer))
+        size = len(buffer)
+        start, stop = p._take(size)
         n = stop - start
         buffer[:n] = p._view[start:stop]
-        self._streaming = n == len(buffer)
+        self._streaming = n == size
         if p._reading_paused:
             p._maybe_resume_reading()
         return n
