@@ -293,7 +293,10 @@ class _StreamProtocol(asyncio.BufferedProtocol):
             waiter = self._loop.create_future()
             self._read_waiter = waiter
             try:
-                await self._wait(waiter, timeout)
+                if timeout is None:  # (once per response: no second coroutine)
+                    await waiter
+                else:
+                    await self._wait(waiter, timeout)
             finally:
                 self._read_waiter = None
             if self._end != self._start:
@@ -347,6 +350,9 @@ class AsyncIOStream(AsyncNetworkStream):
         self._transport = transport
         self._protocol = protocol
         self._poller = ReadablePoller()
+        # The transport's socket as get_extra_info("socket") gives it (fixed per
+        # transport), for the readability check the pool makes before each reuse.
+        self._transport_socket = transport.get_extra_info("socket")
         self._detached = False  # closed without the event loop (see _close)
         # The transport's own socket, on asyncio's selector loops only (see _recv_into).
         self._sock = sock
@@ -364,7 +370,7 @@ class AsyncIOStream(AsyncNetworkStream):
             return True
         if p._loop is not _get_running_loop():
             return True
-        return self._poller.readable(self._transport.get_extra_info("socket"))
+        return self._poller.readable(self._transport_socket)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._transport!r}>"
