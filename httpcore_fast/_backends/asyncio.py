@@ -350,12 +350,13 @@ class AsyncIOStream(AsyncNetworkStream):
         self._transport = transport
         self._protocol = protocol
         self._poller = ReadablePoller()
-        # The transport's socket as get_extra_info("socket") gives it (fixed per
-        # transport), for the readability check the pool makes before each reuse.
-        self._transport_socket = transport.get_extra_info("socket")
         self._detached = False  # closed without the event loop (see _close)
         # The transport's own socket, on asyncio's selector loops only (see _recv_into).
         self._sock = sock
+        # For the readability check the pool makes before each reuse: the socket itself
+        # where we have it (its fileno() is C, a TransportSocket's is Python), else what
+        # get_extra_info("socket") gives (fixed per transport); -1 once closed, either way.
+        self._poll_socket = sock if sock is not None else transport.get_extra_info("socket")
         self._streaming = False  # the last read filled the reader's buffer
 
     def _is_readable(self) -> bool:
@@ -370,7 +371,7 @@ class AsyncIOStream(AsyncNetworkStream):
             return True
         if p._loop is not _get_running_loop():
             return True
-        return self._poller.readable(self._transport_socket)
+        return self._poller.readable(self._poll_socket)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._transport!r}>"
