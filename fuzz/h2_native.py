@@ -131,7 +131,7 @@ def run(steps: list[tuple[typing.Any, ...]], seed: int = 0) -> list[typing.Any]:
     """Run a program on both layers; raises :class:`Mismatch` where they differ. Returns
     the reference's log (for a failure report).
 
-    Steps: ``("open", end_stream)``, ``("data", i, size)``, ``("end", i)``,
+    Steps: ``("open", end_stream[, big])`` (``big``: an extra field of that many bytes), ``("data", i, size)``, ``("end", i)``,
     ``("reset", i, code)``, ``("ack", i, size)`` on the client's i-th stream (modulo
     the streams opened); ``("server", action...)`` for the h2 server (see
     :func:`_server_step`); ``("raw", kind, flags, i, payload)``: a hand-made frame on
@@ -156,6 +156,9 @@ def run(steps: list[tuple[typing.Any, ...]], seed: int = 0) -> list[typing.Any]:
                 headers = [(b":method", b"GET" if stream_id % 3 else b"HEAD"),
                            (b":authority", b"example.com"), (b":scheme", b"http"),
                            (b":path", b"/%d" % stream_id), (b"x-stream", b"%d" % stream_id)]
+                if len(step) > 2:  # a header block over a frame: CONTINUATIONs
+                    headers.append((b"x-big", bytes(rng.randrange(97, 123)
+                                                    for _ in range(step[2]))))
                 if state.same("send_headers", stream_id, headers, end_stream=step[1])[0] == "ok":
                     state.streams.append(stream_id)
         elif stream is not None and kind == "data":
@@ -221,6 +224,8 @@ def _server_step(server: h2.connection.H2Connection, streams: list[int],
         status = action[3]
         fields = [(b":status", status)] + [
             (b"x-f%d" % i, b"v" * rng.randrange(0, 30)) for i in range(action[4])]
+        if action[4] == 40:  # over a frame: CONTINUATIONs
+            fields.append((b"x-big", bytes(rng.randrange(97, 123) for _ in range(40000))))
         if status == b"200" and action[4] % 3 == 1:
             fields.append((b"content-length", b"%d" % rng.randrange(0, 40)))
         server.send_headers(stream, fields, end_stream=action[2])

@@ -22,6 +22,7 @@ _index = st.integers(0, 7)
 _fractions = st.lists(st.floats(0, 1), max_size=6)
 _client_step = st.one_of(
     st.tuples(st.just("open"), st.booleans()),
+    st.tuples(st.just("open"), st.booleans(), st.sampled_from([16000, 40000])),
     st.tuples(st.just("data"), _index, st.sampled_from([0, 1, 100, 20000, 70000])),
     st.tuples(st.just("end"), _index),
     st.tuples(st.just("reset"), _index, st.sampled_from([0, 1, 8])),
@@ -232,3 +233,37 @@ def test_atheris_programs_match_h2(data: bytes) -> None:
     """A seeded slice of what ``fuzz/atheris_h2.py`` runs: bytes decoded into programs."""
     steps, seed = program(data)
     run(steps, seed)
+
+
+_BOMB = b"\x88\x40\x01x\x7f\xa1\x1e" + b"a" * 4000 + b"\xbe" * 100
+
+
+@pytest.mark.parametrize(
+    ("frames", "message"),
+    [
+        ([frame(1, 0, 1, b"\x88")] + [frame(9, 0, 1, b"")] * 70,
+         "Too many continuation frames"),
+        ([frame(1, 4, 1, _BOMB)], "Oversized header block"),
+        ([frame(1, 4, 1, b"\x3f\xe1\xff\x03\x88")], "Error decoding header block"),
+        ([frame(6, 0, 0, b"12345678")] * 1001, "max_pending_acks"),
+        ([frame(4, 0, 0, b"")] * 1001, "max_pending_acks"),
+        ([frame(8, 0, 0, (2**31 - 1).to_bytes(4, "big"))], "flow control window"),
+        ([(20000).to_bytes(3, "big") + b"\x00\x00\x00\x00\x00\x01"], "overlong frame"),
+        ([frame(4, 0, 0, b"\x00\x02\x00\x00\x00\x01")], "invalid value"),
+    ],
+)
+def test_hostile_peer_fails_the_connection(frames: list[bytes], message: str) -> None:
+    """Through the HTTP/2 core: a RemoteProtocolError naming the cause, the connection
+    failed, a GOAWAY queued (RFC 9113 §5.4.1)."""
+    import httpcore_fast
+    from httpcore_fast import _h2_c
+    from httpcore_fast._core.http2 import HTTP2Core
+
+    core: HTTP2Core[str] = HTTP2Core(_h2_c.CFraming())
+    core.start()
+    core.data_to_send()
+    with pytest.raises(httpcore_fast.RemoteProtocolError, match=message):
+        core.receive(b"".join(frames))
+    assert core.connection_error is not None and not core.accepting
+    goaway = core.data_to_send()[-17:]  # the last frame queued
+    assert goaway[3] == 7 and goaway[-4:] != b"\x00\x00\x00\x00"  # GOAWAY, an error code
