@@ -455,6 +455,21 @@ def test_a_multiplexed_connection_is_shared_and_serves_every_waiter() -> None:
 # --- lifecycle ---------------------------------------------------------------------------
 
 
+def test_requests_on_an_http2_connection_another_release_dropped_are_given_back() -> None:
+    """Two requests share an HTTP/2 connection that ends (GOAWAY): the first release
+    unlists it; the second must still give its request back, so the origin retires."""
+    driver = Driver(multiplex=True)
+    first = driver.take(A)
+    assert driver.take(A) is first
+    first.closed = True
+    driver.release(first)
+    assert driver.core.active_requests() == 1
+    driver.release(first)
+    stats = driver.core.stats()
+    assert driver.core.active_requests() == 0 and stats.origins == {}
+    assert (stats.total.opened, stats.total.reused, stats.total.closed_by_server) == (1, 1, 1)
+
+
 def test_close_all_then_late_releases() -> None:
     driver = Driver(max_connections=1)
     a = driver.take(A)
@@ -466,7 +481,8 @@ def test_close_all_then_late_releases() -> None:
     driver.release(a)  # released after the pool closed it: nothing more to do
     assert driver.closing == []
     stats = driver.core.stats().total
-    assert stats.closed_pool == 1 and stats.active_requests == 1
+    assert stats.closed_pool == 1 and stats.active_requests == 1  # the waiter's
+    assert list(driver.core.stats().origins) == ["http://b.example:80"]  # A retired
 
 
 def test_reset_forgets_everything() -> None:
@@ -541,6 +557,8 @@ def test_random_walk_keeps_the_invariants(per_origin: int | None, multiplex: boo
         if not waiting and not using:
             break
     assert not waiting and not using
+    assert driver.core.active_requests() == 0
+    assert driver.core._shared == {} and driver.core._unlisted == {}
     stats = driver.core.stats().total
     assert stats.opened == (
         stats.closed_expired + stats.closed_by_server + stats.closed_error

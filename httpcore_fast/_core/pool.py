@@ -288,6 +288,11 @@ class PoolCore(typing.Generic[C]):
         self._queued = 0
         self._retired: OriginState[C] = OriginState((b"", b"", 0))
         self._passed_over: Waiter | None = None  # see _passed_over_twice
+        # Requests holding each connection handed out as shareable (HTTP/2, or one still
+        # connecting that may turn out so), and the connections unlisted while requests
+        # still hold them: their releases give the requests back to their origin.
+        self._shared: dict[C, int] = {}
+        self._unlisted: dict[C, OriginState[C]] = {}
 
     # ------------------------------------------------------------------ acquiring
 
@@ -339,6 +344,7 @@ class PoolCore(typing.Generic[C]):
                     continue
                 if connection._may_multiplex():
                     stack[connection] = None  # it keeps taking requests
+                    self._share(connection, 1)
                 origin.active += 1
                 origin.reused += 1
                 return connection
@@ -364,6 +370,7 @@ class PoolCore(typing.Generic[C]):
             # It may turn out HTTP/2: further requests share it (they wait for the
             # connect) instead of each opening a connection.
             origin.available[connection] = None
+            self._shared[connection] = 1
         return connection
 
     def wait(
@@ -402,6 +409,7 @@ class PoolCore(typing.Generic[C]):
             return None
         if waiter.fresh and self._conns.get(connection) is origin:
             origin.active -= 1
+            self._unshare(connection)
             self._drop(connection, origin, ERROR, closing)
             return self._grant(closing)
         return self.release(connection, closing, used=False)
@@ -422,12 +430,21 @@ class PoolCore(typing.Generic[C]):
         """
         origin = self._conns.get(connection)
         if origin is None:
-            # No longer listed (the pool was closed meanwhile): make sure it is closed
-            # (it no longer counts), and let a queued request have room.
+            # No longer listed (the pool was closed, or another request on this HTTP/2
+            # connection saw it end): the request goes back to its origin; the
+            # connection is closed (it no longer counts), and a queued request may have
+            # room.
+            origin = self._unlisted.get(connection)
+            if origin is not None:
+                origin.active -= 1
+                self._unshare(connection)
+                self._retire_if_unused(origin)
             if not connection.is_closed():
                 closing.append(connection)
             return self._grant(closing)
         origin.active -= 1
+        if self._shared:
+            self._unshare(connection)
         if connection.is_closed():
             self._drop(connection, origin, ERROR if failed else SERVER, closing)
             return self._grant(closing)
@@ -503,6 +520,7 @@ class PoolCore(typing.Generic[C]):
             served = list(waiters)
             waiters.clear()
             self._queued -= len(served)
+            self._share(connection, len(served))
             for waiter in served:
                 self._hand(waiter, connection, origin)
             self._idle.pop(connection, None)
@@ -527,9 +545,12 @@ class PoolCore(typing.Generic[C]):
     def close_all(self, closing: list[C]) -> None:
         """The pool is closed: every listed connection goes to ``closing`` (counted
         until :meth:`closed`: queued requests then get the slots). Requests in flight
-        fail on their closed connections; their release finds them unlisted."""
+        fail on their closed connections; their release finds them unlisted and gives
+        the request back to its origin."""
+        shared, idle = self._shared, self._idle
         for connection, origin in list(self._conns.items()):
-            origin.active = 0
+            if connection not in shared and connection not in idle:
+                shared[connection] = 1  # held by its one request (HTTP/1.1)
             self._drop(connection, origin, POOL_CLOSED, closing)
 
     def reset(self) -> list[C]:
@@ -627,6 +648,8 @@ class PoolCore(typing.Generic[C]):
         del self._conns[connection]
         self._idle.pop(connection, None)
         origin.available.pop(connection, None)
+        if self._shared.get(connection):
+            self._unlisted[connection] = origin  # requests still hold it
         if reason <= ERROR:
             reason = _CONNECTION_REASONS.get(connection._close_reason() or "", reason)
         origin.closed[reason] += 1
@@ -638,6 +661,23 @@ class PoolCore(typing.Generic[C]):
             self._closing[connection] = origin
         else:
             self._uncount(origin)
+
+    def _share(self, connection: C, requests: int) -> None:
+        """``requests`` more requests hold the shareable ``connection``."""
+        shared = self._shared
+        shared[connection] = shared.get(connection, 0) + requests
+
+    def _unshare(self, connection: C) -> None:
+        """A request holding ``connection`` gave it back (if it was counted: shareable
+        ones, and those closed with the pool); at the last one it is forgotten."""
+        count = self._shared.get(connection)
+        if count is None:
+            return
+        if count > 1:
+            self._shared[connection] = count - 1
+        else:
+            del self._shared[connection]
+            self._unlisted.pop(connection, None)
 
     def _uncount(self, origin: OriginState[C]) -> None:
         """One connection of ``origin`` is gone: its slot (and the origin's) is free."""
@@ -706,6 +746,8 @@ class PoolCore(typing.Generic[C]):
             origin.active += 1
             waiter.connection = connection
             waiter.fresh = True
+            if connection._may_multiplex():
+                self._shared[connection] = 1
             self._count_wait(origin, waiter)
             self._mark_ready(origin)
             if woken is None:
