@@ -42,6 +42,8 @@ from .._exceptions import (
 from .base import (
     HAPPY_EYEBALLS_DELAY,
     SOCKET_OPTION,
+    AddrInfo,
+    AsyncNameResolver,
     AsyncNetworkBackend,
     AsyncNetworkStream,
     ReadablePoller,
@@ -989,11 +991,19 @@ def _socket_factory(
     return make_socket
 
 
+async def _getaddrinfo(host: str, port: int) -> list[AddrInfo]:
+    """The TCP addresses of ``host`` (the loop's ``getaddrinfo``, in a worker thread)."""
+    loop = asyncio.get_running_loop()
+    infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return typing.cast("list[AddrInfo]", infos)
+
+
 async def _connect_tcp(
     host: str,
     port: int,
     local_address: str | None,
     options: list[SOCKET_OPTION],
+    resolver: AsyncNameResolver | None = None,
 ) -> AsyncIOStream:
     """Resolve ``host`` (IP literals without a thread) and connect with Happy Eyeballs
     (RFC 8305): attempts 250 ms apart (§5), address families interleaved (§4), the first
@@ -1007,7 +1017,10 @@ async def _connect_tcp(
     tasks and logs their errors (before 3.12.9 / 3.13.2).
     """
     loop = asyncio.get_running_loop()
-    infos = _numeric_addresses(host, port)
+    if resolver is not None:
+        infos: list[typing.Any] | None = await resolver.resolve(host, port, _getaddrinfo)
+    else:
+        infos = _numeric_addresses(host, port)
     if infos is None:
         infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     sock = await aiohappyeyeballs.start_connection(
@@ -1078,6 +1091,21 @@ class AsyncIOBackend(AsyncNetworkBackend):
         """
         options = list(socket_options) if socket_options is not None else []
         return await _connecting(_connect_tcp(host, port, local_address, options), timeout)
+
+    async def _connect_tcp_with_resolver(
+        self,
+        resolver: AsyncNameResolver,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: typing.Iterable[SOCKET_OPTION] | None = None,
+    ) -> AsyncNetworkStream:
+        """See :meth:`AsyncNetworkBackend._connect_tcp_with_resolver`: the loop's lookup
+        through the ``resolver``, then the race of :func:`_connect_tcp`."""
+        options = list(socket_options) if socket_options is not None else []
+        connect = _connect_tcp(host, port, local_address, options, resolver)
+        return await _connecting(connect, timeout)
 
     async def connect_unix_socket(
         self,

@@ -34,28 +34,27 @@ session to resume)              handshake
 ==============================  =============================  ============================
 
 The upgrade stream (``_async/http11.py``: the stream after a 101, a CONNECT or a SOCKS
-handshake) passes every capability on to the stream below it but
-``_start_tls_with_session``: TLS to an origin inside a proxy tunnel gets the default (a
-full handshake; the TLS to an HTTPS proxy itself resumes).
+handshake) passes every capability on to the stream below it, so TLS to an origin inside a
+proxy tunnel resumes too.
 
 A backend declares one optional capability the same way:
 
 ======================================  ========================  ==========================
 capability                              default                   overridden by
 ======================================  ========================  ==========================
-``_connect_tcp_with_resolver(resolver,  the ``resolve=``          the sync, anyio and trio
-host, port, ...)`` (connect through     override addresses of     backends (and
-the pool's resolver: overrides, DNS     ``host`` tried in order   ``AutoBackend``, which
-cache, coalesced lookups)               with ``connect_tcp``,     passes it on); not yet
-                                        else ``connect_tcp(host,  the native asyncio
-                                        ...)``                    backend (the default)
+``_connect_tcp_with_resolver(resolver,  the ``resolve=``          the sync, native asyncio,
+host, port, ...)`` (connect through     override addresses of     anyio and trio backends
+the pool's resolver: overrides, DNS     ``host`` tried in order   (and ``AutoBackend``,
+cache, coalesced lookups)               with ``connect_tcp``,     which passes it on)
+                                        else ``connect_tcp(host,
+                                        ...)``
 ======================================  ========================  ==========================
 
 So a third-party backend keeps resolving names in its own ``connect_tcp`` (httpcore's
 interface, unchanged) and still honours ``resolve=``; the overriding ones look names up
 through the resolver (:class:`AsyncNameResolver` / :class:`NameResolver`) and connect to
 the addresses it gives with Happy Eyeballs (RFC 8305): the sync backend with its own
-``poll`` race, trio and anyio with :func:`staggered_connect` (neither library connects
+``poll`` race, the native asyncio backend with ``aiohappyeyeballs``, trio and anyio with :func:`staggered_connect` (neither library connects
 over a given address list).
 """
 

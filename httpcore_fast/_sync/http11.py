@@ -521,12 +521,24 @@ class HTTP11UpgradeStream(NetworkStream):
         """TLS over the tunnel (``timeout`` in seconds). Raises ``ProxyError`` if bytes
         arrived after the 101/2xx response head and before TLS started: the TLS
         handshake would otherwise silently lose them."""
+        return self._start_tls_with_session(ssl_context, server_hostname, timeout)
+
+    def _start_tls_with_session(
+        self,
+        ssl_context: typing.Any,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+        session: typing.Any = None,
+    ) -> NetworkStream:
+        """:meth:`start_tls` offering ``session`` (the stream's own capability)."""
         if self._leading_data:
             raise ProxyError(
                 f"{len(self._leading_data)} bytes received after the tunnel was opened, "
                 "before TLS started"
             )
-        return self._stream.start_tls(ssl_context, server_hostname, timeout)
+        return self._stream._start_tls_with_session(
+            ssl_context, server_hostname, timeout, session
+        )
 
     def get_extra_info(self, info: str) -> typing.Any:
         return self._stream.get_extra_info(info)

@@ -27,7 +27,6 @@ import typing
 
 # --- async only ---
 import anyio
-import sniffio
 
 # --- end async only ---
 import httpx
@@ -63,11 +62,6 @@ pytestmark = [pytest.mark.network, pytest.mark.anyio]
 Backend = typing.Optional[httpcore_fast.AsyncNetworkBackend]  # noqa: UP045 - runtime alias
 # A timer may fire up to one clock tick early: elapsed-time lower bounds allow that much.
 TICK = max(time.get_clock_info("monotonic").resolution, 0.005)
-ASYNCIO_GAP = (
-    "AsyncIOBackend (_backends/asyncio.py, not this task's) does not implement "
-    "_connect_tcp_with_resolver: the default honours resolve= only (no cache, no "
-    "coalescing, overrides tried one after another)"
-)
 
 
 class FakeLookup:
@@ -96,7 +90,6 @@ class FakeLookup:
 @pytest.fixture
 def lookup(
     monkeypatch: pytest.MonkeyPatch,
-    request: pytest.FixtureRequest,
     anyio_backend: str,
     network_backend: Backend,
 ) -> FakeLookup:
@@ -107,16 +100,9 @@ def lookup(
     elif anyio_backend == "trio":
         module = trio_backend_module
     else:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=ASYNCIO_GAP))
         module = asyncio_backend_module
     monkeypatch.setattr(module, "_getaddrinfo", fake, raising=False)
     return fake
-
-
-def gap_on_native_asyncio(request: pytest.FixtureRequest, network_backend: Backend) -> None:
-    """Mark the running test as the known asyncio gap when it runs on AsyncIOBackend."""
-    if network_backend is None and sniffio.current_async_library() == "asyncio":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=ASYNCIO_GAP))
 
 
 # --- end async only ---
@@ -126,10 +112,6 @@ def gap_on_native_asyncio(request: pytest.FixtureRequest, network_backend: Backe
 #     fake = FakeLookup()
 #     monkeypatch.setattr(sync_backend_module, "_getaddrinfo", fake)
 #     return fake
-#
-#
-# def gap_on_native_asyncio(request: pytest.FixtureRequest, network_backend: Backend) -> None:
-#     pass
 #
 #
 # --- end sync only ---
@@ -182,12 +164,9 @@ async def test_an_override_whose_addresses_all_fail_is_a_connect_error(
             await pool.request("GET", f"http://down.test:{port}/")
 
 
-async def test_a_first_address_that_hangs_loses_the_race(
-    network_backend: Backend, request: pytest.FixtureRequest
-) -> None:
+async def test_a_first_address_that_hangs_loses_the_race(network_backend: Backend) -> None:
     # RFC 8305 §5: the second address is tried 250 ms after the first, which never
     # answers (a full accept queue drops SYNs), and wins; the first attempt is closed.
-    gap_on_native_asyncio(request, network_backend)
     hole = BlackHole("127.0.0.1")
     listener = socket.socket()
     try:

@@ -49,11 +49,6 @@ pytestmark = [pytest.mark.network]
 Backend = typing.Optional[httpcore_fast.NetworkBackend]  # noqa: UP045 - runtime alias
 # A timer may fire up to one clock tick early: elapsed-time lower bounds allow that much.
 TICK = max(time.get_clock_info("monotonic").resolution, 0.005)
-ASYNCIO_GAP = (
-    "IOBackend (_backends/asyncio.py, not this task's) does not implement "
-    "_connect_tcp_with_resolver: the default honours resolve= only (no cache, no "
-    "coalescing, overrides tried one after another)"
-)
 
 
 class FakeLookup:
@@ -83,10 +78,6 @@ def lookup(monkeypatch: pytest.MonkeyPatch) -> FakeLookup:
     fake = FakeLookup()
     monkeypatch.setattr(sync_backend_module, "_getaddrinfo", fake)
     return fake
-
-
-def gap_on_native_asyncio(request: pytest.FixtureRequest, network_backend: Backend) -> None:
-    pass
 
 
 def url(server: UvicornServer, host: str, path: str = "/") -> str:
@@ -138,12 +129,9 @@ def test_an_override_whose_addresses_all_fail_is_a_connect_error(
             pool.request("GET", f"http://down.test:{port}/")
 
 
-def test_a_first_address_that_hangs_loses_the_race(
-    network_backend: Backend, request: pytest.FixtureRequest
-) -> None:
+def test_a_first_address_that_hangs_loses_the_race(network_backend: Backend) -> None:
     # RFC 8305 §5: the second address is tried 250 ms after the first, which never
     # answers (a full accept queue drops SYNs), and wins; the first attempt is closed.
-    gap_on_native_asyncio(request, network_backend)
     hole = BlackHole("127.0.0.1")
     listener = socket.socket()
     try:

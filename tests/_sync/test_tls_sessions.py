@@ -268,12 +268,6 @@ def test_the_connection_to_an_https_proxy_resumes(
     assert results[1][1].resumed[:1] == [True] and results[2][1].resumed[:1] == [True]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the tunnel's stream (HTTP11UpgradeStream, _async/http11.py) does not "
-    "pass _start_tls_with_session on: TLS to the origin inside the tunnel never offers "
-    "the session",
-)
 def test_tls_to_the_origin_through_an_https_proxy_tunnel_resumes(
     pproxy_tls_server: PProxyServer,
     resuming_server: StartServer,
