@@ -445,10 +445,10 @@ class PoolCore(typing.Generic[C]):
         origin.active -= 1
         if self._shared:
             self._unshare(connection)
-        if connection.is_closed():
-            self._drop(connection, origin, ERROR if failed else SERVER, closing)
-            return self._grant(closing)
-        if not connection.is_available():
+        if not connection.is_available():  # (a reusable one is open: one check)
+            if connection.is_closed():
+                self._drop(connection, origin, ERROR if failed else SERVER, closing)
+                return self._grant(closing)
             if used and not connection._may_multiplex():
                 # Left mid-exchange (its clean-up was interrupted): never reuse it.
                 self._drop(connection, origin, ERROR, closing)
