@@ -214,18 +214,16 @@ cdef class StreamEnded:
         return f"<StreamEnded stream_id:{self.stream_id}>"
 
 
-cdef inline object _response(type kind, object stream_id, list headers):
-    cdef ResponseReceived event = ResponseReceived.__new__(ResponseReceived)
-    event.stream_id = stream_id
-    event.headers = headers
-    return event
-
-
 cdef object _headers_event(int action, object stream_id, list headers):
+    """The event of a header block: a response head, a 1xx head or trailers."""
+    cdef ResponseReceived response
     cdef InformationalResponseReceived info
     cdef TrailersReceived trailers
     if action == A_RESPONSE:
-        return _response(ResponseReceived, stream_id, headers)
+        response = ResponseReceived.__new__(ResponseReceived)
+        response.stream_id = stream_id
+        response.headers = headers
+        return response
     if action == A_INFORMATIONAL:
         info = InformationalResponseReceived.__new__(InformationalResponseReceived)
         info.stream_id = stream_id
@@ -342,7 +340,9 @@ cdef class _Stream:
             _stream_reset(self.stream_id, _ErrorCodes.STREAM_CLOSED, False)])
 
     cdef int process(self, int input_) except -1:
-        """One transition of h2's table; returns what it produced (A_*)."""
+        """One transition of h2's table (stream.py ``_transitions``, the reserved states
+        left out: push is off); returns what it produced (A_*). An input the state does
+        not take closes the stream and raises ProtocolError, as h2 does."""
         cdef int state = self.state
         if state == ST_OPEN:
             if input_ == SI_RECV_DATA:
@@ -501,11 +501,9 @@ cdef class _Stream:
                 value = <bytes>PyTuple_GET_ITEM(<tuple>field, 1)
                 if not value.isdigit():
                     raise _ProtocolError(f"Invalid content-length header: {value!r}")
-                parsed_object = int(value, 10)
-                if parsed_object > 0x7FFFFFFFFFFFFFFF:
-                    parsed = 0x7FFFFFFFFFFFFFFF
-                else:
-                    parsed = parsed_object
+                number = int(value, 10)
+                # Past 2**63 - 1 no body can match it anyway: the comparisons still hold.
+                parsed = 0x7FFFFFFFFFFFFFFF if number > 0x7FFFFFFFFFFFFFFF else number
                 if length == -1:
                     length = parsed
                 elif parsed != length:
@@ -1125,7 +1123,6 @@ cdef class CFraming:
         cdef _Stream stream
         cdef int action, input_
         cdef bint end_stream = flags & F_END_STREAM
-        cdef list produced
         sid = stream_id
         if sid not in self.streams:
             value = self.open_streams(0)
@@ -1150,7 +1147,6 @@ cdef class CFraming:
             else:
                 input_ = SI_RECV_HEADERS
             action = stream.process(input_)
-            produced = []
             if end_stream:
                 stream.process(SI_RECV_END_STREAM)
             stream.init_content_length(headers)

@@ -1,6 +1,7 @@
 """The native framing layer (``httpcore_fast._h2_c.CFraming``) against h2 (the pure twin,
 ``_core.http2_framing``): the same programs of client calls and server frames, cut at
-random places, give the same events, exceptions and bytes to send (``fuzz/h2_native.py``).
+random places, give the same events, exceptions and bytes to send (``fuzz/h2_native.py``;
+seeded slices here, longer runs with ``fuzz/atheris_h2.py``).
 Then each hostile peer of issue 16 on its own: the error it gets, on both layers.
 """
 
@@ -100,14 +101,14 @@ def test_exchanges_match_h2(steps: list[typing.Any], seed: int) -> None:
     run(steps, seed)
 
 
-@settings(max_examples=400, deadline=None, derandomize=True, database=None,
+@settings(max_examples=150, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(_valid_program, st.integers(0, 2**16))
 def test_valid_exchanges_match_h2(steps: list[typing.Any], seed: int) -> None:
     run(steps, seed)
 
 
-@settings(max_examples=600, deadline=None, derandomize=True, database=None,
+@settings(max_examples=300, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(_program, st.integers(0, 2**16))
 def test_hostile_frames_match_h2(steps: list[typing.Any], seed: int) -> None:
