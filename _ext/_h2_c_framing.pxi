@@ -565,8 +565,9 @@ cdef class CFraming:
     """The native framing layer of the HTTP/2 core (``_core.http2_framing.Framing``):
     the client side of RFC 9113 with h2's behaviour, frame for frame.
 
-    ``max_pending_acks``: PING and SETTINGS acknowledgements (RFC 9113 §6.5.3, §6.7)
-    queued and not yet taken by ``data_to_send()`` before the peer's flood fails the
+    ``max_pending_acks``: frames queued in answer to the peer's (PING and SETTINGS
+    acknowledgements, RFC 9113 §6.5.3, §6.7; RST_STREAM for frames on closed streams,
+    §5.1) and not yet taken by ``data_to_send()`` before the peer's flood fails the
     connection (``h2.exceptions.DenialOfServiceError``, ENHANCE_YOUR_CALM; h2 has no
     such bound). ``continuation_limit``: frames of one header block, HEADERS included
     (h2's 64; the CONTINUATION flood class of CVE-2024-27316).
@@ -1103,12 +1104,24 @@ cdef class CFraming:
             return self.on_altsvc(stream_id, p, length)
         return 0  # an unknown type is ignored (RFC 9113 §5.5)
 
+    cdef int answered(self) except -1:
+        """One more frame queued in answer to the peer's (a PING or SETTINGS ack, an
+        RST_STREAM for a frame on a closed stream); past ``max_pending_acks`` not taken
+        by ``data_to_send()``, the peer is flooding us (h2 has no such bound)."""
+        self.pending_acks += 1
+        if self.pending_acks > self.max_pending_acks:
+            raise _DenialOfServiceError(
+                f"More than max_pending_acks ({self.max_pending_acks}) frames to send in "
+                f"answer to the peer's (PING, SETTINGS, frames on closed streams): a flood")
+        return 0
+
     cdef int stream_closed(self, object error, list events) except -1:
         """h2's handling of StreamClosedError around a frame: a stream we or the peer
         reset gets RST_STREAM (a stream error), any other is a connection error."""
         cdef int closed_by = self.closed_by(error.stream_id)
         cdef unsigned char frame[13]
         if closed_by == BY_SEND_RST_STREAM or closed_by == BY_RECV_RST_STREAM:
+            self.answered()
             _put_header(frame, 4, T_RST_STREAM, 0, error.stream_id)
             _put_u32(frame + 9, int(error.error_code))
             self.out += frame[:13]
@@ -1170,6 +1183,7 @@ cdef class CFraming:
         cdef int closed_by = self.closed_by(error.stream_id)
         cdef unsigned char frame[13]
         if closed_by == BY_SEND_RST_STREAM or closed_by == BY_RECV_RST_STREAM:
+            self.answered()
             _put_header(frame, 4, T_RST_STREAM, 0, error.stream_id)
             _put_u32(frame + 9, E_STREAM_CLOSED)
             self.out += frame[:13]
@@ -1210,6 +1224,7 @@ cdef class CFraming:
                 events.append(_ended(sid))
         except _StreamClosedError as error:
             # DATA on a closed stream still counts against the connection's window.
+            self.answered()
             increment = self.inbound.process(flow)
             if increment:
                 _put_header(frame, 4, T_WINDOW_UPDATE, 0, 0)
@@ -1261,11 +1276,7 @@ cdef class CFraming:
             self.encoder.header_table_size = changes[S_HEADER_TABLE_SIZE][1]
         if S_MAX_FRAME_SIZE in changes:
             self.max_outbound_frame_size = changes[S_MAX_FRAME_SIZE][1]
-        self.pending_acks += 1
-        if self.pending_acks > self.max_pending_acks:
-            raise _DenialOfServiceError(
-                f"More than max_pending_acks ({self.max_pending_acks}) PING and SETTINGS "
-                f"frames to acknowledge: a flood")
+        self.answered()
         _put_header(frame, 0, T_SETTINGS, F_ACK, 0)
         self.out += frame[:9]
         return 0
@@ -1305,11 +1316,7 @@ cdef class CFraming:
         self.conn_input(CI_RECV_PING)
         if flags & F_ACK:
             return 0
-        self.pending_acks += 1
-        if self.pending_acks > self.max_pending_acks:
-            raise _DenialOfServiceError(
-                f"More than max_pending_acks ({self.max_pending_acks}) PING and SETTINGS "
-                f"frames to acknowledge: a flood")
+        self.answered()
         _put_header(frame, 8, T_PING, F_ACK, 0)
         memcpy(frame + 9, p, 8)
         self.out += frame[:17]

@@ -248,6 +248,9 @@ _BOMB = b"\x88\x40\x01x\x7f\xa1\x1e" + b"a" * 4000 + b"\xbe" * 100
         ([frame(1, 4, 1, b"\x3f\xe1\xff\x03\x88")], "Error decoding header block"),
         ([frame(6, 0, 0, b"12345678")] * 1001, "max_pending_acks"),
         ([frame(4, 0, 0, b"")] * 1001, "max_pending_acks"),
+        # a stream we reset, then DATA on it again and again: an RST_STREAM each
+        ([frame(3, 0, 1, b"\x00\x00\x00\x02")] + [frame(0, 0, 1, b"x")] * 1001,
+         "frames on closed streams"),
         ([frame(8, 0, 0, (2**31 - 1).to_bytes(4, "big"))], "flow control window"),
         ([(20000).to_bytes(3, "big") + b"\x00\x00\x00\x00\x00\x01"], "overlong frame"),
         ([frame(4, 0, 0, b"\x00\x02\x00\x00\x00\x01")], "invalid value"),
@@ -262,6 +265,7 @@ def test_hostile_peer_fails_the_connection(frames: list[bytes], message: str) ->
 
     core: HTTP2Core[str] = HTTP2Core(_h2_c.CFraming())
     core.start()
+    core.framing.send_headers(1, REQUEST, end_stream=True)  # stream 1 is ours
     core.data_to_send()
     with pytest.raises(httpcore_fast.RemoteProtocolError, match=message):
         core.receive(b"".join(frames))
