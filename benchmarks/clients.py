@@ -547,6 +547,18 @@ def _fast_transport(mod: Any, job: Job, asynchronous: bool, limits: Any) -> Any:
         raise ClientUnavailable(f"{cls.__name__}({', '.join(kw)}): {exc}") from exc
 
 
+# curl_cffi reports libcurl's CURL_HTTP_VERSION_* codes (2 is HTTP/1.1, 3 HTTP/2), not text.
+_CURL_VERSIONS = {1: "HTTP/1.0", 2: "HTTP/1.1", 3: "HTTP/2", 4: "HTTP/2", 5: "HTTP/2", 30: "HTTP/3"}
+
+
+def _version(response: Any) -> str | None:
+    """The HTTP version a response came over, as text ("HTTP/1.1"), or None if unknown."""
+    version = getattr(response, "http_version", None)
+    if isinstance(version, int):  # curl_cffi (an IntEnum)
+        return _CURL_VERSIONS.get(int(version), f"curl code {int(version)}")
+    return version
+
+
 class _ClientSync(SyncAdapter):
     """A client with httpx's shape: get(url) -> .status_code/.content; stream("GET", url)."""
 
@@ -555,7 +567,7 @@ class _ClientSync(SyncAdapter):
 
     def full(self, url: str) -> tuple[int, bytes, int | None, str | None]:
         r = self.client.get(url)
-        return r.status_code, r.content, len(r.headers), getattr(r, "http_version", None)
+        return r.status_code, r.content, len(r.headers), _version(r)
 
     def getter(self, url: str) -> Callable[[], int]:
         get = self.client.get
@@ -578,7 +590,7 @@ class _ClientAsync(AsyncAdapter):
 
     async def full(self, url: str) -> tuple[int, bytes, int | None, str | None]:
         r = await self.client.get(url)
-        return r.status_code, r.content, len(r.headers), getattr(r, "http_version", None)
+        return r.status_code, r.content, len(r.headers), _version(r)
 
     async def task_getter(self, url: str) -> Callable[[], Awaitable[int]]:
         get = self.client.get
