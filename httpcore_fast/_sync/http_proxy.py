@@ -234,6 +234,9 @@ class ForwardHTTPConnection(ConnectionInterface):
     def is_closed(self) -> bool:
         return self._connection.is_closed()
 
+    def _close_reason(self) -> str | None:
+        return self._connection._close_reason()
+
     def is_connected(self) -> bool:
         return self._connection.is_connected()
 

@@ -33,9 +33,10 @@ from httpcore_fast._backends.auto import AutoBackend
 from httpcore_fast._core.pool import OriginStats
 from tests._async.support import first_connection_then, wait_until
 from tests.concurrency import AsyncNursery
+from tests.proxy_servers import PProxyServer
 from tests.servers import HELLO, ServerConnection, UvicornServer, http_response, keepalive_script
 
-pytest_plugins = ["tests.conftest_servers", "tests.h2_servers"]
+pytest_plugins = ["tests.conftest_servers", "tests.conftest_proxy_servers", "tests.h2_servers"]
 pytestmark = [pytest.mark.network, pytest.mark.anyio]
 TIMEOUTS = {"timeout": {"connect": 10.0, "read": 10.0, "write": 10.0, "pool": 10.0}}
 STALE_MESSAGE = "Server disconnected without sending a response."
@@ -554,6 +555,24 @@ async def test_close_reason_of_http2_passes_through_the_lazy_connection(h2_serve
         await wait_until(lambda: not pool.connections)  # told GOAWAY too
         stats = pool.stats().total
         assert (stats.opened, stats.closed_by_server, stats.closed_error) == (2, 2, 0)
+
+
+async def test_close_reason_of_a_forwarding_proxy_connection(
+    pproxy_server: PProxyServer, http_server: UvicornServer
+) -> None:
+    """A connection forwarding through an HTTP proxy says why its connection to the
+    proxy closed: here, idle past ``keepalive_expiry``."""
+    async with httpcore_fast.AsyncHTTPProxy(
+        pproxy_server.url("http"), keepalive_expiry=0.2
+    ) as proxy:
+        assert (await proxy.request("GET", http_server.url("/"))).content == HELLO
+        (connection,) = proxy.connections
+        assert connection._close_reason() is None
+        time.sleep(0.3)  # past keepalive_expiry (a blocking sleep: nothing else runs)
+        assert connection._close_reason() == "expired"
+        assert (await proxy.request("GET", http_server.url("/"))).content == HELLO
+        stats = proxy.stats().total
+        assert (stats.opened, stats.closed_expired, stats.closed_by_server) == (2, 1, 0)
 
 
 async def test_resolve_reaches_the_pools_connections(scripted_server: Any) -> None:
