@@ -17,7 +17,8 @@ client CPU, and talks to it over stdin/stdout, one line at a time:
    partial counts), "unavailable" (the library can't be imported) or "error".
 
 Profiling: with `CRAWL_PROFILE=<dir>` in the environment (crawl.py's `--profile <dir>`), the
-worker runs the crawl under cProfile (every thread of the sync client) and writes
+worker runs the crawl under cProfile (every thread of the sync client; timed in each
+thread's CPU time, so waiting and other processes' load are not counted) and writes
 `<dir>/<client>-cap<cap>.prof` (read it with `python -m pstats`); the numbers of such a run
 are not comparable to the others.
 
@@ -291,7 +292,7 @@ def run_fast_sync(job: Job, tally: Tally) -> dict[str, Any]:
 
     def worker() -> None:
         if PROFILE_DIR:
-            profile = cProfile.Profile()
+            profile = cProfile.Profile(time.thread_time)
             profiles.append(profile)
             profile.enable()
         go.wait(60)
@@ -457,7 +458,7 @@ def main() -> int:
     run = CLIENTS[job.client][1]
     try:
         if PROFILE_DIR and job.client != "fast-sync":  # fast-sync profiles its threads
-            profile = cProfile.Profile()
+            profile = cProfile.Profile(time.thread_time)
             result = profile.runcall(run, job, tally)
             profile.dump_stats(profile_path(job))
         else:
