@@ -10,9 +10,14 @@ fixture as an argument, or a whole module does with
 * the HTTP/1.1 request and response tests, whose bytes go through the kernel's parser and
   serialiser: ``tests/_async/test_requests.py`` and ``tests/_async/test_edge_cases.py``
   (and their generated sync twins), ``tests/test_limits.py``;
-* httpcore's own suite (``tests/test_httpcore_suite.py``, one child run per kernel).
+* httpcore's own suite (``tests/test_httpcore_suite.py``, one child run per kernel);
+* the HTTP/2 behaviour tests (``tests/_async/test_http2*.py`` and their sync twins,
+  ``tests/test_http2_limits.py``): the kernel selects the HTTP/2 layer too, the native one
+  (``_h2_c.CFraming``) with the Cython kernel, h2 with the Python one
+  (``_core/http2_framing.py``), so these run on both layers. Tests of h2's hooks and
+  classes take the ``h2_only`` fixture instead.
 
-Everything else (pools, proxies, HTTP/2, backends, cancellation, tracing, fork, install,
+Everything else (pools, proxies, backends, cancellation, tracing, fork, install,
 soak, parity, models) runs once, on the default kernel: the Cython one when it is built.
 There the kernel only carries bytes whose handling the tests above pin down.
 
@@ -46,3 +51,10 @@ def kernel(request: pytest.FixtureRequest) -> Iterator[ModuleType]:
         yield _kernel.get_kernel()
     finally:
         _kernel.set_kernel(previous)
+
+
+@pytest.fixture
+def h2_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """New HTTP/2 connections get h2 and hpack even with the Cython kernel (whose default
+    is the native layer, ``_h2_c.CFraming``): for the tests of h2's hooks and classes."""
+    monkeypatch.setenv("HTTPCORE_FAST_H2_NATIVE", "h2")

@@ -766,6 +766,7 @@ def test_reader_election_and_write_batching() -> None:
 # ---------------------------------------------------------------------------- hooks
 
 
+@pytest.mark.usefixtures("h2_only")
 def test_hooks_with_the_installed_versions() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")

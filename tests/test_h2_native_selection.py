@@ -1,7 +1,7 @@
 """Which HTTP/2 layer a connection gets (``_core.http2_framing.h2_layer``): the native
-framing layer with ``HTTPCORE_FAST_H2_NATIVE=1``, the native HPACK coders under h2 with
-``HTTPCORE_FAST_H2_NATIVE=hpack``, each only with the Cython kernel active; h2 and hpack
-otherwise. Requests over a loopback h2 server with each (header blocks equal to hpack's,
+framing layer by default, h2 and hpack with ``HTTPCORE_FAST_H2_NATIVE=h2`` (or ``0``), the
+native HPACK coders under h2 with ``HTTPCORE_FAST_H2_NATIVE=hpack``, each native choice
+only with the Cython kernel active; h2 and hpack otherwise. Requests over a loopback h2 server with each (header blocks equal to hpack's,
 the dynamic table in use, limits as on the h2 path).
 """
 
@@ -53,15 +53,23 @@ def native_layer(monkeypatch: pytest.MonkeyPatch, cython_kernel: None) -> None:
     monkeypatch.setenv(NATIVE_ENV, "1")
 
 
-def test_default_is_h2(monkeypatch: pytest.MonkeyPatch, cython_kernel: None) -> None:
+def test_default_is_native(monkeypatch: pytest.MonkeyPatch, cython_kernel: None) -> None:
     monkeypatch.delenv(NATIVE_ENV, raising=False)
+    assert native_codec() is None and native_framing() is _h2_c.CFraming
+    assert h2_layer() == "native"
+    assert type(h2_hooks().new_state()) is _h2_c.CFraming
+
+
+@pytest.mark.parametrize("value", ["h2", "0"])
+def test_h2_on_request(value: str, monkeypatch: pytest.MonkeyPatch, cython_kernel: None) -> None:
+    monkeypatch.setenv(NATIVE_ENV, value)
     assert native_codec() is None and native_framing() is None
     assert h2_layer() == "h2"
     state = h2_hooks().new_state()
     assert type(state.encoder) is Encoder and type(state.decoder) is Decoder
 
 
-def test_native_layer_opt_in(native_layer: None) -> None:
+def test_native_layer_asked_for(native_layer: None) -> None:
     assert h2_layer() == "native"
     assert native_codec() is None
     state = h2_hooks().new_state()

@@ -31,7 +31,8 @@ if typing.TYPE_CHECKING:
     from tests.h2_servers import H2Server
 
 pytest_plugins = ["tests.h2_servers"]
-pytestmark = pytest.mark.network
+# These tests are about h2 and hpack (our hooks into them): h2 even with the Cython kernel.
+pytestmark = [pytest.mark.network, pytest.mark.usefixtures("h2_only")]
 
 H2Connection = h2.connection.H2Connection
 HeaderTable = hpack.table.HeaderTable

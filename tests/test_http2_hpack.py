@@ -37,6 +37,7 @@ steps = st.lists(
 )
 
 
+@pytest.mark.usefixtures("h2_only")
 def test_state_machine_uses_them() -> None:
     state = h2_hooks().new_state(CONFIG)
     assert type(state) is H2GoawayFraming

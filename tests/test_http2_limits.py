@@ -26,7 +26,8 @@ if typing.TYPE_CHECKING:
     from tests.h2_servers import H2Server
 
 pytest_plugins = ["tests.h2_servers"]
-pytestmark = pytest.mark.network
+# Once per kernel: the Cython kernel brings the native HTTP/2 layer, the Python one h2.
+pytestmark = [pytest.mark.network, pytest.mark.usefixtures("kernel")]
 
 CANCEL = 0x8  # RST_STREAM error code (RFC 9113 §7)
 SETTINGS_MAX_HEADER_LIST_SIZE = 0x6  # RFC 9113 §6.5.2

@@ -419,6 +419,7 @@ def test_mock_backend_private_attributes() -> None:
     assert httpcore_fast.MockStream([b"x"], http2=True)._http2 is True
 
 
+@pytest.mark.usefixtures("h2_only")
 def test_http2_connection_private_attributes() -> None:
     """httpcore's own suite reads ``_h2_state`` (the h2 state machine) and ``_max_streams``
     (min of both sides' SETTINGS_MAX_CONCURRENT_STREAMS) of an HTTP/2 connection."""
@@ -432,6 +433,21 @@ def test_http2_connection_private_attributes() -> None:
         connection = cls(origin, lib_stream([]))
         assert isinstance(connection._h2_state, h2.connection.H2Connection)
         assert connection._max_streams == 1  # until the server's SETTINGS say more
+
+
+def test_http2_connection_private_attributes_on_the_default_layer() -> None:
+    """What httpcore's suite reads of ``_h2_state`` (both sides' SETTINGS) is there on the
+    default layer too: the native one (``_h2_c.CFraming``) with the Cython kernel."""
+    origin = httpcore_fast.Origin(b"https", b"example.com", 443)
+    for lib_stream, cls in (
+        (httpcore_fast.MockStream, httpcore_fast.HTTP2Connection),
+        (httpcore_fast.AsyncMockStream, httpcore_fast.AsyncHTTP2Connection),
+    ):
+        connection = cls(origin, lib_stream([]))
+        state = connection._h2_state
+        assert state.local_settings.max_concurrent_streams == 100  # ours, RFC 9113 §6.5.2
+        assert state.remote_settings.max_concurrent_streams > 0  # until the server's SETTINGS
+        assert connection._max_streams == 1
 
 
 def run_sync(lib: typing.Any, url: str) -> tuple[list[tuple[str, list[str]]], dict[str, typing.Any]]:

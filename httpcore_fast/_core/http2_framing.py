@@ -12,12 +12,14 @@ Private parts of h2 and hpack used here (see :func:`check_h2_hooks`) are checked
 process before first use (:func:`h2_hooks`); a feature whose hook has gone falls back to
 plain h2/hpack behaviour with one ``RuntimeWarning``. Never generated, never awaits.
 
-The native layer (``httpcore_fast._h2_c``, issue 16) is opt-in for now, with the Cython
-kernel active: ``HTTPCORE_FAST_H2_NATIVE=1`` gives new connections ``_h2_c.CFraming``
-(frames, state machines and HPACK in Cython: h2's twin, see :func:`native_framing`);
-``HTTPCORE_FAST_H2_NATIVE=hpack`` keeps h2's state machine with the native HPACK coders
-(:func:`native_codec`). :func:`h2_layer` says which layer new connections get;
-``HTTPCORE_FAST_NO_EXTENSIONS=1`` or the Python kernel keep h2 and hpack.
+The native layer (``httpcore_fast._h2_c``, issue 16) goes with the Cython kernel: while it
+is active, new connections get ``_h2_c.CFraming`` (frames, state machines and HPACK in
+Cython: h2's twin, see :func:`native_framing`); with the Python kernel
+(``HTTPCORE_FAST_NO_EXTENSIONS=1``, PyPy, or ``set_kernel("python")``) they get h2 and
+hpack, so the one switch selects both layers. ``HTTPCORE_FAST_H2_NATIVE=h2`` (or ``0``)
+keeps h2 with the Cython kernel; ``HTTPCORE_FAST_H2_NATIVE=hpack`` keeps h2's state
+machine with the native HPACK coders (:func:`native_codec`). :func:`h2_layer` says which
+layer new connections get.
 """
 
 from __future__ import annotations
@@ -303,8 +305,10 @@ class H2GoawayFraming(H2Framing):
 # ------------------------------------------------------------------ native layer
 
 NATIVE_ENV = "HTTPCORE_FAST_H2_NATIVE"
-"""``1`` (any value but ``hpack``): the native HTTP/2 layer with the Cython kernel;
-``hpack``: h2 with the native HPACK coders (opt-in, read for each new connection)."""
+"""Unset (or any other value): the native HTTP/2 layer with the Cython kernel; ``h2`` or
+``0``: h2 and hpack; ``hpack``: h2 with the native HPACK coders (read for each new
+connection)."""
+_H2_ONLY = frozenset({"h2", "0"})
 
 
 @functools.lru_cache(maxsize=None)
@@ -320,8 +324,8 @@ def _native_module() -> types.ModuleType | None:
 def _native(choice: str) -> types.ModuleType | None:
     """``_h2_c`` if ``HTTPCORE_FAST_H2_NATIVE`` asks for ``choice`` ("framing" or
     "hpack"), the Cython kernel is active and the module is built."""
-    value = os.environ.get(NATIVE_ENV)
-    if not value or ("hpack" if value == "hpack" else "framing") != choice:
+    value = os.environ.get(NATIVE_ENV, "")
+    if value in _H2_ONLY or ("hpack" if value == "hpack" else "framing") != choice:
         return None
     if kernel_name() != "cython":
         return None
@@ -330,7 +334,7 @@ def _native(choice: str) -> types.ModuleType | None:
 
 def native_framing() -> typing.Callable[[], typing.Any] | None:
     """The native framing layer's class (``_h2_c.CFraming``, a :class:`Framing`) when
-    new connections use it: ``HTTPCORE_FAST_H2_NATIVE`` set (not to ``hpack``), the
+    new connections use it: ``HTTPCORE_FAST_H2_NATIVE`` not ``h2``/``0``/``hpack``, the
     Cython kernel active (not ``HTTPCORE_FAST_NO_EXTENSIONS``) and
     ``httpcore_fast._h2_c`` built; else None."""
     module = _native("framing")

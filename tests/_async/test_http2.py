@@ -37,7 +37,8 @@ if typing.TYPE_CHECKING:
     from tests.h2_servers import H2Server, HypercornServer
 
 pytest_plugins = ["tests.h2_servers"]
-pytestmark = [pytest.mark.network, pytest.mark.anyio]
+# Once per kernel: the Cython kernel brings the native HTTP/2 layer, the Python one h2.
+pytestmark = [pytest.mark.network, pytest.mark.anyio, pytest.mark.usefixtures("kernel")]
 
 CANCEL = 0x8  # RST_STREAM error code (RFC 9113 §7)
 

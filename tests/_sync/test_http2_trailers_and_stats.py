@@ -41,7 +41,8 @@ if typing.TYPE_CHECKING:
     from tests.servers import ScriptedServer
 
 pytest_plugins = ["tests.conftest_servers", "tests.h2_servers"]
-pytestmark = [pytest.mark.network]
+# Once per kernel: the Cython kernel brings the native HTTP/2 layer, the Python one h2.
+pytestmark = [pytest.mark.network, pytest.mark.usefixtures("kernel")]
 
 Events = list[tuple[str, dict[str, typing.Any]]]
 
