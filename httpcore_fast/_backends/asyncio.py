@@ -39,6 +39,7 @@ from .._exceptions import (
     WriteError,
     WriteTimeout,
 )
+from .._core.resolver import numeric_addrinfo
 from .base import (
     HAPPY_EYEBALLS_DELAY,
     SOCKET_OPTION,
@@ -944,11 +945,9 @@ async def _memory_bio_tls(
 
 
 def _numeric_addresses(host: str, port: int) -> list[typing.Any] | None:
-    """getaddrinfo() for IP literals only: no resolver round trip, no thread."""
-    try:
-        return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
-    except (socket.gaierror, UnicodeError):
-        return None
+    """getaddrinfo() for IP literals only: no resolver round trip, no thread (an IPv4
+    literal not even a getaddrinfo call: see ``numeric_addrinfo``)."""
+    return numeric_addrinfo(host, port)
 
 
 async def _open_stream(loop: asyncio.AbstractEventLoop, sock: socket.socket) -> AsyncIOStream:

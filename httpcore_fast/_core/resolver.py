@@ -18,6 +18,7 @@ Never generated, never awaits.
 
 from __future__ import annotations
 
+import collections
 import socket
 import threading
 import time
@@ -111,7 +112,10 @@ class Resolver:
         for name, addresses in (overrides or {}).items():
             self._overrides[name.lower()] = _parse_override(name, addresses)
         # name -> (expiry on ``clock``, results with port 0); oldest first.
-        self._entries: dict[str, tuple[float, list[AddrInfo]]] = {}
+        # An OrderedDict: evicting its front is O(1) (see TLSSessionCache).
+        self._entries: collections.OrderedDict[str, tuple[float, list[AddrInfo]]] = (
+            collections.OrderedDict()
+        )
         self._lookups: dict[str, Lookup] = {}
         self._lock = threading.Lock()
         self._clock = clock
@@ -175,10 +179,10 @@ class Resolver:
                 del self._lookups[name]
             if lookup.infos and self.ttl is not None:
                 entries = self._entries
-                entries.pop(name, None)  # re-inserted last: the newest
                 entries[name] = (self._clock() + self.ttl, lookup.infos)
+                entries.move_to_end(name)  # the newest
                 while len(entries) > DNS_CACHE_MAX_NAMES:
-                    del entries[next(iter(entries))]
+                    entries.popitem(last=False)
 
     def cached_names(self) -> int:
         """How many names the cache holds (expired ones not yet dropped included)."""

@@ -24,6 +24,7 @@ Never generated, never awaits. Thread-safe.
 
 from __future__ import annotations
 
+import collections
 import ssl
 import threading
 import time
@@ -50,7 +51,11 @@ class TLSSessionCache:
     __slots__ = ("_sessions", "_lock", "max_entries")
 
     def __init__(self, max_entries: int = TLS_SESSION_CACHE_MAX) -> None:
-        self._sessions: dict[Hashable, ssl.SSLSession] = {}
+        # An OrderedDict: evicting its front is O(1) (a plain dict's next(iter()) walks
+        # over every entry deleted at its front).
+        self._sessions: collections.OrderedDict[Hashable, ssl.SSLSession] = (
+            collections.OrderedDict()
+        )
         self._lock = threading.Lock()
         self.max_entries = max_entries
 
@@ -79,10 +84,10 @@ class TLSSessionCache:
             return False
         with self._lock:
             sessions = self._sessions
-            sessions.pop(key, None)  # re-inserted last: the newest
             sessions[key] = session
+            sessions.move_to_end(key)  # the newest
             while len(sessions) > self.max_entries:
-                del sessions[next(iter(sessions))]
+                sessions.popitem(last=False)
         return True
 
     def discard(self, key: Hashable, session: ssl.SSLSession | None = None) -> None:
