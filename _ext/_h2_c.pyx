@@ -1,4 +1,4 @@
-# cython: language_level=3
+# cython: language_level=3, freethreading_compatible=True
 """The native HTTP/2 layer, compiled as ``httpcore_fast._h2_c``: HPACK (RFC 7541) and the
 client side of RFC 9113 (``CFraming``).
 

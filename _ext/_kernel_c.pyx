@@ -1,4 +1,4 @@
-# cython: language_level=3
+# cython: language_level=3, freethreading_compatible=True
 """The Cython HTTP/1.1 kernel, compiled as ``httpcore_fast._kernel_c``.
 
 A port of ``httpcore_fast/_kernel_py.py`` (the reference) that keeps its check order, so
