@@ -177,15 +177,16 @@ async def test_a_first_address_that_hangs_loses_the_race(network_backend: Backen
         baseline = open_fd_count()
         started = time.monotonic()
         stream = await backend._connect_tcp_with_resolver(
-            resolver, "dual.test", hole.address[1], timeout=3
+            resolver, "dual.test", hole.address[1], timeout=10
         )
         elapsed = time.monotonic() - started
         try:
             assert stream.get_extra_info("server_addr") == ("127.0.0.2", hole.address[1])
             assert elapsed >= 0.25 - TICK
-            # The hanging attempt's socket is closed: only the winner's stays open.
+            # The hanging attempt's socket is closed: only the winner's stays open (at
+            # most: a fixture server's thread may close one of its own meanwhile).
             count = await settle_fds(baseline, slack=1)
-            assert baseline is None or count == baseline + 1
+            assert baseline is None or (count is not None and count <= baseline + 1)
         finally:
             await stream.aclose()
     finally:
