@@ -944,12 +944,6 @@ async def _memory_bio_tls(
     return tls_stream
 
 
-def _numeric_addresses(host: str, port: int) -> list[typing.Any] | None:
-    """getaddrinfo() for IP literals only: no resolver round trip, no thread (an IPv4
-    literal not even a getaddrinfo call: see ``numeric_addrinfo``)."""
-    return numeric_addrinfo(host, port)
-
-
 async def _open_stream(loop: asyncio.AbstractEventLoop, sock: socket.socket) -> AsyncIOStream:
     """Wrap a connected socket in a transport + protocol; closes ``sock`` on failure."""
     protocol = _StreamProtocol(loop)
@@ -1015,20 +1009,19 @@ async def _connect_tcp(
     eager task factories crash it (3.12 before 3.12.8, 3.13.0), a cancelled race leaks
     tasks and logs their errors (before 3.12.9 / 3.13.2).
     """
-    loop = asyncio.get_running_loop()
     if resolver is not None:
-        infos: list[typing.Any] | None = await resolver.resolve(host, port, _getaddrinfo)
-    else:
-        infos = _numeric_addresses(host, port)
+        infos: list[AddrInfo] | None = await resolver.resolve(host, port, _getaddrinfo)
+    else:  # an IP literal needs no lookup (no thread)
+        infos = numeric_addrinfo(host, port)
     if infos is None:
-        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        infos = await _getaddrinfo(host, port)
     sock = await aiohappyeyeballs.start_connection(
         infos,
         happy_eyeballs_delay=HAPPY_EYEBALLS_DELAY,
         interleave=1,
         socket_factory=_socket_factory(options, local_address),
     )
-    stream = await _open_stream(loop, sock)
+    stream = await _open_stream(asyncio.get_running_loop(), sock)
     # asyncio turns TCP_NODELAY on in its transports: an explicit choice wins.
     for option in options:
         if option[0] == socket.IPPROTO_TCP and option[1] == socket.TCP_NODELAY:
