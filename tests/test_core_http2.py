@@ -454,11 +454,11 @@ def test_trailers_are_checked_and_kept() -> None:
     peer.respond(none_id)
     peer.send(core)
     assert head(core, ok_id, ok) == (200, []) and ok.trailers is None
-    assert core.next_body(ok_id, ok) == (b"data", True) and ok.trailers is None
+    assert core.next_body(ok_id, ok) == (b"data", False) and ok.trailers is None
     assert core.next_body(ok_id, ok) == (None, False)  # the end of the body, after them
     assert ok.trailers == [(b"x-trailer", b"1"), (b"x-b", b"2"), (b"x-trailer", b"3")]
     assert head(core, big_id, big) == (200, [])
-    assert core.next_body(big_id, big) == (b"data", True)
+    assert core.next_body(big_id, big) == (b"data", False)
     with pytest.raises(httpcore_fast.RemoteProtocolError, match=r"\(160\)"):
         core.next_body(big_id, big)
     assert big.trailers is None
@@ -492,7 +492,7 @@ def test_pseudo_header_field_in_trailers_fails_the_stream(name: str) -> None:
     peer.respond(ok_id)
     peer.send(core)
     assert head(core, bad_id, bad) == (200, [])
-    assert core.next_body(bad_id, bad) == (b"data", True)
+    assert core.next_body(bad_id, bad) == (b"data", False)
     with pytest.raises(httpcore_fast.RemoteProtocolError, match="Pseudo-header field") as info:
         core.next_body(bad_id, bad)
     assert repr(name.encode()) in str(info.value) and "RFC 9113 §8.1" in str(info.value)

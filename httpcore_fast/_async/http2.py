@@ -840,13 +840,13 @@ class HTTP2ConnectionByteStream(AsyncConnectionByteStream):
             if part is None:
                 await connection._read_until(self._request, self._timeout, events.__len__)
                 continue
-            data, credit = part
+            data, flush = part
             if data is None:
                 self._ended = True
                 trailers = stream.trailers
                 self._extensions["trailers"] = [] if trailers is None else trailers
                 return b""
-            if credit:
+            if flush:
                 await connection._send_soon(_write_timeout(self._request))
             if data:
                 return data

@@ -64,6 +64,7 @@ __all__ = [
     "IDLE",
     "LOCAL_MAX_CONCURRENT_STREAMS",
     "LOCAL_MAX_HEADER_LIST_SIZE",
+    "MAX_BODY_PART",
     "MAX_REFUSED_STREAMS",
     "RECEIVE_WINDOW",
     "CloseReason",
@@ -82,6 +83,9 @@ LOCAL_MAX_HEADER_LIST_SIZE = 64 * 1024
 # Receive windows (bytes): the connection's is raised to this plus the default 65,535, and
 # every stream's to this; credit goes back to the server as the body is consumed.
 RECEIVE_WINDOW = 2**24
+# The most bytes of DATA one ``HTTP2Core.next_body`` part joins (the frames queued one
+# after another on a stream; one frame may be larger).
+MAX_BODY_PART = 256 * 1024
 # A connection whose server refused this many streams takes no more (the pool then opens
 # another connection) rather than being retried on without end.
 MAX_REFUSED_STREAMS = 16
@@ -723,12 +727,18 @@ class HTTP2Core(typing.Generic[W]):
         return None
 
     def next_body(self, stream_id: int, stream: Stream) -> tuple[bytes | None, bool] | None:
-        """The stream's next body part: ``(data, credit)``, where ``data`` may be empty
-        and ``credit`` says flow-control credit was handed back (WINDOW_UPDATE frames
-        may be queued: write them soon); ``(None, False)`` at the end of the body; None:
-        no event queued yet (read, then ask again). Trailer fields (RFC 9113 §8.1) are
-        checked (:meth:`trailer_fields`), then kept as ``stream.trailers``, before the
-        end of the body is returned.
+        """The stream's next body part: ``(data, flush)``, where ``data`` may be empty
+        and ``flush`` says frames are queued (WINDOW_UPDATE handing back the credit of
+        what was consumed, RFC 9113 §6.9: write them soon); ``(None, False)`` at the end
+        of the body; None: no event queued yet (read, then ask again). Trailer fields
+        (RFC 9113 §8.1) are checked (:meth:`trailer_fields`), then kept as
+        ``stream.trailers``, before the end of the body is returned.
+
+        The DATA frames queued one after another on the stream make one part (up to
+        ``MAX_BODY_PART`` bytes): a large body crosses the driver and the byte streams
+        above it once per read, not once per frame (nginx sends 8 KiB frames), and
+        their credit is handed back at once. The framing layer queues a WINDOW_UPDATE
+        only once half a window was consumed (as h2 does), not for every frame.
 
         Raises as :meth:`next_head` does for a failed stream or an invalid trailer block.
         """
@@ -739,10 +749,22 @@ class HTTP2Core(typing.Generic[W]):
             kind = kinds.get(type(event))
             if kind == DATA:
                 length = event.flow_controlled_length
+                data = event.data
+                if events and type(events[0]) is type(event):
+                    parts = [data]
+                    size = len(data)
+                    while events and type(events[0]) is type(event) and size < MAX_BODY_PART:
+                        event = events.popleft()
+                        length += event.flow_controlled_length
+                        data = event.data
+                        size += len(data)
+                        parts.append(data)
+                    data = b"".join(parts)
                 if length:
-                    self.framing.acknowledge_received_data(length, stream_id)
-                    return event.data, True
-                return event.data, False
+                    framing = self.framing
+                    framing.acknowledge_received_data(length, stream_id)
+                    return data, framing.has_output()
+                return data, False
             if kind == ENDED:
                 return _BODY_END
             if kind == TRAILERS:

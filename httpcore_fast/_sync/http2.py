@@ -800,13 +800,13 @@ class HTTP2ConnectionByteStream(ConnectionByteStream):
             if part is None:
                 connection._read_until(self._request, self._timeout, events.__len__)
                 continue
-            data, credit = part
+            data, flush = part
             if data is None:
                 self._ended = True
                 trailers = stream.trailers
                 self._extensions["trailers"] = [] if trailers is None else trailers
                 return b""
-            if credit:
+            if flush:
                 connection._send_soon(_write_timeout(self._request))
             if data:
                 return data
