@@ -133,6 +133,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="run each client under cProfile, writing <dir>/<client>-cap<cap>.prof "
         "(slower: its numbers are not comparable)",
     )
+    p.add_argument(
+        "--stats",
+        help="write httpcore_fast's pool.stats().total at the end of each of its runs to "
+        "<dir>/<client>-cap<cap>.stats.json (without --profile's cost)",
+    )
     args = p.parse_args(argv)
     quick = args.quick
     for name, full, short in (
@@ -164,6 +169,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.profile:
         os.makedirs(args.profile, exist_ok=True)
         os.environ["CRAWL_PROFILE"] = os.path.abspath(args.profile)  # the workers inherit it
+    if args.stats:
+        os.makedirs(args.stats, exist_ok=True)
+        os.environ["CRAWL_STATS"] = os.path.abspath(args.stats)
     return args
 
 

@@ -433,6 +433,7 @@ CLIENTS: dict[str, tuple[str, Callable[[Job, Tally], dict[str, Any]]]] = {
 
 
 PROFILE_DIR = os.environ.get("CRAWL_PROFILE", "")
+STATS_DIR = os.environ.get("CRAWL_STATS", "") or PROFILE_DIR
 
 
 def profile_path(job: Job) -> str:
@@ -440,11 +441,13 @@ def profile_path(job: Job) -> str:
 
 
 def save_pool_stats(pool: Any, job: Job) -> None:
-    """With CRAWL_PROFILE: httpcore_fast's ``pool.stats().total`` at the end of the crawl,
-    as ``<dir>/<client>-cap<cap>.stats.json`` (why connections were opened and closed)."""
-    if PROFILE_DIR and hasattr(pool, "stats"):
+    """With CRAWL_STATS (or CRAWL_PROFILE): httpcore_fast's ``pool.stats().total`` at the end
+    of the crawl, as ``<dir>/<client>-cap<cap>.stats.json`` (why connections were opened and
+    closed)."""
+    if STATS_DIR and hasattr(pool, "stats"):
         total = dataclasses.asdict(pool.stats().total)
-        with open(profile_path(job)[: -len(".prof")] + ".stats.json", "w") as out:
+        path = os.path.join(STATS_DIR, f"{job.client}-cap{job.cap}.stats.json")
+        with open(path, "w") as out:
             json.dump(total, out, indent=1)
 
 
