@@ -11,26 +11,9 @@ connections) bounds what a server may send; ``install()`` / ``uninstall()`` make
 from __future__ import annotations
 
 import typing
+from importlib import import_module as _import_module
 
 from ._api import request, stream
-from ._async import (
-    AsyncConnectionInterface,
-    AsyncConnectionPool,
-    AsyncHTTP2Connection,
-    AsyncHTTP11Connection,
-    AsyncHTTPConnection,
-    AsyncHTTPProxy,
-    AsyncSOCKSProxy,
-)
-from ._backends.base import (
-    SOCKET_OPTION,
-    AsyncNetworkBackend,
-    AsyncNetworkStream,
-    NetworkBackend,
-    NetworkStream,
-)
-from ._backends.mock import AsyncMockBackend, AsyncMockStream, MockBackend, MockStream
-from ._backends.sync import SyncBackend
 from ._exceptions import (
     ConnectError,
     ConnectionNotAvailable,
@@ -48,18 +31,42 @@ from ._exceptions import (
     WriteError,
     WriteTimeout,
 )
-from ._limits import ResponseLimits as ResponseLimits
 from ._models import URL, Origin, Proxy, Request, Response
-from ._ssl import default_ssl_context
-from ._sync import (
-    ConnectionInterface,
-    ConnectionPool,
-    HTTP2Connection,
-    HTTP11Connection,
-    HTTPConnection,
-    HTTPProxy,
-    SOCKSProxy,
-)
+
+from . import _async, _sync  # the packages only: their classes load on first use too
+
+if typing.TYPE_CHECKING:  # pragma: no cover - loaded on first use, see __getattr__
+    from ._async import (
+        AsyncConnectionInterface,
+        AsyncConnectionPool,
+        AsyncHTTP2Connection,
+        AsyncHTTP11Connection,
+        AsyncHTTPConnection,
+        AsyncHTTPProxy,
+        AsyncSOCKSProxy,
+    )
+    from ._backends.anyio import AnyIOBackend
+    from ._backends.base import (
+        SOCKET_OPTION,
+        AsyncNetworkBackend,
+        AsyncNetworkStream,
+        NetworkBackend,
+        NetworkStream,
+    )
+    from ._backends.mock import AsyncMockBackend, AsyncMockStream, MockBackend, MockStream
+    from ._backends.sync import SyncBackend
+    from ._backends.trio import TrioBackend
+    from ._limits import ResponseLimits as ResponseLimits
+    from ._ssl import default_ssl_context
+    from ._sync import (
+        ConnectionInterface,
+        ConnectionPool,
+        HTTP2Connection,
+        HTTP11Connection,
+        HTTPConnection,
+        HTTPProxy,
+        SOCKSProxy,
+    )
 
 __all__ = [
     # top-level requests
@@ -124,12 +131,41 @@ __all__ = [
 
 __version__ = "0.1.0"
 
+# Loaded on first use (PEP 562 ``__getattr__`` below): name -> the module defining it. A
+# sync program never loads the async half (nor asyncio), an async one never the sync half,
+# and neither HTTP/2 (h2), the proxies (socksio) or a backend it does not use.
+_LAZY = {
+    **dict.fromkeys(_async.__all__, "._async"),  # which import from their modules
+    **dict.fromkeys(_sync.__all__, "._sync"),
+    **dict.fromkeys(
+        ("SOCKET_OPTION", "AsyncNetworkBackend", "AsyncNetworkStream", "NetworkBackend",
+         "NetworkStream"),
+        "._backends.base",
+    ),
+    **dict.fromkeys(
+        ("AsyncMockBackend", "AsyncMockStream", "MockBackend", "MockStream"), "._backends.mock"
+    ),
+    "SyncBackend": "._backends.sync",
+    "ResponseLimits": "._limits",
+    "default_ssl_context": "._ssl",
+}  # fmt: skip
 _LAZY_BACKENDS = {"AnyIOBackend": ("anyio", "asyncio"), "TrioBackend": ("trio", "trio")}
 
 for _name in [*__all__, "ResponseLimits"]:
-    if _name != "SOCKET_OPTION" and _name not in _LAZY_BACKENDS:
+    if _name not in _LAZY and _name not in _LAZY_BACKENDS:
         globals()[_name].__module__ = "httpcore_fast"
 del _name
+
+
+def _lazy(name: str) -> typing.Any:
+    """``name`` from the module ``_LAZY`` gives, imported now, kept as a global of the
+    package (so it is looked up here once) and named ``httpcore_fast.<name>`` like the
+    names imported eagerly (pickle and ``repr`` give the public path)."""
+    value = getattr(_import_module(_LAZY[name], __name__), name)
+    if name != "SOCKET_OPTION":
+        value.__module__ = "httpcore_fast"
+    globals()[name] = value
+    return value
 
 
 def _backend_class(name: str) -> type:
@@ -155,6 +191,8 @@ def _backend_class(name: str) -> type:
 
 
 def __getattr__(name: str) -> typing.Any:
+    if name in _LAZY:
+        return _lazy(name)
     if name == "KERNEL":
         from ._kernel import kernel_name
 
@@ -168,3 +206,7 @@ def __getattr__(name: str) -> typing.Any:
 
         return getattr(_install, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__) | set(_LAZY))

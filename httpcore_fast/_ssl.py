@@ -14,8 +14,11 @@
 from __future__ import annotations
 
 import os
-import ssl
 import threading
+import typing
+
+if typing.TYPE_CHECKING:  # pragma: no cover
+    import ssl
 
 __all__ = ["default_ssl_context", "origin_ssl_context", "shared_ssl_context"]
 
@@ -35,6 +38,8 @@ def default_ssl_context(*, _trust_env: bool = True) -> ssl.SSLContext:
     Raises:
         OSError / ssl.SSLError: if the configured CA file or directory cannot be loaded.
     """
+    import ssl  # here, not at the top: a program that never makes a context never loads it
+
     if _trust_env:
         cafile = os.environ.get("SSL_CERT_FILE")
         if cafile:

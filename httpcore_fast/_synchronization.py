@@ -31,7 +31,6 @@ nothing against a native ``task.cancel()``.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import sys
 import threading
@@ -39,6 +38,15 @@ import types
 import typing
 
 from ._exceptions import PoolTimeout
+
+if typing.TYPE_CHECKING:
+    import asyncio
+else:
+    # asyncio (about 20 ms to import) is not imported here: a sync program never needs
+    # it, and no asyncio loop can be running before someone else has imported it. The
+    # name is bound by _load_asyncio() when the first running loop is found; every use
+    # below is on a path that found one (or that asyncio's sniffio name reached).
+    asyncio = None
 
 _T = typing.TypeVar("_T")
 
@@ -61,7 +69,27 @@ __all__ = [
     "run_in_thread",
 ]
 
-_get_running_loop = asyncio._get_running_loop
+
+def _load_asyncio() -> None:
+    """Bind ``asyncio`` and asyncio's own ``_get_running_loop`` (C) here, for good."""
+    global asyncio, _get_running_loop
+    import asyncio as module
+
+    asyncio = module
+    _get_running_loop = module._get_running_loop
+
+
+def _no_loop_unless_asyncio() -> asyncio.AbstractEventLoop | None:
+    """``_get_running_loop`` until asyncio is imported (by anyone): None, since no loop
+    can run without it; on the first call after, asyncio's own takes over."""
+    if "asyncio" not in sys.modules:
+        return None
+    _load_asyncio()
+    return _get_running_loop()
+
+
+_get_running_loop: typing.Callable[[], asyncio.AbstractEventLoop | None]
+_get_running_loop = _no_loop_unless_asyncio
 
 
 def _in_trio() -> bool:
@@ -90,6 +118,8 @@ def current_async_library() -> str:
     if sniffio is not None:
         name = sniffio.thread_local.name or sniffio.current_async_library_cvar.get()
         if name in ("asyncio", "trio"):
+            if name == "asyncio" and asyncio is None:
+                _load_asyncio()
             return typing.cast(str, name)
     if _get_running_loop() is not None:
         return "asyncio"
@@ -533,7 +563,9 @@ def cancellation_checkpoint() -> typing.Callable[[], typing.Awaitable[None]] | N
 def is_cancellation(exc: BaseException) -> bool:
     """True if ``exc`` is a cancellation: asyncio's ``CancelledError`` or trio's
     ``Cancelled`` (trio is not imported to answer)."""
-    if isinstance(exc, asyncio.CancelledError):
+    if asyncio is None and "asyncio" in sys.modules:  # imported, and no loop seen yet
+        _load_asyncio()
+    if asyncio is not None and isinstance(exc, asyncio.CancelledError):
         return True
     trio = sys.modules.get("trio")
     return trio is not None and isinstance(exc, trio.Cancelled)

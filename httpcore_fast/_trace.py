@@ -29,7 +29,7 @@ the same DEBUG lines under that name, once per handler. See :class:`_ServedLogge
 from __future__ import annotations
 
 import copy
-import logging
+import sys
 import threading
 import types
 import typing
@@ -38,8 +38,18 @@ from collections.abc import Iterable, Sequence
 from ._models import Request
 from ._synchronization import NoOp
 
+if typing.TYPE_CHECKING:  # pragma: no cover
+    import logging
+else:
+    # logging (about 7 ms to import) is not imported here: nobody can have configured a
+    # logger before it is imported, and our loggers log only at DEBUG, below the WARNING
+    # of logging's last-resort handler. The name is bound by _load_logging() (see
+    # module_logger and serve_logs_as).
+    logging = None
+
 __all__ = [
     "LOGGER_NAMES",
+    "module_logger",
     "NO_TRACE",
     "NoTrace",
     "Trace",
@@ -61,7 +71,7 @@ LOGGER_NAMES = (
 """The loggers our modules trace to (``logging.getLogger(name)`` at their top level):
 httpcore 1.0.x's names. httpcore2 uses the same last parts under ``httpcore2``."""
 
-_DEBUG = logging.DEBUG
+_DEBUG = 10  # logging.DEBUG
 _prefixes: dict[str, str] = {}
 
 _SYNC_CALLBACK_EXPECTED = (
@@ -74,6 +84,63 @@ _ASYNC_CALLBACK_EXPECTED = (
     "the callback of the `trace` extension should "
     "be an asynchronous function rather than a normal function."
 )
+
+
+def _load_logging() -> None:
+    """Bind ``logging`` and its lock here, for good (see the top of the module)."""
+    global logging, _logging_lock
+    import logging as module
+
+    # The lock logging itself holds while it fills and clears the level caches (an RLock
+    # in CPython 3.10 to 3.14); a private fallback keeps this module working without it.
+    _logging_lock = getattr(module, "_lock", None) or threading.RLock()
+    logging = module
+
+
+def module_logger(name: str, namespace: dict[str, typing.Any]) -> logging.Logger:
+    """``logging.getLogger(name)`` for the module global ``logger`` of ``namespace`` (the
+    calling module's ``globals()``): ``logger = module_logger("httpcore.http11",
+    globals())``.
+
+    If ``logging`` is already imported, that is the logger itself. If not, a stand-in
+    (:class:`_DormantLogger`) that answers ``isEnabledFor`` with False until someone
+    imports ``logging``; the first call after that puts the real logger in
+    ``namespace["logger"]`` and answers from it, so from then on every check is the real
+    logger's own, as if it had been there from the start."""
+    if "logging" in sys.modules:
+        if logging is None:
+            _load_logging()
+        return logging.getLogger(name)
+    return typing.cast("logging.Logger", _DormantLogger(name, namespace))
+
+
+class _DormantLogger:
+    """Stands for ``logging.getLogger(name)`` in a module global ``logger`` while
+    ``logging`` is not imported (see :func:`module_logger`)."""
+
+    __slots__ = ("name", "_namespace")
+
+    def __init__(self, name: str, namespace: dict[str, typing.Any]) -> None:
+        self.name = name
+        self._namespace = namespace
+
+    def isEnabledFor(self, level: int) -> bool:  # noqa: N802 - logging.Logger's name
+        """False while ``logging`` is not imported; then the real logger's answer."""
+        if "logging" not in sys.modules:
+            return False
+        return self.wake().isEnabledFor(level)
+
+    def wake(self) -> logging.Logger:
+        """The real logger (importing ``logging`` if need be), now also the module's."""
+        if logging is None:
+            _load_logging()
+        real = logging.getLogger(self.name)
+        if self._namespace.get("logger") is self:
+            self._namespace["logger"] = real
+        return real
+
+    def __getattr__(self, attribute: str) -> typing.Any:
+        return getattr(self.wake(), attribute)  # debug(), handlers, ...: the real one's
 
 
 def tracing_enabled(request: Request | None, logger: logging.Logger) -> bool:
@@ -264,9 +331,9 @@ class Trace:
 
 # -- logging under alias names --------------------------------------------------------------
 
-# The lock logging itself holds while it fills and clears the level caches (an RLock in
-# CPython 3.10 to 3.14); a private fallback keeps this module importable without it.
-_logging_lock: typing.Any = getattr(logging, "_lock", None) or threading.RLock()
+# logging's own lock, bound with the module by _load_logging() (which serve_logs_as calls
+# before anything here runs).
+_logging_lock: typing.Any = None
 
 
 def _chain_enabled(logger: logging.Logger, level: int) -> bool:
@@ -279,7 +346,8 @@ def _chain_enabled(logger: logging.Logger, level: int) -> bool:
     )
 
 
-_Chains = tuple[logging.Logger, ...]
+if typing.TYPE_CHECKING:  # pragma: no cover
+    _Chains = tuple[logging.Logger, ...]
 
 
 def _fill_cache(cache: dict[int, bool], chains: _Chains, level: int) -> bool:
@@ -419,6 +487,8 @@ def serve_logs_as(aliases: Sequence[str], names: Iterable[str] = LOGGER_NAMES) -
 
     Calling it again replaces the aliases. Thread-safe (under logging's lock).
     """
+    if logging is None:
+        _load_logging()
     with _logging_lock:
         for name in names:
             logger = logging.getLogger(name)
@@ -436,6 +506,8 @@ def serve_logs_as(aliases: Sequence[str], names: Iterable[str] = LOGGER_NAMES) -
 def stop_serving_logs(names: Iterable[str] = LOGGER_NAMES) -> None:
     """Undo :func:`serve_logs_as` for ``names``: each logger logs under its own name only,
     through ``logging.Logger``'s own methods again. Names not being served are ignored."""
+    if not _served:
+        return
     with _logging_lock:
         for name in names:
             served = _served.pop(name, None)

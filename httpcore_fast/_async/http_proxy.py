@@ -19,8 +19,6 @@ so ``AsyncConnectionPool(proxy=Proxy("http://..."))`` routes through it.
 from __future__ import annotations
 
 import dataclasses
-import logging
-import ssl
 import typing
 
 from .._backends.base import SOCKET_OPTION, AsyncNetworkBackend
@@ -43,6 +41,7 @@ from .._models import (
     merge_headers,
 )
 from .._synchronization import AsyncShieldCancellation
+from .._trace import module_logger
 from .connection import (
     AsyncHTTPConnection,
     AsyncLazyConnection,
@@ -53,7 +52,10 @@ from .connection import (
 from .connection_pool import AsyncConnectionPool, register_proxy_factory
 from .interfaces import AsyncConnectionInterface
 
-logger = logging.getLogger("httpcore.proxy")
+if typing.TYPE_CHECKING:  # pragma: no cover
+    import ssl
+
+logger = module_logger("httpcore.proxy", globals())
 
 # Origins reached by forwarding; every other scheme (https, wss) is tunnelled + TLS.
 FORWARD_SCHEMES = (b"http", b"ws")

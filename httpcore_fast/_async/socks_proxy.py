@@ -29,9 +29,7 @@ the proxy's reason. Importing this module registers the four schemes with the po
 from __future__ import annotations
 
 import ipaddress
-import logging
 import socket
-import ssl
 import typing
 
 from .._backends.base import AsyncNetworkBackend, AsyncNetworkStream
@@ -59,7 +57,7 @@ from .._limits import ResponseLimits
 from .._models import URL, Origin, Proxy, Request, enforce_auth, enforce_url
 from .._synchronization import AsyncShieldCancellation
 from .._synchronization import run_in_thread  # async only
-from .._trace import step, tracer
+from .._trace import module_logger, step, tracer
 from .connection import (
     AsyncLazyConnection,
     connect_stream,
@@ -70,7 +68,10 @@ from .connection_pool import AsyncConnectionPool, register_proxy_factory
 from .http11 import AsyncHTTP11UpgradeStream
 from .interfaces import AsyncConnectionInterface
 
-logger = logging.getLogger("httpcore.socks")
+if typing.TYPE_CHECKING:  # pragma: no cover
+    import ssl
+
+logger = module_logger("httpcore.socks", globals())
 
 AddressInfo = typing.List[typing.Tuple[typing.Any, ...]]
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import operator
-import ssl
 import typing
 
 from .._limits import ResponseLimits
@@ -31,6 +30,8 @@ from .resolver import Resolver
 from .tls_sessions import TLSSessionCache
 
 if typing.TYPE_CHECKING:  # pragma: no cover
+    import ssl
+
     from .._backends.base import SOCKET_OPTION
 
 __all__ = [

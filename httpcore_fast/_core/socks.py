@@ -29,11 +29,9 @@ import ipaddress
 import struct
 import typing
 
-socksio: typing.Any
-try:
-    import socksio
-except ImportError:  # pragma: nocover - socksio not installed
-    socksio = None
+# socksio is imported by require_socksio(), which every handshake machine calls when it is
+# made (so the methods below find it here): a program without SOCKS proxies never loads it.
+socksio: typing.Any = None
 
 __all__ = [
     "REMOTE_DNS_SCHEMES",
@@ -322,7 +320,13 @@ MISSING_SOCKSIO = (
 
 
 def require_socksio() -> typing.Any:
-    """The socksio module; raises ``RuntimeError`` if it is not installed."""
+    """The socksio module (imported on the first call); raises ``RuntimeError`` if it is
+    not installed."""
+    global socksio
     if socksio is None:
-        raise RuntimeError(MISSING_SOCKSIO)
+        try:
+            import socksio as module
+        except ImportError:
+            raise RuntimeError(MISSING_SOCKSIO) from None
+        socksio = module
     return socksio

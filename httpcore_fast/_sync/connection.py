@@ -6,8 +6,6 @@ Generated from ``httpcore_fast/_async/connection.py`` by
 
 from __future__ import annotations
 
-import logging
-import ssl
 import typing
 
 from .._backends.sync import SyncBackend
@@ -28,11 +26,15 @@ from .._exceptions import ConnectError, ConnectionNotAvailable, ConnectTimeout, 
 from .._limits import ResponseLimits
 from .._models import Origin, Request, Response
 from .._synchronization import Event, Semaphore, ShieldCancellation
-from .._trace import step, tracer
+from .._trace import module_logger, step, tracer
 from .http11 import HTTP11Connection
 from .interfaces import ConnectionInterface
 
-logger = logging.getLogger("httpcore.connection")
+if typing.TYPE_CHECKING:  # pragma: no cover
+    import logging
+    import ssl
+
+logger = module_logger("httpcore.connection", globals())
 
 
 def connection_config(

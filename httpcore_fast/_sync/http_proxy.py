@@ -19,8 +19,6 @@ so ``ConnectionPool(proxy=Proxy("http://..."))`` routes through it.
 from __future__ import annotations
 
 import dataclasses
-import logging
-import ssl
 import typing
 
 from .._backends.base import SOCKET_OPTION, NetworkBackend
@@ -43,6 +41,7 @@ from .._models import (
     merge_headers,
 )
 from .._synchronization import ShieldCancellation
+from .._trace import module_logger
 from .connection import (
     HTTPConnection,
     LazyConnection,
@@ -53,7 +52,10 @@ from .connection import (
 from .connection_pool import ConnectionPool, register_proxy_factory
 from .interfaces import ConnectionInterface
 
-logger = logging.getLogger("httpcore.proxy")
+if typing.TYPE_CHECKING:  # pragma: no cover
+    import ssl
+
+logger = module_logger("httpcore.proxy", globals())
 
 # Origins reached by forwarding; every other scheme (https, wss) is tunnelled + TLS.
 FORWARD_SCHEMES = (b"http", b"ws")

@@ -29,9 +29,7 @@ the proxy's reason. Importing this module registers the four schemes with the po
 from __future__ import annotations
 
 import ipaddress
-import logging
 import socket
-import ssl
 import typing
 
 from .._backends.base import NetworkBackend, NetworkStream
@@ -58,7 +56,7 @@ from .._exceptions import (
 from .._limits import ResponseLimits
 from .._models import URL, Origin, Proxy, Request, enforce_auth, enforce_url
 from .._synchronization import ShieldCancellation
-from .._trace import step, tracer
+from .._trace import module_logger, step, tracer
 from .connection import (
     LazyConnection,
     connect_stream,
@@ -69,7 +67,10 @@ from .connection_pool import ConnectionPool, register_proxy_factory
 from .http11 import HTTP11UpgradeStream
 from .interfaces import ConnectionInterface
 
-logger = logging.getLogger("httpcore.socks")
+if typing.TYPE_CHECKING:  # pragma: no cover
+    import ssl
+
+logger = module_logger("httpcore.socks", globals())
 
 AddressInfo = typing.List[typing.Tuple[typing.Any, ...]]
 
