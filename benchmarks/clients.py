@@ -20,22 +20,28 @@ import asyncio
 import importlib
 import importlib.util
 import re
+import resource
+import shutil
 import socket
+import subprocess
 import sys
 import threading
+import time
 from typing import Any, Awaitable, Callable
 
 from harness import (
     REPO_ROOT,
     AsyncAdapter,
     ClientSpec,
+    ClientTimeout,
     ClientUnavailable,
+    DrivenAdapter,
     Job,
     SyncAdapter,
     VerificationError,
     require,
 )
-from scenarios import ALL_KINDS
+from scenarios import ALL_KINDS, SCENARIOS
 
 # --------------------------------------------------------------------------------------
 # Helpers shared by the adapters
@@ -438,9 +444,9 @@ class PoolSync(SyncAdapter):
 
 class PoolAsync(AsyncAdapter):
     def __init__(self, mod: Any, job: Job):
-        if job.h2:  # one HTTP/2 connection carries every stream
+        if job.h2:  # one HTTP/2 connection carries every stream (h2c: prior knowledge)
             self.pool = mod.AsyncConnectionPool(
-                http1=False, http2=True, ssl_context=job.ssl_context(), max_connections=1
+                http1=False, http2=True, max_connections=1, **_tls_kw(job)
             )
         else:
             self.pool = mod.AsyncConnectionPool(max_connections=_pool_size(job), **_tls_kw(job))
@@ -538,8 +544,8 @@ def _fast_transport(mod: Any, job: Job, asynchronous: bool, limits: Any) -> Any:
         raise ClientUnavailable("httpcore_fast.httpx has no (Async)HTTPTransport")
     kw: dict[str, Any] = {"limits": limits}
     if job.h2:
-        kw.update(http1=False, http2=True, verify=job.ssl_context())
-    elif job.tls:
+        kw.update(http1=False, http2=True)
+    if job.tls:
         kw.update(verify=job.ssl_context())
     try:
         return cls(**kw)
@@ -548,7 +554,14 @@ def _fast_transport(mod: Any, job: Job, asynchronous: bool, limits: Any) -> Any:
 
 
 # curl_cffi reports libcurl's CURL_HTTP_VERSION_* codes (2 is HTTP/1.1, 3 HTTP/2), not text.
-_CURL_VERSIONS = {1: "HTTP/1.0", 2: "HTTP/1.1", 3: "HTTP/2", 4: "HTTP/2", 5: "HTTP/2", 30: "HTTP/3"}
+_CURL_VERSIONS = {
+    1: "HTTP/1.0",
+    2: "HTTP/1.1",
+    3: "HTTP/2",
+    4: "HTTP/2",
+    5: "HTTP/2",
+    30: "HTTP/3",
+}
 
 
 def _version(response: Any) -> str | None:
@@ -626,9 +639,9 @@ class HttpxAsync(_ClientAsync):
         limits = mod.Limits(max_connections=n, max_keepalive_connections=n)
         if on_fast:
             self.client = mod.AsyncClient(transport=_fast_transport(mod, job, True, limits))
-        elif job.h2:
+        elif job.h2:  # h2c: httpx's http1=False means prior knowledge on http:// URLs
             self.client = mod.AsyncClient(
-                http1=False, http2=True, verify=job.ssl_context(), limits=limits
+                http1=False, http2=True, limits=limits, **_verify_kw(job)
             )
         else:
             self.client = mod.AsyncClient(limits=limits, **_verify_kw(job))
@@ -642,6 +655,8 @@ class HttpxAsync(_ClientAsync):
 
 class AiohttpAsync(AsyncAdapter):
     def __init__(self, job: Job):
+        if job.h2:
+            raise ClientUnavailable("aiohttp speaks HTTP/1.1 only")
         self.aiohttp = require("aiohttp")
         self.limit = _pool_size(job)
         self.ssl: Any = job.ssl_context() if job.tls else True
@@ -711,15 +726,79 @@ class Urllib3Sync(SyncAdapter):
         self.pool.close()
 
 
-# ---- pycurl (libcurl) ------------------------------------------------------------------
+# ---- pycurl (libcurl): one easy handle, a handle per thread, the multi interface ---------
+
+
+def _curl_options(pycurl: Any, c: Any, job: Job) -> None:
+    """What every pycurl handle of a scenario gets: a timeout, the protocol the scenario
+    asks for (HTTP/1.1 unless HTTP/2: libcurl offers h2 by ALPN over TLS by default), and
+    over TLS the test CA only, with peer and host verification on (libcurl's defaults,
+    set explicitly)."""
+    c.setopt(pycurl.TIMEOUT, 60)
+    c.setopt(pycurl.NOSIGNAL, 1)
+    if job.h2c:
+        c.setopt(pycurl.HTTP_VERSION, pycurl.CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE)
+    elif job.h2:
+        c.setopt(pycurl.HTTP_VERSION, pycurl.CURL_HTTP_VERSION_2TLS)
+    else:
+        c.setopt(pycurl.HTTP_VERSION, pycurl.CURL_HTTP_VERSION_1_1)
+    if job.h2:
+        c.setopt(pycurl.PIPEWAIT, 1)  # wait to multiplex on the one connection
+    if job.tls:
+        if job.ca_pem is None:
+            raise ClientUnavailable("no TLS server (see the note at the start)")
+        c.setopt(pycurl.CAINFO_BLOB, job.ca_pem)
+        c.setopt(pycurl.SSL_VERIFYPEER, 1)
+        c.setopt(pycurl.SSL_VERIFYHOST, 2)
+
+
+def _require_curl_http2(pycurl: Any, job: Job) -> None:
+    if job.h2 and not pycurl.version_info()[4] & pycurl.VERSION_HTTP2:
+        raise ClientUnavailable(f"this libcurl has no HTTP/2 (no nghttp2): {pycurl.version}")
+
+
+def _curl_version(pycurl: Any, c: Any) -> str:
+    """The HTTP version libcurl used for the handle's last transfer, as text."""
+    code = c.getinfo(pycurl.INFO_HTTP_VERSION)
+    return _CURL_VERSIONS.get(code, f"curl code {code}")
+
+
+def _curl_fields(lines: list[bytes]) -> int:
+    """Header fields of the last response head among libcurl's header lines."""
+    n = 0
+    for ln in lines:
+        if ln.startswith(b"HTTP/"):
+            n = 0
+        elif b":" in ln:
+            n += 1
+    return n
 
 
 class PycurlSync(SyncAdapter):
+    """One reused `Curl` handle (sequential, large bodies). In threads10: one `Curl` per
+    thread (a handle must not be used by two threads at once), each keeping its own
+    connection, all attached to one `CurlShare` for the DNS cache and TLS sessions (pycurl
+    does the share's locking). Not the connection cache (`LOCK_DATA_CONNECT`): libcurl does
+    not support sharing connections between concurrent threads, and here it crashed
+    (SIGSEGV in `perform`, pycurl 7.49.0, libcurl 8.23.0)."""
+
     def __init__(self, job: Job):
-        _no_tls(job)
-        self.pycurl = require("pycurl")
-        self.curl = self.pycurl.Curl()
-        self.curl.setopt(self.pycurl.TIMEOUT, 60)
+        self.pycurl = p = require("pycurl")
+        self.job = job
+        self.share = p.CurlShare()
+        for data in (p.LOCK_DATA_DNS, p.LOCK_DATA_SSL_SESSION):
+            self.share.setopt(p.SH_SHARE, data)
+        self.handles: list[Any] = []
+        self.lock = threading.Lock()
+        self.curl = self._handle()
+
+    def _handle(self) -> Any:
+        c = self.pycurl.Curl()
+        c.setopt(self.pycurl.SHARE, self.share)
+        _curl_options(self.pycurl, c, self.job)
+        with self.lock:
+            self.handles.append(c)
+        return c
 
     def full(self, url: str) -> tuple[int, bytes, int | None, str | None]:
         p, c = self.pycurl, self.curl
@@ -730,14 +809,17 @@ class PycurlSync(SyncAdapter):
         c.setopt(p.HEADERFUNCTION, lines.append)
         c.perform()
         c.unsetopt(p.HEADERFUNCTION)  # libcurl still parses them; we don't copy
-        n_fields = sum(1 for ln in lines[1:] if b":" in ln)
-        return c.getinfo(p.RESPONSE_CODE), b"".join(chunks), n_fields, None
+        return (
+            c.getinfo(p.RESPONSE_CODE),
+            b"".join(chunks),
+            _curl_fields(lines),
+            _curl_version(p, c),
+        )
 
-    def getter(self, url: str) -> Callable[[], int]:
-        p, c = self.pycurl, self.curl
+    def _getter(self, c: Any, url: str) -> Callable[[], int]:
         chunks: list[bytes] = []
-        c.setopt(p.URL, url)
-        c.setopt(p.WRITEFUNCTION, chunks.append)
+        c.setopt(self.pycurl.URL, url)
+        c.setopt(self.pycurl.WRITEFUNCTION, chunks.append)
         perform, clear = c.perform, chunks.clear
 
         def get() -> int:
@@ -749,6 +831,12 @@ class PycurlSync(SyncAdapter):
             return got
 
         return get
+
+    def getter(self, url: str) -> Callable[[], int]:
+        return self._getter(self.curl, url)
+
+    def thread_getter(self, url: str) -> Callable[[], int]:
+        return self._getter(self._handle(), url)  # called in the thread that uses it
 
     def download(self, url: str, sink: Callable[[Any], None] | None) -> tuple[int, int]:
         p, c = self.pycurl, self.curl
@@ -766,7 +854,210 @@ class PycurlSync(SyncAdapter):
         return c.getinfo(p.RESPONSE_CODE), got[0]
 
     def close(self) -> None:
-        self.curl.close()
+        for c in self.handles:
+            c.close()
+        self.share.close()
+
+
+class PycurlMulti(DrivenAdapter):
+    """pycurl's multi interface: one `CurlMulti` drives `concurrency` easy handles, each
+    added again as soon as its transfer ends, until the count is done (perform, info_read,
+    select; no event loop). The multi handle's connection cache is the pool: `MAXCONNECTS`,
+    `MAX_HOST_CONNECTIONS` and `MAX_TOTAL_CONNECTIONS` at the concurrency (a pool of 50) for
+    HTTP/1.1; for HTTP/2 one connection, `CURLPIPE_MULTIPLEX` and `PIPEWAIT` on every
+    handle, so the streams share it as the other clients' pool of 1 does."""
+
+    def __init__(self, job: Job):
+        self.pycurl = p = require("pycurl")
+        _require_curl_http2(p, job)
+        self.job = job
+        conns = 1 if job.h2 else max(1, job.sc.concurrency)
+        m = self.multi = p.CurlMulti()
+        m.setopt(p.M_MAXCONNECTS, conns)
+        m.setopt(p.M_MAX_HOST_CONNECTIONS, conns)
+        m.setopt(p.M_MAX_TOTAL_CONNECTIONS, conns)
+        m.setopt(p.M_PIPELINING, p.PIPE_MULTIPLEX if job.h2 else p.PIPE_NOTHING)
+        self.chunks: list[bytes] = []  # every handle's body bytes of the current run
+        self.handles = []
+        for _ in range(max(1, job.sc.concurrency)):
+            c = p.Curl()
+            _curl_options(p, c, job)
+            c.setopt(p.WRITEFUNCTION, self.chunks.append)
+            self.handles.append(c)
+        self.url = ""
+        self.added: set[Any] = set()  # handles in the multi now
+
+    def _set_url(self, url: str) -> None:
+        if url != self.url:
+            for c in self.handles:
+                c.setopt(self.pycurl.URL, url)
+            self.url = url
+
+    def _drive(self, count: int) -> None:
+        """Complete `count` transfers with up to len(handles) in flight (bounded by the
+        job's deadline and an iteration count)."""
+        p, m, deadline = self.pycurl, self.multi, self.job.deadline
+        started = done = 0
+        for c in self.handles[:count]:
+            m.add_handle(c)
+            self.added.add(c)
+            started += 1
+        for i in range(100 * count + 100_000):
+            for _ in range(1000):  # bounded: until libcurl has no more to do right now
+                ret, _ = m.perform()
+                if ret != p.E_CALL_MULTI_PERFORM:
+                    break
+            readded = False
+            for _ in range(len(self.handles) + 1):  # bounded: every finished transfer
+                queued, ok_list, err_list = m.info_read()
+                if err_list:  # close() removes the handles still in the multi
+                    _, errno, message = err_list[0]
+                    raise VerificationError(f"pycurl multi: error {errno}: {message}")
+                for c in ok_list:
+                    m.remove_handle(c)
+                    done += 1
+                    if started < count:
+                        m.add_handle(c)
+                        started += 1
+                        readded = True
+                    else:
+                        self.added.discard(c)
+                if not queued:
+                    break
+            if done >= count:
+                return
+            if not i & 63 and time.monotonic() > deadline:
+                raise ClientTimeout("pycurl multi passed the client deadline")
+            if not readded:  # a new transfer starts in perform(), not on a socket
+                m.select(1.0)
+        raise ClientTimeout("pycurl multi: too many iterations")
+
+    def full(self, url: str) -> tuple[int, bytes, int | None, str | None]:
+        p, c = self.pycurl, self.handles[0]
+        lines: list[bytes] = []
+        self._set_url(url)
+        self.chunks.clear()
+        c.setopt(p.HEADERFUNCTION, lines.append)
+        try:
+            self._drive(1)
+        finally:
+            c.unsetopt(p.HEADERFUNCTION)
+        body = b"".join(self.chunks)
+        return c.getinfo(p.RESPONSE_CODE), body, _curl_fields(lines), _curl_version(p, c)
+
+    def run(self, url: str, count: int) -> int:
+        self._set_url(url)
+        self.chunks.clear()
+        self._drive(count)
+        if self.job.h2:  # the handles really spoke HTTP/2 in this run
+            for c in self.handles[: min(count, len(self.handles))]:
+                version = _curl_version(self.pycurl, c)
+                if version != "HTTP/2":
+                    raise VerificationError(f"pycurl multi: a transfer came over {version}")
+        got = 0
+        for ch in self.chunks:
+            got += len(ch)
+        return got
+
+    def close(self) -> None:
+        for c in self.added:
+            self.multi.remove_handle(c)
+        for c in self.handles:
+            c.close()
+        self.multi.close()
+
+
+# ---- h2load (nghttp2): the HTTP/2 ceiling ---------------------------------------------
+
+
+def _h2load_binary() -> str:
+    exe = shutil.which("h2load")
+    if exe is None:
+        raise ClientUnavailable("h2load not installed (apt-get install nghttp2-client)")
+    return exe
+
+
+def parse_h2load(text: str) -> dict[str, Any]:
+    """The counters of h2load's summary: elapsed seconds, requests done/succeeded/failed/
+    errored, 2xx responses, the application protocol ("h2", "h2c") and the DATA bytes.
+    Raises VerificationError if a line is missing."""
+
+    def grab(pattern: str) -> re.Match[str]:
+        m = re.search(pattern, text, re.M)
+        if m is None:
+            raise VerificationError(f"h2load: no {pattern!r} in its output: {text[-400:]!r}")
+        return m
+
+    t = grab(r"^finished in ([\d.]+)(ms|s|us),")
+    scale = {"s": 1.0, "ms": 1e-3, "us": 1e-6}[t.group(2)]
+    req = grab(r"^requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, "
+               r"(\d+) failed, (\d+) errored")  # fmt: skip
+    codes = grab(r"^status codes: (\d+) 2xx")
+    traffic = grab(r"^traffic: .*\((\d+)\) data")
+    proto = re.search(r"^Application protocol: (\S+)", text, re.M)
+    return {
+        "elapsed": float(t.group(1)) * scale,
+        "total": int(req.group(1)),
+        "done": int(req.group(3)),
+        "succeeded": int(req.group(4)),
+        "failed": int(req.group(5)),
+        "errored": int(req.group(6)),
+        "2xx": int(codes.group(1)),
+        "protocol": proto.group(1) if proto else None,
+        "data": int(traffic.group(1)),
+    }
+
+
+class H2load(DrivenAdapter):
+    """The HTTP/2 ceiling: nghttp2's h2load, a C load generator, on one connection with
+    `concurrency` streams (`h2load -c1 -m50 -n N URL`; prior knowledge for http://, ALPN
+    h2 over TLS, where it does not verify the certificate). A new process per run, so its
+    connection is set up inside the run (not warmed): its own "finished in" time (which
+    starts with the connection, not with the process) and its CPU (the children's rusage)
+    are the measurement. Checked by its counters: every request succeeded with a 2xx, the
+    protocol was h2/h2c, and the DATA bytes equal the requests times the body length."""
+
+    def __init__(self, job: Job):
+        if not job.h2 or job.sc.kind != "h2":
+            raise ClientUnavailable("h2load: only the HTTP/2 request scenarios")
+        self.exe = _h2load_binary()
+        self.job = job
+
+    def _h2load(self, url: str, count: int) -> dict[str, Any]:
+        c = max(1, self.job.sc.concurrency)
+        argv = [self.exe, "-c1", "-t1", f"-m{c}", f"-n{count}", url]
+        try:
+            out = subprocess.run(argv, capture_output=True, timeout=self.job.remaining())
+        except subprocess.TimeoutExpired as exc:
+            raise ClientTimeout("h2load passed the client deadline") from exc
+        text = out.stdout.decode(errors="replace")
+        r = parse_h2load(text)
+        want_proto = "h2c" if self.job.h2c else "h2"
+        problems = []
+        if out.returncode != 0:
+            problems.append(f"exit status {out.returncode}")
+        if r["succeeded"] != count or r["2xx"] != count or r["failed"] or r["errored"]:
+            problems.append(f"{r['succeeded']} of {count} succeeded, {r['2xx']} 2xx")
+        if r["protocol"] != want_proto:
+            problems.append(f"protocol {r['protocol']!r}, want {want_proto!r}")
+        if r["data"] != count * self.job.sc.body_len:
+            problems.append(f"{r['data']} data bytes, want {count * self.job.sc.body_len}")
+        if problems:
+            raise VerificationError("h2load: " + "; ".join(problems))
+        return r
+
+    def verify(self, name: str, job: Job) -> None:
+        self._h2load(job.url, max(1, job.sc.concurrency))
+
+    def run(self, url: str, count: int) -> int:
+        return int(self._h2load(url, count)["data"])
+
+    def timed_run(self, url: str, count: int) -> tuple[float, float, int] | None:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        r = self._h2load(url, count)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        return r["elapsed"], cpu, int(r["data"])
 
 
 # ---- pyreqwest (Rust reqwest) ----------------------------------------------------------
@@ -800,7 +1091,9 @@ class PyreqwestAsync(AsyncAdapter):
     def __init__(self, job: Job):
         client = require("pyreqwest.client")
         b = client.ClientBuilder()
-        if job.h2:
+        if job.h2c:
+            b = b.http2_prior_knowledge()
+        elif job.h2:
             if job.ca_pem is None:
                 raise ClientUnavailable("no TLS server")
             b = b.http2(True).add_root_certificate_pem(job.ca_pem)
@@ -931,7 +1224,7 @@ def _pool_spec(
 
 
 def _httpx_spec(key: str, label: str, module: str, on_fast: bool) -> ClientSpec:
-    kinds = frozenset({"seq", "threads", "big", "async", "abig", "h2"})
+    kinds = frozenset({"seq", "threads", "big", "async", "abig", "h2", "h2big"})
     return ClientSpec(
         key,
         label,
@@ -941,6 +1234,8 @@ def _httpx_spec(key: str, label: str, module: str, on_fast: bool) -> ClientSpec:
         True,
     )
 
+
+_UVLOOP = frozenset(name for name, sc in SCENARIOS.items() if sc.loop == "uvloop")
 
 CLIENTS = [
     _pool_spec("fast-cython", "httpcore_fast[cython]", lambda j: _fast("cython", j),
@@ -956,13 +1251,20 @@ CLIENTS = [
     _httpx_spec("httpx-fast", "httpx on httpcore_fast", "httpx", True),
     _httpx_spec("httpx2", "httpx2", "httpx2", False),
     _httpx_spec("httpx2-fast", "httpx2 on httpcore_fast", "httpx2", True),
-    ClientSpec("aiohttp", "aiohttp", None, AiohttpAsync, frozenset({"async", "abig"}), True),
+    # aiohttp's h2big row says "unavailable (HTTP/1.1 only)" next to HTTP/2's large body.
+    ClientSpec("aiohttp", "aiohttp", None, AiohttpAsync,
+               frozenset({"async", "abig", "h2big"}), True),
     ClientSpec("urllib3", "urllib3", Urllib3Sync, None,
                frozenset({"seq", "threads", "big"}), True),
-    ClientSpec("pycurl", "pycurl", PycurlSync, None, frozenset({"seq", "big"}), True),
+    ClientSpec("pycurl", "pycurl", PycurlSync, None, frozenset({"seq", "threads", "big"}), True),
+    # No event loop: the uvloop scenarios would repeat the asyncio ones.
+    ClientSpec("pycurl-multi", "pycurl multi", None, None, frozenset({"async", "h2"}), True,
+               skip=_UVLOOP, driven=PycurlMulti),
     ClientSpec("pyreqwest", "pyreqwest", PyreqwestSync, PyreqwestAsync,
-               frozenset({"seq", "threads", "big", "async", "abig", "h2"}), True,
+               frozenset({"seq", "threads", "big", "async", "abig", "h2", "h2big"}), True,
                async_label="pyreqwest (async)"),
+    ClientSpec("h2load", "h2load (ceiling)", None, None, frozenset({"h2"}), True,
+               skip=_UVLOOP, driven=H2load),
     ClientSpec("curl_cffi", "curl_cffi", CurlCffiSync, CurlCffiAsync,
                frozenset({"seq", "big", "async", "abig"}), True,
                async_label="curl_cffi (async)"),

@@ -36,13 +36,15 @@ from nginx import NginxServer, find_nginx
 from report import (
     evaluate_targets,
     print_header,
+    print_summary_table,
     print_targets,
     replot,
     report_tables,
+    reprint_table,
     write_json,
     write_png,
 )
-from scenarios import FULL_SCENARIOS, QUICK_SCENARIOS, SCENARIOS
+from scenarios import BODY_KINDS, FULL_SCENARIOS, QUICK_SCENARIOS, SCENARIOS
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -113,6 +115,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="JSON",
         help="only draw the chart of an earlier run's JSON (with --png PATH)",
     )
+    p.add_argument(
+        "--table",
+        metavar="JSON",
+        help="only print the README's markdown table of an earlier run's JSON",
+    )
     args = p.parse_args(argv)
     if args.quick:
         defaults = {
@@ -168,10 +175,17 @@ def run(args: argparse.Namespace) -> int:
     fast = describe_fast()
     print_header(args, scenarios, pin_note, fast)
 
-    want_big = any(s.kind in ("big", "abig") for s in scenarios)
-    want_tls = any(s.kind == "h2" or s.tls for s in scenarios)
+    want_big = any(s.kind in BODY_KINDS for s in scenarios)
+    want_tls = any((s.http2 and not s.h2c) or s.tls for s in scenarios)
+    want_h2c = any(s.http2 and s.h2c for s in scenarios)
     server = NginxServer(
-        find_nginx(args.nginx), server_cpu, args.port, args.start_timeout, want_big, want_tls
+        find_nginx(args.nginx),
+        server_cpu,
+        args.port,
+        args.start_timeout,
+        want_big,
+        want_tls,
+        want_h2c,
     )
     results, truncated = run_rounds(args, scenarios, selected, server)
 
@@ -179,6 +193,7 @@ def run(args: argparse.Namespace) -> int:
     targets = evaluate_targets(report)
     if args.targets:
         print_targets(targets)
+    print_summary_table(report)
     crawl_doc, crawl_status = None, 0
     if args.crawl:
         if all_cpus is not None:  # the crawl pins its own processes
@@ -222,6 +237,8 @@ def run_crawl(args: argparse.Namespace) -> tuple[dict[str, Any], int]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.table:
+        return reprint_table(args.table)
     if args.replot:
         return replot(args)
     try:

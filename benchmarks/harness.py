@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 from nginx import NginxServer
-from scenarios import BIG_SIZE, SMALL_BODY, SYNC_KINDS, Scenario
+from scenarios import BIG_SIZE, BODY_KINDS, SMALL_BODY, SYNC_KINDS, Scenario
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -71,28 +71,40 @@ class Job:
     tls_port: int | None = None
     ca_pem: bytes | None = None
     big_crc: int | None = None
+    h2c_port: int | None = None  # nginx's cleartext HTTP/2 port (prior knowledge)
 
     @property
     def h2(self) -> bool:
-        return self.sc.kind == "h2"
+        """HTTP/2 only (`http1=False`): over TLS (ALPN h2), or cleartext when `h2c`."""
+        return self.sc.http2
+
+    @property
+    def h2c(self) -> bool:
+        return self.sc.http2 and self.sc.h2c
 
     @property
     def tls(self) -> bool:
-        """Over nginx's TLS server: HTTP/2, or HTTP/1.1 for a scenario with `tls`."""
-        return self.h2 or self.sc.tls
+        """Over nginx's TLS server: HTTP/2 (unless h2c), or HTTP/1.1 for a scenario with
+        `tls`."""
+        return (self.h2 and not self.h2c) or self.sc.tls
+
+    def _origin(self) -> str:
+        if self.tls:
+            return f"https://localhost:{self.tls_port}"
+        if self.h2c:
+            if self.h2c_port is None:
+                raise ClientUnavailable("no h2c server (see the note at the start)")
+            return f"http://{self.host}:{self.h2c_port}"
+        return f"http://{self.host}:{self.port}"
 
     @property
     def url(self) -> str:
-        if self.tls:
-            return f"https://localhost:{self.tls_port}{self.sc.path}"
-        return f"http://{self.host}:{self.port}{self.sc.path}"
+        return self._origin() + self.sc.path
 
     @property
     def warm_url(self) -> str:
         """A small response on the same origin (opens and warms the connection)."""
-        if self.tls:
-            return f"https://localhost:{self.tls_port}/small"
-        return f"http://{self.host}:{self.port}/small"
+        return self._origin() + "/small"
 
     def ssl_context(self) -> ssl.SSLContext:
         if self.ca_pem is None:
@@ -145,6 +157,31 @@ class AsyncAdapter:
         pass
 
 
+class DrivenAdapter:
+    """Base for clients that drive their own concurrency without an event loop: pycurl's
+    `CurlMulti`, the h2load tool. They do the concurrent kinds (async, h2): `run(url,
+    count)` completes `count` requests with `job.sc.concurrency` in flight and returns the
+    body bytes read. `verify` checks one response (default: `full` and the usual checks);
+    `timed_run` may measure itself (an external tool reports its own time and CPU)."""
+
+    def full(self, url: str) -> tuple[int, bytes, int | None, str | None]:
+        raise NotImplementedError
+
+    def verify(self, name: str, job: Job) -> None:
+        status, body, nh, ver = self.full(job.url)
+        _check(name, job.sc, status, body, nh, ver)
+
+    def run(self, url: str, count: int) -> int:
+        raise NotImplementedError
+
+    def timed_run(self, url: str, count: int) -> tuple[float, float, int] | None:
+        """(wall s, CPU s, body bytes) if the client times itself, else None."""
+        return None
+
+    def close(self) -> None:
+        pass
+
+
 @dataclass
 class ClientSpec:
     """One client of the comparison (a row of clients.CLIENTS): its `--clients` key, its
@@ -159,6 +196,7 @@ class ClientSpec:
     optional: bool  # optional peers are skipped with a note if not importable
     async_label: str = ""
     skip: frozenset[str] = frozenset()  # scenario names it can't do
+    driven: Callable[[Job], DrivenAdapter] | None = None  # replaces `aio` when set
 
     def supports(self, sc: Scenario) -> bool:
         return sc.kind in self.kinds and sc.name not in self.skip
@@ -194,9 +232,11 @@ def _check(
         raise VerificationError(f"{name}: body differs from what the server sent")
     if n_headers is not None and n_headers < min_headers:
         raise VerificationError(f"{name}: got {n_headers} header fields, want >= {min_headers}")
-    if sc.kind == "h2" and version is not None and "2" not in str(version):  # "HTTP/2(.0)"
+    if sc.http2 and version is not None and "2" not in str(version):  # "HTTP/2(.0)"
         raise VerificationError(f"{name}: response came over {version!r}, not HTTP/2")
-    if sc.kind != "h2" and version is not None and "2" in str(version):
+    if sc.http2 and version is None:  # every HTTP/2 adapter must say what it spoke
+        raise VerificationError(f"{name}: adapter did not report the HTTP version")
+    if not sc.http2 and version is not None and "2" in str(version):
         raise VerificationError(f"{name}: response came over {version!r}, not HTTP/1.1")
 
 
@@ -419,7 +459,7 @@ def run_async(name: str, factory: Callable[[Job], AsyncAdapter], job: Job) -> tu
     async def main() -> tuple[float, float]:
         coro = (
             _abig(name, factory, job)
-            if job.sc.kind == "abig"
+            if job.sc.kind in BODY_KINDS
             else _concurrent(name, factory, job, _asyncio_gather)
         )
         try:
@@ -456,9 +496,32 @@ def run_trio(name: str, factory: Callable[[Job], AsyncAdapter], job: Job) -> tup
     return result
 
 
+def run_driven(name: str, ad: DrivenAdapter, job: Job) -> tuple[float, float]:
+    """The concurrent kinds for a client that drives its own concurrency: verify, warm up
+    (`warmup` requests with the full concurrency, so the connections are open), then time
+    `n` requests (rounded down to a multiple of the concurrency, as the task runners do)."""
+    ad.verify(name, job)
+    c = job.sc.concurrency
+    per, warm = job.n // c, max(1, job.warmup // c)
+    ad.run(job.url, warm * c)
+    measured = ad.timed_run(job.url, per * c)
+    if measured is None:
+        wall, cpu, got = _timed(lambda: ad.run(job.url, per * c))
+    else:
+        wall, cpu, got = measured
+    _check_total(name, got, per * c * job.sc.body_len)
+    return wall, cpu
+
+
 def run_client(spec: ClientSpec, job: Job) -> tuple[float, float]:
     name = spec.label_for(job.sc)
     kind = job.sc.kind
+    if spec.driven is not None:
+        ad_d = spec.driven(job)
+        try:
+            return run_driven(name, ad_d, job)
+        finally:
+            ad_d.close()
     if kind in SYNC_KINDS:
         assert spec.sync is not None
         ad = spec.sync(job)
@@ -475,7 +538,7 @@ def run_client(spec: ClientSpec, job: Job) -> tuple[float, float]:
 
 def units_done(job: Job) -> float:
     """What one run delivered: requests, or MB (10^6 bytes) for the large bodies."""
-    if job.sc.kind in ("big", "abig"):
+    if job.sc.kind in BODY_KINDS:
         return job.n * BIG_SIZE / 1e6
     c = job.sc.concurrency
     return float((job.n // c) * c)
@@ -483,7 +546,7 @@ def units_done(job: Job) -> float:
 
 def n_for(sc: Scenario, args: argparse.Namespace) -> tuple[int, int]:
     """(timed requests or downloads, warm-up requests) for one client run."""
-    if sc.kind in ("big", "abig"):
+    if sc.kind in BODY_KINDS:
         return args.big_downloads, 0
     if sc.kind == "threads":
         # The fast clients do 30-60k req/s here: twice as many, so a run lasts long enough.
@@ -549,6 +612,7 @@ def run_rounds(
     try:
         server.start()
         tls = f", TLS+HTTP/2 on :{server.tls_port}" if server.tls_port else ""
+        tls += f", h2c on :{server.h2c_port}" if server.h2c_port else ""
         print(
             f"server      {server.version}, 1 worker, 127.0.0.1:{server.port}{tls}, "
             f"keep-alive (temp dir {server.tmp})"
@@ -585,6 +649,7 @@ def run_rounds(
                         tls_port=server.tls_port,
                         ca_pem=server.ca_pem,
                         big_crc=server.big_crc,
+                        h2c_port=server.h2c_port,
                     )
                     signal.alarm(args.client_timeout + 10)
                     try:

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from scenarios import SMALL_BODY, render_nginx_conf, write_big_file
+from scenarios import SMALL_BODY, nginx_version, render_nginx_conf, write_big_file
 
 
 def find_nginx(explicit: str | None) -> str:
@@ -87,6 +87,7 @@ class NginxServer:
         start_timeout: float,
         want_big: bool,
         want_tls: bool,
+        want_h2c: bool = False,
     ):
         self.binary = binary
         self.cpu = cpu
@@ -94,10 +95,12 @@ class NginxServer:
         self.start_timeout = start_timeout
         self.want_big = want_big
         self.want_tls = want_tls
+        self.want_h2c = want_h2c
         self.tmp = Path(tempfile.mkdtemp(prefix="httpcore_fast_bench_nginx_"))
         self.proc: subprocess.Popen[bytes] | None = None
         self.port = 0
         self.tls_port: int | None = None
+        self.h2c_port: int | None = None  # HTTP/2 in cleartext (prior knowledge only)
         self.version = ""
         self.big_crc: int | None = None
         self.ca_pem: bytes | None = None  # the throw-away CA that signed the TLS server
@@ -141,10 +144,20 @@ class NginxServer:
         def write_conf() -> Path:
             self.port = self.requested_port or free_port()
             self.tls_port = free_port() if self.want_tls else None
+            self.h2c_port = free_port() if self.want_h2c else None
             conf = self.tmp / "nginx.conf"
             # Drop temp-path directives of modules this nginx build lacks (bounded).
-            for _ in range(len(directives) + 2):
-                conf.write_text(render_nginx_conf(self.tmp, self.port, self.tls_port, directives))
+            for _ in range(len(directives) + 3):
+                conf.write_text(
+                    render_nginx_conf(
+                        self.tmp,
+                        self.port,
+                        self.tls_port,
+                        directives,
+                        self.h2c_port,
+                        nginx_version(self.version),
+                    )
+                )
                 test = subprocess.run(
                     self._argv(conf) + ["-t", "-q"], capture_output=True, timeout=20
                 )
@@ -158,6 +171,11 @@ class NginxServer:
                 if self.tls_port and ("ssl" in err or "http2" in err):
                     self.tls_note = f"no TLS/HTTP/2 server: nginx said {err.strip()[:200]}"
                     self.want_tls, self.tls_port = False, None
+                    self.want_h2c, self.h2c_port = False, None
+                    continue
+                if self.h2c_port and "http2" in err:
+                    self.tls_note = f"no h2c server: nginx said {err.strip()[:200]}"
+                    self.want_h2c, self.h2c_port = False, None
                     continue
                 raise RuntimeError(f"nginx rejected the generated config:\n{err}")
             return conf

@@ -29,7 +29,9 @@ RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"
 
 # The client keys (clients.py) the report compares against and highlights.
 REFERENCE_KEY = "httpcore"
-CEILING_KEY = "raw"
+# The ceiling of a scenario: the first of these that ran in it (the raw socket / bare
+# asyncio.Protocol for HTTP/1.1, h2load for the HTTP/2 request scenarios).
+CEILING_KEYS = ("raw", "h2load")
 FAST_KEY = "fast-cython"
 
 
@@ -53,6 +55,7 @@ PEER_DISTS = (
     "pyreqwest",
     "curl_cffi",
     "h11",
+    "uvloop",
     "h2",
     "anyio",
     "trio",
@@ -144,7 +147,7 @@ def report_tables(
         per = results.get(sc.name, {})
         stats = {k: summarise(r.samples) for k, r in per.items() if r.samples}
         ref = stats.get(REFERENCE_KEY, {}).get("median")
-        ceil = stats.get(CEILING_KEY, {}).get("median")
+        ceil = next((stats[k]["median"] for k in CEILING_KEYS if k in stats), None)
         n_rounds = max((len(r.samples) for r in per.values()), default=0)
         n, _ = n_for(sc, args)
         amount = f"{n} x 100 MiB" if sc.unit == "MB/s" else f"{n} requests"
@@ -202,8 +205,9 @@ def report_tables(
     print()
     print(
         "* = httpcore_fast. Higher is better. x httpcore / x ceiling: median divided by "
-        "httpcore 1.0.9's / the raw socket's (sync) or asyncio.Protocol's (async) median. "
-        "CPU: this process's user+sys CPU (median); MB = 10^6 bytes."
+        "httpcore 1.0.9's / the raw socket's (sync), asyncio.Protocol's (async) or h2load's "
+        "(HTTP/2) median. CPU: this process's user+sys CPU (median; h2load's: its own "
+        "process's, start-up and connection included); MB = 10^6 bytes."
     )
     print(
         f"load average at the end: {os.getloadavg()[0]:.2f} (other load moves wall-clock "
@@ -249,6 +253,8 @@ TARGETS = [
                ("headers50", FAST_KEY), ("headers50", "raw"), 0.75),
     TargetSpec("HTTP/2 50 streams >= 2.5x httpcore2",
                ("h2-50", FAST_KEY), ("h2-50", "httpcore2"), 2.5),
+    TargetSpec("100 MiB over one HTTP/2 stream (TLS) >= 0.9x the same over HTTP/1.1",
+               ("h2-big", FAST_KEY), ("abig-tls", FAST_KEY), 0.9),
 ]  # fmt: skip
 
 
@@ -313,6 +319,61 @@ def print_targets(rows: list[dict[str, Any]]) -> None:
 
 
 # --------------------------------------------------------------------------------------
+# The README's table: one row per scenario, from one run
+
+
+def _fmt_ratio(r: float) -> str:
+    return f"{r:.2f}x" if r < 10 else f"{r:.1f}x" if r < 100 else f"{r:.0f}x"
+
+
+def summary_table(report: dict[str, Any]) -> str:
+    """The run as the README's markdown table: per scenario, httpcore_fast (Cython),
+    httpcore 1.0.9, their ratio, the ceiling and the best other peer (no httpcore_fast
+    client, reference or ceiling), followed by the other peers the targets name for that
+    scenario. Every number comes from `report` (one run)."""
+    target_peers: dict[str, list[str]] = {}
+    for t in TARGETS:
+        sc, key = t.den
+        peer = not _is_fast(key) and key != REFERENCE_KEY and key not in CEILING_KEYS
+        if peer and key not in target_peers.get(sc, []):
+            target_peers.setdefault(sc, []).append(key)
+    lines = [
+        "| scenario | httpcore_fast (Cython) | httpcore 1.0.9 | ratio | ceiling | best other peer |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for name, sc in report.items():
+        rows = sc["clients"]
+        med = {k: r["median"] for k, r in rows.items() if "median" in r}
+        if not med:
+            continue
+        fast, ref = med.get(FAST_KEY), med.get(REFERENCE_KEY)
+        ceil_key = next((k for k in CEILING_KEYS if k in med), None)
+        others = sorted(
+            (k for k in med if not _is_fast(k) and k != REFERENCE_KEY and k not in CEILING_KEYS),
+            key=lambda k: -med[k],
+        )
+        shown = others[:1]
+        shown += sorted(
+            (k for k in target_peers.get(name, []) if k in med and k not in shown),
+            key=lambda k: -med[k],
+        )
+        peers = "; ".join(f"{rows[k]['label']} {med[k]:,.0f}" for k in shown)
+        ceiling = f"{med[ceil_key]:,.0f}" if ceil_key else ""
+        lines.append(
+            f"| {name}: {sc['title']} ({sc['unit']}) | {f'{fast:,.0f}' if fast else ''} | "
+            f"{f'{ref:,.0f}' if ref else ''} | {_fmt_ratio(fast / ref) if fast and ref else ''} "
+            f"| {ceiling} | {peers} |"
+        )
+    return "\n".join(lines)
+
+
+def print_summary_table(report: dict[str, Any]) -> None:
+    print()
+    print("== the README table (markdown, this run only)")
+    print(summary_table(report))
+
+
+# --------------------------------------------------------------------------------------
 # JSON and chart
 
 
@@ -364,6 +425,7 @@ def write_json(
         },
         "truncated": truncated,
         "scenarios": report,
+        "summary_table": summary_table(report),
         "targets": targets,
         **(extra or {}),
     }
@@ -415,7 +477,7 @@ def write_png(
             else "#ff9896"
             if _is_fast(k)
             else "#7f7f7f"
-            if k == CEILING_KEY
+            if k in CEILING_KEYS
             else "#1f77b4"
             for k, _ in rows_
         ]
@@ -450,6 +512,13 @@ def write_png(
     except Exception:  # noqa: BLE001 - Pillow comes with matplotlib; if not, keep RGBA
         pass
     print(f"chart written to {path}")
+
+
+def reprint_table(path: str) -> int:
+    """Print the README table of an earlier run from its JSON (--table)."""
+    doc = json.loads(Path(path).read_text())
+    print(summary_table(doc["scenarios"]))
+    return 0
 
 
 def replot(args: argparse.Namespace) -> int:

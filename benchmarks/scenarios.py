@@ -15,6 +15,7 @@ The scenarios are documented for users in benchmarks/README.md ("Scenarios").
 
 from __future__ import annotations
 
+import re
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,14 +62,20 @@ def write_big_file(path: Path) -> int:
 #   trio     trio, the same
 #   big      sync, stream one 100 MiB body (MB/s)
 #   abig     asyncio, the same
-#   h2       asyncio over TLS + HTTP/2, `concurrency` streams on one connection
+#   h2       asyncio over HTTP/2, `concurrency` streams on one connection (over TLS, or
+#            cleartext with prior knowledge when `h2c`)
+#   h2big    asyncio over TLS + HTTP/2, stream one 100 MiB body on one stream (MB/s)
 # `tls`: HTTP/1.1 over TLS to nginx's TLS server (connections opened and warmed before the
 # clock starts, so the record layer is measured, not handshakes); `loop`: the asyncio event
 # loop the async kinds run on ("asyncio", or "uvloop", as a user would install it).
+# Clients that drive their own concurrency (pycurl's CurlMulti, h2load) do the async kinds
+# without an event loop (harness.DrivenAdapter).
 
 SYNC_KINDS = frozenset({"seq", "threads", "big"})
-ASYNC_KINDS = frozenset({"async", "abig", "h2"})
+ASYNC_KINDS = frozenset({"async", "abig", "h2", "h2big"})
 ALL_KINDS = SYNC_KINDS | ASYNC_KINDS | {"trio"}
+BODY_KINDS = frozenset({"big", "abig", "h2big"})  # one 100 MiB body per download: MB/s
+HTTP2_KINDS = frozenset({"h2", "h2big"})
 
 
 @dataclass(frozen=True)
@@ -81,12 +88,17 @@ class Scenario:
     body_len: int = 100
     min_headers: int = 1
     body: bytes | None = SMALL_BODY  # exact body to check (None: CRC-32 of the big file)
-    tls: bool = False  # HTTP/1.1 over TLS (h2 is always over TLS)
+    tls: bool = False  # HTTP/1.1 over TLS (the HTTP/2 kinds are over TLS unless h2c)
     loop: str = "asyncio"  # the event loop of the async kinds: asyncio | uvloop
+    h2c: bool = False  # HTTP/2 in cleartext with prior knowledge (RFC 9113 §3.3), no TLS
 
     @property
     def unit(self) -> str:
-        return "MB/s" if self.kind in ("big", "abig") else "req/s"
+        return "MB/s" if self.kind in BODY_KINDS else "req/s"
+
+    @property
+    def http2(self) -> bool:
+        return self.kind in HTTP2_KINDS
 
 
 SCENARIOS = {
@@ -145,6 +157,14 @@ SCENARIOS = {
         Scenario("h2-50-uvloop", "h2", "/small",
                  "HTTP/2 over TLS: 50 concurrent streams, one connection, uvloop",
                  concurrency=50, loop="uvloop"),
+        # HTTP/2 in cleartext (prior knowledge: nginx's plain `http2` port), and one large
+        # body over one HTTP/2 stream: compare with abig-tls, the same body over HTTP/1.1.
+        Scenario("h2c-50", "h2", "/small",
+                 "HTTP/2 cleartext (prior knowledge): 50 concurrent streams, one connection",
+                 concurrency=50, h2c=True),
+        Scenario("h2-big", "h2big", "/big",
+                 "100 MiB body over one HTTP/2 stream over TLS, asyncio (streamed)",
+                 body_len=BIG_SIZE, body=None),
     ]
 }  # fmt: skip
 FULL_SCENARIOS = list(SCENARIOS)
@@ -161,8 +181,27 @@ def _nginx_quote(data: bytes) -> str:
     return '"' + text.replace("\n", "\\n") + '"'
 
 
+def nginx_version(text: str) -> tuple[int, ...]:
+    """(1, 22, 1) from `nginx -v`'s "nginx version: nginx/1.22.1" ((0,) if not found)."""
+    m = re.search(r"nginx/(\d+(?:\.\d+)*)", text)
+    return tuple(int(x) for x in m.group(1).split(".")) if m else (0,)
+
+
+def _http2_listen(version: tuple[int, ...]) -> tuple[str, str]:
+    """(what `listen` adds, a directive for the server block) to turn HTTP/2 on: nginx
+    1.25.1 made `http2 on;` the way (`listen ... http2` is deprecated there)."""
+    if version >= (1, 25, 1):
+        return "", "\n        http2 on;"
+    return " http2", ""
+
+
 def render_nginx_conf(
-    tmp: Path, port: int, tls_port: int | None, temp_path_directives: list[str]
+    tmp: Path,
+    port: int,
+    tls_port: int | None,
+    temp_path_directives: list[str],
+    h2c_port: int | None = None,
+    version: tuple[int, ...] = (0,),
 ) -> str:
     headers = "\n".join(
         f"            add_header {name} {_nginx_quote(value.encode())};"
@@ -171,11 +210,12 @@ def render_nginx_conf(
     temp_paths = "\n".join(
         f"    {d} {tmp / ('tmp_' + d.split('_')[0])};" for d in temp_path_directives
     )
+    h2_listen, h2_on = _http2_listen(version)
     tls = ""
     if tls_port:
         tls = f"""
     server {{
-        listen 127.0.0.1:{tls_port} ssl http2;
+        listen 127.0.0.1:{tls_port} ssl{h2_listen};{h2_on}
         server_name localhost;
         default_type text/plain;
         ssl_certificate {tmp / "server.pem"};
@@ -188,6 +228,20 @@ def render_nginx_conf(
         location = /big {{
             default_type application/octet-stream;
             alias {tmp / "big.bin"};
+        }}
+        location / {{
+            return 404;
+        }}
+    }}"""
+    if h2c_port:  # HTTP/2 without TLS: only clients with prior knowledge talk to this port
+        tls += f"""
+    server {{
+        listen 127.0.0.1:{h2c_port}{h2_listen};{h2_on}
+        server_name localhost;
+        default_type text/plain;
+        http2_max_concurrent_streams 128;
+        location = /small {{
+            return 200 {_nginx_quote(SMALL_BODY)};
         }}
         location / {{
             return 404;
