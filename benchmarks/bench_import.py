@@ -5,9 +5,15 @@ httpx, httpx2 for reference), each in fresh interpreters (issue 15, point 4).
     python benchmarks/bench_import.py              # 15 runs per module
     python benchmarks/bench_import.py --runs 31 --modules httpcore_fast,urllib3
     python benchmarks/bench_import.py --help
+    # before/after a change, interleaved: the old tree as a second "module"
+    git archive HEAD~1 httpcore_fast | tar -x -C /tmp/before
+    cp httpcore_fast/*.so /tmp/before/httpcore_fast/   # the built kernels, if any
+    python benchmarks/bench_import.py --modules httpcore_fast,httpcore_fast@/tmp/before
 
 Three measurements per module, each the median over `--runs` fresh interpreters, the modules
-interleaved run by run (so a slow moment of a shared machine hits every module):
+interleaved run by run (so a slow moment of a shared machine hits every module). A module
+given as ``name@DIR`` is imported with DIR first on ``PYTHONPATH`` (another checkout of the
+same package, e.g. before a change) and reported under that label:
 
 * **import ms** (the headline): `time.perf_counter()` around `__import__(name)` inside a
   fresh interpreter that has done nothing else. Interpreter start-up and shutdown are outside
@@ -93,6 +99,8 @@ LAZY_HINTS = [
     (("httpcore_fast._backends.mock",), "tests only"),
     (("httpcore_fast._kernel_py",), "the pure-Python kernel (the Cython one is used when built)"),
     (("certifi",), "only when a default SSL context is built"),
+    (("ssl", "_ssl"), "TLS only"),
+    (("logging",), "only when a program logs (or configures logging)"),
     (("httpcore_fast.httpx",), "httpx users only"),
 ]  # fmt: skip
 
@@ -115,7 +123,18 @@ def lazy_hint(name: str) -> str:
 _ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def _run(argv: list[str], cpu: int | None) -> subprocess.CompletedProcess[bytes]:
+def _split(module: str) -> tuple[str, dict[str, str]]:
+    """``name`` or ``name@DIR`` -> (the module name, the environment to import it in)."""
+    name, _, directory = module.partition("@")
+    if not directory:
+        return name, _ENV
+    path = os.pathsep.join([directory, _ENV.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    return name, {**_ENV, "PYTHONPATH": path}
+
+
+def _run(
+    argv: list[str], cpu: int | None, env: dict[str, str] = _ENV
+) -> subprocess.CompletedProcess[bytes]:
     def pin() -> None:
         if cpu is not None:
             os.sched_setaffinity(0, {cpu})
@@ -126,14 +145,16 @@ def _run(argv: list[str], cpu: int | None) -> subprocess.CompletedProcess[bytes]
         timeout=SUBPROCESS_TIMEOUT,
         cwd=tempfile.gettempdir(),  # no checkout on sys.path[0] but what is installed
         preexec_fn=pin if cpu is not None else None,
-        env=_ENV,
+        env=env,
     )
 
 
 def timed_import(python: str, name: str, cpu: int | None) -> tuple[float, float, list[str]]:
-    """(seconds inside the import, wall seconds of the process, modules it added)."""
+    """(seconds inside the import, wall seconds of the process, modules it added);
+    ``name`` may be ``module@DIR``."""
+    name, env = _split(name)
     t0 = time.perf_counter()
-    out = _run([python, "-c", _CHILD, name], cpu)
+    out = _run([python, "-c", _CHILD, name], cpu, env)
     wall = time.perf_counter() - t0
     if out.returncode != 0:
         raise RuntimeError(f"import {name}: {out.stderr.decode(errors='replace')[-300:]}")
@@ -154,8 +175,10 @@ class Node:
 
 
 def importtime(python: str, name: str, cpu: int | None) -> Node:
-    """The `-X importtime` tree of `import name` (its root is the top-level line)."""
-    out = _run([python, "-X", "importtime", "-c", f"import {name}"], cpu)
+    """The `-X importtime` tree of `import name` (its root is the top-level line);
+    ``name`` may be ``module@DIR``."""
+    name, env = _split(name)
+    out = _run([python, "-X", "importtime", "-c", f"import {name}"], cpu, env)
     if out.returncode != 0:
         raise RuntimeError(f"import {name}: {out.stderr.decode(errors='replace')[-300:]}")
     # Lines come children first: a line at depth d adopts the lines at depth d+1 before it.
@@ -258,7 +281,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     rows: dict[str, Any] = {}
     for m in modules:
         stdlib: frozenset[str] = getattr(sys, "stdlib_module_names", frozenset())
-        top = sorted({n.split(".")[0] for n in added.get(m, [])} - set(stdlib) - {m, "_" + m})
+        name = _split(m)[0]
+        top = sorted(
+            {n.split(".")[0] for n in added.get(m, [])} - set(stdlib) - {name, "_" + name}
+        )
         wall_ms = _median_ms(wall[m])
         rows[m] = {
             "import_ms": _median_ms(inside[m]),
@@ -319,16 +345,17 @@ def print_report(doc: dict[str, Any], args: argparse.Namespace) -> None:
         f"== import time, median of {doc['runs']} fresh interpreters (Python {doc['python']}; "
         f"a bare interpreter runs {doc['bare_interpreter_wall_ms']:.1f} ms wall)"
     )
-    head = f"{'module':<16}{'import ms':>10}{'min':>7}{'-X importtime':>15}{'wall - bare':>13}"
+    rows = doc["modules"]
+    width = max([15, *map(len, rows)])  # a name@DIR label may be long
+    head = f"{'module':<{width + 1}}{'import ms':>10}{'min':>7}{'-X importtime':>15}{'wall - bare':>13}"
     head += f"{'modules':>9}  packages pulled in"
     print(head)
     print("-" * len(head))
-    rows = doc["modules"]
     for m in sorted(rows, key=lambda k: rows[k]["import_ms"] or 0.0):
         r = rows[m]
         mark = "*" if m == "httpcore_fast" else " "
         print(
-            f"{mark}{m:<15}{r['import_ms']:>10.1f}{r['import_ms_min']:>7.1f}"
+            f"{mark}{m:<{width}}{r['import_ms']:>10.1f}{r['import_ms_min']:>7.1f}"
             f"{r['importtime_ms']:>15.1f}{r['wall_minus_bare_ms']:>13.1f}"
             f"{r['modules_added']:>9}  {', '.join(r['packages_pulled_in']) or '-'}"
         )

@@ -28,7 +28,6 @@ the proxy's reason. Importing this module registers the four schemes with the po
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 import typing
 
@@ -94,6 +93,8 @@ async def resolve_address(host: str, port: int, family: int) -> str:
     Raises ``ConnectError`` if the name does not resolve, ``ProxyError`` if an address
     literal of another family is given (SOCKS4 carries IPv4 only).
     """
+    import ipaddress  # here: once per SOCKS connection, and no cost to other programs
+
     try:
         address = ipaddress.ip_address(host)
     except ValueError:

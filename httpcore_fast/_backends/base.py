@@ -63,7 +63,6 @@ from __future__ import annotations
 import itertools
 import select
 import socket
-import ssl
 import sys
 import time
 import typing
@@ -71,6 +70,7 @@ import typing
 from .._exceptions import ConnectError
 
 if typing.TYPE_CHECKING:  # pragma: no cover
+    import ssl
     from collections.abc import Awaitable, Callable, Sequence
 
 SOCKET_OPTION = typing.Union[
@@ -266,7 +266,7 @@ def offering_session(
     that makes its ``SSLObject`` with ``ssl_context.wrap_bio`` and takes no session."""
     if session is None:
         return ssl_context
-    return typing.cast(ssl.SSLContext, _SessionOffer(ssl_context, session))
+    return typing.cast("ssl.SSLContext", _SessionOffer(ssl_context, session))
 
 
 # poll() where there is one: no FD_SETSIZE limit (unlike select).
@@ -302,11 +302,23 @@ class ReadablePoller:
         return bool(poll.poll(0))
 
 
+# ``ssl.SSLSocket`` once ssl is imported (by anyone: no socket can be one before), looked
+# up by _tls_pending; ssl itself (about 6 ms to import) is not imported here.
+_SSLSocket: type[ssl.SSLSocket] | None = None
+
+
 def _tls_pending(sock: typing.Any) -> bool:
     """True if ``sock`` is an ``ssl.SSLSocket`` holding decrypted bytes not yet read."""
-    if not isinstance(sock, ssl.SSLSocket):
+    global _SSLSocket
+    ssl_socket = _SSLSocket
+    if ssl_socket is None:
+        ssl_module = sys.modules.get("ssl")
+        if ssl_module is None:
+            return False
+        ssl_socket = _SSLSocket = ssl_module.SSLSocket
+    if not isinstance(sock, ssl_socket):
         return False
-    has_tls_layer = sock._sslobj is not None  # type: ignore[attr-defined]
+    has_tls_layer = sock._sslobj is not None  # type: ignore[union-attr]
     return has_tls_layer and sock.pending() > 0
 
 

@@ -12,10 +12,12 @@ attributes ``_buffer`` and ``_http2`` are part of the contract.
 
 from __future__ import annotations
 
-import ssl
 import typing
 
 from .._exceptions import ReadError
+
+if typing.TYPE_CHECKING:  # pragma: no cover
+    import ssl
 from .base import (
     SOCKET_OPTION,
     AsyncNetworkBackend,

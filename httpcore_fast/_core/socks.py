@@ -25,7 +25,6 @@ Never generated, never awaits: ``_async/socks_proxy.py`` drives these machines.
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import struct
 import typing
 
@@ -306,6 +305,8 @@ class SOCKS4Handshake(_Handshake):
 
 def _ipv4_address(host: str) -> bytes | None:
     """The 4 bytes of ``host`` if it is an IPv4 literal, else None."""
+    import ipaddress  # here: once per SOCKS4 connection, and no cost to other programs
+
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
