@@ -19,12 +19,14 @@ from __future__ import annotations
 import asyncio
 import importlib
 import importlib.util
+import os
 import re
 import resource
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from typing import Any, Awaitable, Callable
@@ -49,12 +51,6 @@ from scenarios import ALL_KINDS, SCENARIOS
 
 def _path_of(url: str) -> str:
     return "/" + url.split("/", 3)[3]
-
-
-def _no_tls(job: Job) -> None:
-    """For the adapters that only speak plain HTTP here (TLS scenarios skip them)."""
-    if job.tls and not job.h2:
-        raise ClientUnavailable("no HTTP/1.1-over-TLS adapter")
 
 
 def _tls_kw(job: Job) -> dict[str, Any]:
@@ -1125,29 +1121,58 @@ class PyreqwestAsync(AsyncAdapter):
 # ---- curl_cffi (libcurl via cffi) ------------------------------------------------------
 
 
+def _curl_cffi_kw(job: Job) -> tuple[dict[str, Any], str | None]:
+    """Session keywords for a scenario, and the CA file written for it (remove it at the end):
+    over TLS, HTTP/1.1 (libcurl offers h2 by ALPN otherwise) and `verify=` the test CA's file
+    (curl_cffi sets libcurl's CAINFO to it; verification stays on)."""
+    if not job.tls:
+        return {}, None
+    if job.ca_pem is None:
+        raise ClientUnavailable("no TLS server (see the note at the start)")
+    with tempfile.NamedTemporaryFile("wb", suffix=".pem", delete=False) as f:
+        f.write(job.ca_pem)
+    return {"verify": f.name, "http_version": "v1"}, f.name
+
+
+def _remove(path: str | None) -> None:
+    if path is not None:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+
+
 class CurlCffiSync(_ClientSync):
+    """`Session()`: in threads10 every thread uses the one session, which keeps a libcurl
+    handle per thread (its default, `use_thread_local_curl`)."""
+
     iter_name = "iter_content"
 
     def __init__(self, job: Job):
-        _no_tls(job)
-        self.client = require("curl_cffi.requests").Session()
+        kw, self.ca_file = _curl_cffi_kw(job)
+        self.client = require("curl_cffi.requests").Session(**kw)
+
+    def close(self) -> None:
+        self.client.close()
+        _remove(self.ca_file)
 
 
 class CurlCffiAsync(_ClientAsync):
     aiter_name = "aiter_content"
 
     def __init__(self, job: Job):
-        _no_tls(job)
+        self.kw, self.ca_file = _curl_cffi_kw(job)
         self.requests = require("curl_cffi.requests")
         self.n = _pool_size(job)
         self.client: Any = None
 
     async def open(self) -> None:
-        self.client = self.requests.AsyncSession(max_clients=self.n)
+        self.client = self.requests.AsyncSession(max_clients=self.n, **self.kw)
 
     async def close(self) -> None:
         if self.client is not None:
             await self.client.close()
+        _remove(self.ca_file)
 
 
 # ---- h11 over a socket ------------------------------------------------------------------
@@ -1155,16 +1180,19 @@ class CurlCffiAsync(_ClientAsync):
 
 class H11Sync(SyncAdapter):
     def __init__(self, job: Job):
-        _no_tls(job)
         self.h11 = require("h11")
         self.job = job
-        self.sock = socket.create_connection((job.host, job.port), timeout=30)
+        port = job.tls_port if job.tls else job.port
+        self.host = f"localhost:{port}" if job.tls else f"{job.host}:{port}"
+        self.sock = socket.create_connection((job.host, port), timeout=30)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if job.tls:  # offers no ALPN protocol: nginx answers HTTP/1.1
+            self.sock = job.ssl_context().wrap_socket(self.sock, server_hostname="localhost")
         self.conn = self.h11.Connection(self.h11.CLIENT)
 
     def _one(self, path: str) -> tuple[int, int, list[bytes]]:
         h11, conn, sock = self.h11, self.conn, self.sock
-        headers = [("Host", f"{self.job.host}:{self.job.port}"), ("Accept", "*/*")]
+        headers = [("Host", self.host), ("Accept", "*/*")]
         sock.sendall(
             conn.send(h11.Request(method="GET", target=path, headers=headers))
             + conn.send(h11.EndOfMessage())
@@ -1266,7 +1294,7 @@ CLIENTS = [
     ClientSpec("h2load", "h2load (ceiling)", None, None, frozenset({"h2"}), True,
                skip=_UVLOOP, driven=H2load),
     ClientSpec("curl_cffi", "curl_cffi", CurlCffiSync, CurlCffiAsync,
-               frozenset({"seq", "big", "async", "abig"}), True,
+               frozenset({"seq", "threads", "big", "async", "abig"}), True,
                async_label="curl_cffi (async)"),
     ClientSpec("h11", "h11+socket", H11Sync, None, frozenset({"seq"}), True),
 ]  # fmt: skip

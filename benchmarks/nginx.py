@@ -213,14 +213,15 @@ class NginxServer:
                 os.sched_setaffinity(0, {cpu})
             _die_with_parent()
 
-        self.proc = subprocess.Popen(
-            self._argv(conf) + ["-g", "daemon off; master_process on;"],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=open(self.tmp / "stderr.log", "wb"),
-            start_new_session=True,  # Ctrl-C reaches us, and we stop nginx ourselves
-            preexec_fn=pin,
-        )
+        with open(self.tmp / "stderr.log", "wb") as stderr:  # nginx keeps its own copy
+            self.proc = subprocess.Popen(
+                self._argv(conf) + ["-g", "daemon off; master_process on;"],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+                start_new_session=True,  # Ctrl-C reaches us, and we stop nginx ourselves
+                preexec_fn=pin,
+            )
 
     def _wait_ready(self) -> None:
         assert self.proc is not None

@@ -177,3 +177,45 @@ def test_compare_runs_the_http2_scenarios_on_nginx(tmp_path: Path) -> None:
             row = doc["scenarios"][name]["clients"][key]
             assert "median" in row or row["status"] == "unavailable", (name, key, row)
     assert "| h2c-50:" in doc["summary_table"]
+
+
+@pytest.mark.network
+@pytest.mark.skipif(
+    shutil.which("nginx") is None, reason="needs nginx (scripts/bench installs it)"
+)
+def test_libcurl_peers_verify_the_certificate_over_tls() -> None:
+    """The TLS rows are fair only if libcurl checks the server as Python's ssl does: the
+    test CA is accepted, another CA is refused (pycurl, its multi interface, curl_cffi)."""
+    pytest.importorskip("pycurl")
+    pytest.importorskip("curl_cffi")
+    import time
+
+    import trustme
+    from nginx import NginxServer, find_nginx
+
+    server = NginxServer(find_nginx(None), None, None, 15.0, want_big=False, want_tls=True)
+    server.start()
+    try:
+        assert server.ca_pem is not None and server.tls_port is not None
+        for ca, ok in ((server.ca_pem, True), (trustme.CA().cert_pem.bytes(), False)):
+            for name, make in (
+                ("small-tls", clients.PycurlSync),
+                ("small-tls", clients.CurlCffiSync),
+                ("async50-tls", clients.PycurlMulti),
+            ):
+                job = harness.Job(
+                    "127.0.0.1", server.port, scenarios.SCENARIOS[name], 10, 0, True,
+                    time.monotonic() + 20, tls_port=server.tls_port, ca_pem=ca,
+                )  # fmt: skip
+                ad = make(job)
+                try:
+                    if ok:
+                        status, body, _, version = ad.full(job.url)
+                        assert (status, body, version) == (200, scenarios.SMALL_BODY, "HTTP/1.1")
+                    else:
+                        with pytest.raises(Exception, match=r"\b60\b|certificate"):
+                            ad.full(job.url)
+                finally:
+                    ad.close()
+    finally:
+        server.cleanup()
