@@ -945,11 +945,17 @@ class PycurlMulti(DrivenAdapter):
         self._set_url(url)
         self.chunks.clear()
         self._drive(count)
-        if self.job.h2:  # the handles really spoke HTTP/2 in this run
-            for c in self.handles[: min(count, len(self.handles))]:
+        if self.job.h2:  # the handles really spoke HTTP/2 in this run, on one connection
+            used = self.handles[: min(count, len(self.handles))]
+            for c in used:
                 version = _curl_version(self.pycurl, c)
                 if version != "HTTP/2":
                     raise VerificationError(f"pycurl multi: a transfer came over {version}")
+            conn_id = getattr(self.pycurl, "CONN_ID", None)  # libcurl 8.2+
+            if conn_id is not None and len({c.getinfo(conn_id) for c in used}) != 1:
+                raise VerificationError(
+                    "pycurl multi: HTTP/2 transfers on more than one connection"
+                )
         got = 0
         for ch in self.chunks:
             got += len(ch)
