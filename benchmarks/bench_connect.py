@@ -39,7 +39,8 @@ import typing
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.dirname(HERE))
+# BENCH_TREE=<dir>: import httpcore_fast from another copy (a before/after comparison).
+sys.path.insert(0, os.environ.get("BENCH_TREE") or os.path.dirname(HERE))
 
 from crawl_server import PAGE, CrawlNginx  # noqa: E402
 from nginx import find_nginx  # noqa: E402
@@ -176,7 +177,7 @@ def main() -> int:
         print(
             f"{server.version}; client on CPU {client_cpu}, nginx on {server_cpu}; "
             f"{n} connections x {rounds} rounds, {args.concurrency} at once; "
-            f"load {os.getloadavg()[0]:.2f}; {ssl.OPENSSL_VERSION}"
+            f"load {os.getloadavg()[0]:.2f}; {ssl.OPENSSL_VERSION}; {httpcore_fast.__file__}"
         )
         if args.profile:
             prof = cProfile.Profile(time.process_time)

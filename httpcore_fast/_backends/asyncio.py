@@ -629,7 +629,11 @@ class AsyncIOTLSStream(AsyncNetworkStream):
 
     async def _handshake(self) -> None:
         """Run the client handshake; ``ssl.SSLError`` / ``ReadError`` / ``WriteError`` on
-        failure (the caller maps them to ``ConnectError``)."""
+        failure (the caller maps them to ``ConnectError``).
+
+        The client's last flight (its Finished: TLS 1.3, a resumed TLS 1.2 handshake)
+        stays in the outgoing BIO: the first write sends it with the request in one
+        ``send``, and a read that has to wait sends it first (:meth:`_recv_into`)."""
         engine, p = self._engine, self._protocol
         while True:
             try:
@@ -641,7 +645,6 @@ class AsyncIOTLSStream(AsyncNetworkStream):
                 if p._end != p._start:
                     self._take_ciphertext()
                 continue
-            self._flush()
             return
 
     # -- the stream interface -------------------------------------------------------------
@@ -668,6 +671,8 @@ class AsyncIOTLSStream(AsyncNetworkStream):
             elif not incoming.pending and (filled or not engine.pending()):
                 if filled:
                     break
+                if self._outgoing.pending:  # the handshake's last flight (see _handshake)
+                    self._flush()
                 if not await p._wait_data(timeout):
                     incoming.write_eof()
                 continue
@@ -945,18 +950,31 @@ async def _memory_bio_tls(
 
 
 async def _open_stream(loop: asyncio.AbstractEventLoop, sock: socket.socket) -> AsyncIOStream:
-    """Wrap a connected socket in a transport + protocol; closes ``sock`` on failure."""
+    """Wrap a connected socket in a transport + protocol; closes ``sock`` on failure.
+
+    On asyncio's selector loops the transport is made at once (what
+    ``loop.create_connection(sock=)`` does, without waiting two loop iterations for
+    ``connection_made``: the protocol knows its transport already, the transport writes
+    at once, and it starts reading with the next iteration, before any wait for data
+    can end). asyncio's selector loops read ``sock`` itself (once per loop iteration),
+    so a reader may too; other loops (uvloop reads until the socket is empty, the
+    proactor) keep theirs to themselves, and are asked for a transport as usual."""
     protocol = _StreamProtocol(loop)
     try:
+        if isinstance(loop, _SelectorLoop):
+            sock.setblocking(False)
+            # The factory create_connection() calls (in every CPython since 3.4).
+            transport = loop._make_socket_transport(sock, protocol)  # type: ignore[attr-defined]
+            protocol._transport = transport
+            return AsyncIOStream(transport, protocol, sock)
         transport, _ = await loop.create_connection(lambda: protocol, sock=sock)
     except BaseException:
         sock.close()
         raise
-    # asyncio's selector loops read ``sock`` itself (once per loop iteration), so a
-    # reader may too; other loops (uvloop reads until the socket is empty, the
-    # proactor) keep theirs to themselves.
-    selector_loop = isinstance(loop, asyncio.selector_events.BaseSelectorEventLoop)
-    return AsyncIOStream(transport, protocol, sock if selector_loop else None)
+    return AsyncIOStream(transport, protocol, None)
+
+
+_SelectorLoop = asyncio.selector_events.BaseSelectorEventLoop
 
 
 def _socket_factory(
@@ -982,6 +1000,24 @@ def _socket_factory(
         return sock
 
     return make_socket
+
+
+async def _connect_one(
+    loop: asyncio.AbstractEventLoop,
+    info: AddrInfo,
+    factory: typing.Callable[[typing.Any], socket.socket],
+) -> socket.socket:
+    """Connect a socket from ``factory`` to the one address ``info``: what
+    ``aiohappyeyeballs.start_connection`` does for a single address (the same socket,
+    the same exception), without its race machinery. Closes the socket on failure."""
+    sock = factory(info)
+    try:
+        sock.setblocking(False)
+        await loop.sock_connect(sock, info[4])
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
 
 async def _getaddrinfo(host: str, port: int) -> list[AddrInfo]:
@@ -1015,13 +1051,18 @@ async def _connect_tcp(
         infos = numeric_addrinfo(host, port)
     if infos is None:
         infos = await _getaddrinfo(host, port)
-    sock = await aiohappyeyeballs.start_connection(
-        infos,
-        happy_eyeballs_delay=HAPPY_EYEBALLS_DELAY,
-        interleave=1,
-        socket_factory=_socket_factory(options, local_address),
-    )
-    stream = await _open_stream(asyncio.get_running_loop(), sock)
+    loop = asyncio.get_running_loop()
+    factory = _socket_factory(options, local_address)
+    if len(infos) == 1:  # nothing to race (an IP literal, most names)
+        sock = await _connect_one(loop, infos[0], factory)
+    else:
+        sock = await aiohappyeyeballs.start_connection(
+            infos,
+            happy_eyeballs_delay=HAPPY_EYEBALLS_DELAY,
+            interleave=1,
+            socket_factory=factory,
+        )
+    stream = await _open_stream(loop, sock)
     # asyncio turns TCP_NODELAY on in its transports: an explicit choice wins.
     for option in options:
         if option[0] == socket.IPPROTO_TCP and option[1] == socket.TCP_NODELAY:
