@@ -6,6 +6,10 @@ forces ``"python"``); ``ResponseLimits`` (the ``limits=`` keyword of pools and
 connections) bounds what a server may send; ``install()`` / ``uninstall()`` make
 ``import httpcore`` (and ``httpcore2``) resolve to httpcore_fast, and
 ``python -m httpcore_fast (-m module | script.py) [args...]`` runs a program with it on.
+
+Importing the package loads the exceptions and models only: every other name is imported
+on first use (PEP 562 ``__getattr__``), so a program loads only the half (sync or async),
+the backend and the protocols it uses (docs/design-notes.md, "Import time").
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import typing
 from importlib import import_module as _import_module
 
+from . import _async, _sync  # the packages only: their classes load on first use too
 from ._api import request, stream
 from ._exceptions import (
     ConnectError,
@@ -32,8 +37,6 @@ from ._exceptions import (
     WriteTimeout,
 )
 from ._models import URL, Origin, Proxy, Request, Response
-
-from . import _async, _sync  # the packages only: their classes load on first use too
 
 if typing.TYPE_CHECKING:  # pragma: no cover - loaded on first use, see __getattr__
     from ._async import (
@@ -135,7 +138,7 @@ __version__ = "0.1.0"
 # sync program never loads the async half (nor asyncio), an async one never the sync half,
 # and neither HTTP/2 (h2), the proxies (socksio) or a backend it does not use.
 _LAZY = {
-    **dict.fromkeys(_async.__all__, "._async"),  # which import from their modules
+    **dict.fromkeys(_async.__all__, "._async"),  # resolved by the package's __getattr__
     **dict.fromkeys(_sync.__all__, "._sync"),
     **dict.fromkeys(
         ("SOCKET_OPTION", "AsyncNetworkBackend", "AsyncNetworkStream", "NetworkBackend",
