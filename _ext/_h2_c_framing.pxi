@@ -42,6 +42,7 @@ DEF S_MAX_HEADER_LIST_SIZE = 6
 DEF S_ENABLE_CONNECT_PROTOCOL = 8
 
 DEF LARGEST_WINDOW = 2147483647
+DEF MAX_DATA_SEGMENTS = 64  # DATA frames joined into one DataReceived (coalesce_data)
 DEF HIGHEST_STREAM_ID = 2147483647
 DEF DEFAULT_MAX_FRAME_SIZE = 16384
 DEF MAX_CLOSED_STREAMS = 65536
@@ -571,6 +572,13 @@ cdef class CFraming:
     connection (``h2.exceptions.DenialOfServiceError``, ENHANCE_YOUR_CALM; h2 has no
     such bound). ``continuation_limit``: frames of one header block, HEADERS included
     (h2's 64; the CONTINUATION flood class of CVE-2024-27316).
+
+    ``coalesce_data`` (False: h2's events, one ``DataReceived`` per DATA frame): the DATA
+    frames of one stream that follow one another in the bytes of one receive give one
+    ``DataReceived``, its ``data`` their payloads joined and its
+    ``flow_controlled_length`` their sum (the events h2 gives, with such neighbours
+    merged; the frames are checked one by one as before). The HTTP/2 driver sets it: a
+    large body then costs one event and one copy of its bytes per read, not per frame.
     """
 
     cdef public object EVENT_KINDS
@@ -590,7 +598,12 @@ cdef class CFraming:
     cdef readonly long long max_outbound_frame_size
     cdef _Window inbound
     cdef bytearray out
-    cdef bytearray buf  # received bytes not yet framed
+    # The receive buffer: bytes not yet framed are _rbuf[_rstart:_rend]; get_buffer()
+    # hands out a view of the free space after them (_rmv is _rbuf's memoryview).
+    cdef bytearray _rbuf
+    cdef object _rmv
+    cdef char* _rdata
+    cdef Py_ssize_t _rcap, _rstart, _rend, _view_size
     # a header block being assembled (HEADERS or PUSH_PROMISE, then CONTINUATIONs)
     cdef int hb_kind, hb_flags, hb_count
     cdef unsigned int hb_stream_id, hb_depends_on, hb_promised
@@ -598,6 +611,14 @@ cdef class CFraming:
     cdef public Py_ssize_t max_pending_acks
     cdef public int continuation_limit
     cdef Py_ssize_t pending_acks
+    # One DataReceived for the DATA frames of a stream that follow one another in one
+    # receive (see coalesce_data): its payloads, copied once frames() is done with them.
+    cdef public bint coalesce_data
+    cdef DataReceived _pending
+    cdef long long _pending_flow
+    cdef Py_ssize_t _pending_size, _pending_count
+    cdef const unsigned char* _seg_ptr[MAX_DATA_SEGMENTS]
+    cdef Py_ssize_t _seg_len[MAX_DATA_SEGMENTS]
 
     def __cinit__(self):
         self.EVENT_KINDS = _EVENT_KINDS
@@ -623,7 +644,9 @@ cdef class CFraming:
         self.max_outbound_frame_size = DEFAULT_MAX_FRAME_SIZE
         self.inbound = _Window(65535)
         self.out = bytearray()
-        self.buf = bytearray()
+        self._rbuf = bytearray()
+        self._rmv = memoryview(self._rbuf)
+        self._rdata = PyByteArray_AS_STRING(self._rbuf)
         self.hb_data = bytearray()
         self.max_pending_acks = 1000
         self.continuation_limit = CONTINUATION_BACKLOG
@@ -904,9 +927,12 @@ cdef class CFraming:
 
     def data_to_send(self):
         """Take every queued byte."""
-        cdef bytes data = bytes(self.out)
-        self.out = bytearray()
+        cdef bytes data
         self.pending_acks = 0
+        if not PyByteArray_GET_SIZE(self.out):
+            return b""
+        data = bytes(self.out)
+        self.out = bytearray()
         return data
 
     def resync_hpack(self):
@@ -944,32 +970,100 @@ cdef class CFraming:
         """Feed bytes read from the peer; returns the events they complete, in order.
         A protocol error queues GOAWAY and raises an ``h2.exceptions.ProtocolError``."""
         cdef list events = []
-        cdef bytearray buf = self.buf
-        cdef Py_ssize_t used
+        cdef Py_ssize_t used, size
+        cdef const unsigned char* p
+        if type(data) is not bytes:
+            data = bytes(data)
+        size = PyBytes_GET_SIZE(data)
+        p = <const unsigned char*>PyBytes_AS_STRING(data)
+        self._view_size = 0
         try:
-            if PyByteArray_GET_SIZE(buf):
-                buf += data
-                used = self.frames(<const unsigned char*>PyByteArray_AS_STRING(buf),
-                                   PyByteArray_GET_SIZE(buf), events)
-                if used:
-                    del buf[:used]
+            if self._rend == self._rstart:
+                used = self.frames(p, size, events)
+                if used < size:  # the start of a frame: kept
+                    self._reserve(size - used)
+                    memcpy(self._rdata + self._rend, p + used, size - used)
+                    self._rend += size - used
             else:
-                if type(data) is not bytes:
-                    data = bytes(data)
-                used = self.frames(<const unsigned char*>PyBytes_AS_STRING(data),
-                                   PyBytes_GET_SIZE(data), events)
-                if used < PyBytes_GET_SIZE(data):
-                    buf += (<bytes>data)[used:]
+                self._reserve(size)
+                memcpy(self._rdata + self._rend, p, size)
+                self._rend += size
+                self._parse(events)
         except _ProtocolError as exc:
             self.terminate(exc.error_code)
             raise
         return events
+
+    def get_buffer(self, Py_ssize_t size):
+        """A writable memoryview of ``size`` (at least 1) free bytes to receive into,
+        then :meth:`buffer_updated`: the peer's bytes are framed where they were
+        received (no copy of them, unlike :meth:`receive_data`). The view is valid
+        until the next call of either method."""
+        if size < 1:
+            size = 1
+        self._reserve(size)
+        self._view_size = size
+        return self._rmv[self._rend : self._rend + size]
+
+    def buffer_updated(self, Py_ssize_t nbytes):
+        """``nbytes`` (1 to the size asked of :meth:`get_buffer`) were written at the
+        start of the last view: returns the events they complete, as
+        :meth:`receive_data`. Raises ``ValueError`` for a count outside the view."""
+        cdef list events = []
+        if not 0 < nbytes <= self._view_size:
+            raise ValueError(
+                f"buffer_updated({nbytes}): not within the last get_buffer() view "
+                f"({self._view_size} bytes)")
+        self._view_size = 0
+        self._rend += nbytes
+        try:
+            self._parse(events)
+        except _ProtocolError as exc:
+            self.terminate(exc.error_code)
+            raise
+        return events
+
+    cdef int _parse(self, list events) except -1:
+        """Frame the buffered bytes; those of an incomplete frame stay."""
+        cdef Py_ssize_t used = self.frames(
+            <const unsigned char*>self._rdata + self._rstart, self._rend - self._rstart,
+            events)
+        self._rstart += used
+        if self._rstart == self._rend:
+            self._rstart = self._rend = 0
+        return 0
+
+    cdef int _reserve(self, Py_ssize_t size) except -1:
+        """Room for ``size`` more bytes after ``_rend``: the unframed bytes move to the
+        front, or to a new bytearray (a view handed out before keeps the old one)."""
+        cdef Py_ssize_t start = self._rstart
+        cdef Py_ssize_t used = self._rend - start
+        cdef Py_ssize_t capacity
+        cdef bytearray new
+        if self._rcap - self._rend >= size:
+            return 0
+        if size > PY_SSIZE_T_MAX // 4 - used:
+            raise MemoryError("receive buffer size overflows Py_ssize_t")
+        if start >= used and used + size <= self._rcap:
+            memcpy(self._rdata, self._rdata + start, used)  # the two do not overlap
+        else:
+            capacity = max(2 * self._rcap, used + size, 16384)
+            new = PyByteArray_FromStringAndSize(NULL, capacity)
+            memcpy(PyByteArray_AS_STRING(new), self._rdata + start, used)
+            self._rbuf = new
+            self._rmv = memoryview(new)
+            self._rdata = PyByteArray_AS_STRING(new)
+            self._rcap = capacity
+        self._rstart = 0
+        self._rend = used
+        return 0
 
     cdef Py_ssize_t frames(self, const unsigned char* p, Py_ssize_t n, list events) except -1:
         """Handle every whole frame in ``p[:n]``; returns the bytes used."""
         cdef Py_ssize_t pos = 0, length
         cdef int kind, flags
         cdef unsigned int stream_id
+        self._pending = None  # (a receive that raised may have left one)
         while n - pos >= 9:
             length = (<Py_ssize_t>p[pos] << 16) | (<Py_ssize_t>p[pos + 1] << 8) | p[pos + 2]
             kind = p[pos + 3]
@@ -995,7 +1089,23 @@ cdef class CFraming:
                 break
             self.frame(kind, flags, stream_id, p + pos + 9, length, events)
             pos += 9 + length
+        if self._pending is not None:
+            self.take_pending()
         return pos
+
+    cdef int take_pending(self) except -1:
+        """Give the pending DataReceived its data: its payloads, joined (one copy)."""
+        cdef DataReceived event = self._pending
+        cdef bytes data = PyBytes_FromStringAndSize(NULL, self._pending_size)
+        cdef char* out = PyBytes_AS_STRING(data)
+        cdef Py_ssize_t i
+        for i in range(self._pending_count):
+            memcpy(out, self._seg_ptr[i], self._seg_len[i])
+            out += self._seg_len[i]
+        event.data = data
+        event.flow_controlled_length = self._pending_flow
+        self._pending = None
+        return 0
 
     cdef int frame(self, int kind, int flags, unsigned int stream_id,
                    const unsigned char* p, Py_ssize_t length, list events) except -1:
@@ -1215,11 +1325,31 @@ cdef class CFraming:
             stream.track_content_length(size, end_stream)
             if end_stream:
                 stream.process(SI_RECV_END_STREAM)
-            event = DataReceived.__new__(DataReceived)
-            event.stream_id = sid
-            event.data = PyBytes_FromStringAndSize(<const char*>data, size)
-            event.flow_controlled_length = flow
-            events.append(event)
+            if self.coalesce_data:
+                event = self._pending
+                if (event is None or event.stream_id != sid
+                        or <object>PyList_GET_ITEM(events, PyList_GET_SIZE(events) - 1)
+                        is not event or self._pending_count == MAX_DATA_SEGMENTS):
+                    # not after a DATA frame of this stream (its StreamEnded, or
+                    # another event, would be last): a new event
+                    if event is not None:
+                        self.take_pending()
+                    event = DataReceived.__new__(DataReceived)
+                    event.stream_id = sid
+                    events.append(event)
+                    self._pending = event
+                    self._pending_flow = self._pending_size = self._pending_count = 0
+                self._seg_ptr[self._pending_count] = data
+                self._seg_len[self._pending_count] = size
+                self._pending_count += 1
+                self._pending_size += size
+                self._pending_flow += flow
+            else:
+                event = DataReceived.__new__(DataReceived)
+                event.stream_id = sid
+                event.data = PyBytes_FromStringAndSize(<const char*>data, size)
+                event.flow_controlled_length = flow
+                events.append(event)
             if end_stream:
                 events.append(_ended(sid))
         except _StreamClosedError as error:

@@ -14,8 +14,16 @@ ratio to HTTP/1.1 of the same mode, from this run. ``--chunk-size`` sets nginx's
 ``http2_chunk_size`` (its DATA frame payload; nginx's default is 8k, what compare.py's
 server uses). Bounded: ``--rounds`` (1-50) and ``--deadline`` seconds for the whole run.
 
+``--server memory`` replaces nginx and TLS by an in-memory stream that hands out a canned
+response (HTTP/1.1 with Content-Length; HTTP/2: SETTINGS, HEADERS and 8 KiB DATA frames)
+in reads of at most ``--read-size`` bytes (default: 16 KiB for sync, as a TLS socket
+returns one record per read, 64 KiB for asyncio, as the native TLS stream fills its
+buffer): the client's own CPU per body without the network and TLS, steadier on a loaded
+machine (compare ``best`` between trees).
+
     .venv/bin/python benchmarks/bench_h2_big.py [--rounds 5] [--modes sync,asyncio]
         [--layers native,h2] [--loop asyncio|uvloop] [--chunk-size 8k] [--cpu N]
+    [--server nginx|memory] [--read-size N]
 """
 
 from __future__ import annotations
@@ -59,6 +67,7 @@ class Case:
     def __init__(self, mode: str, proto: str, layer: str):
         self.mode, self.proto, self.layer = mode, proto, layer
         self.seconds: list[float] = []
+        self.cpu: list[float] = []
         self.chunks: list[int] = []
 
     @property
@@ -66,10 +75,116 @@ class Case:
         return f"{self.mode:7s} {self.proto:8s} " + (self.layer if self.proto == "HTTP/2" else "-")
 
 
-def _pool_kwargs(proto: str, ctx: ssl.SSLContext) -> dict[str, Any]:
+def _frame(kind: int, flags: int, stream_id: int, payload: bytes) -> bytes:
+    """One HTTP/2 frame (RFC 9113 §4.1)."""
+    return len(payload).to_bytes(3, "big") + bytes((kind, flags)) + stream_id.to_bytes(
+        4, "big") + payload
+
+
+def canned_responses(frame_size: int = 8192) -> dict[str, bytes]:
+    """What the in-memory server sends on a connection: the response to ``/big``
+    (BIG_SIZE bytes), for each protocol."""
+    import hpack
+
+    body = (bytes(range(256)) * (BIG_SIZE // 256 + 1))[:BIG_SIZE]
+    h1 = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n"
+    encoder = hpack.Encoder()
+    parts = [_frame(0x4, 0, 0, b"")]  # the server's SETTINGS (the defaults)
+
+    def h2_response(stream_id: int, data: bytes) -> None:
+        head = [(b":status", b"200"), (b"content-length", b"%d" % len(data))]
+        parts.append(_frame(0x1, 0x4, stream_id, encoder.encode(head)))
+        view = memoryview(data)
+        for at in range(0, len(data), frame_size):
+            end = at + frame_size >= len(data)
+            parts.append(_frame(0x0, 0x1 if end else 0, stream_id, bytes(view[at:at + frame_size])))
+
+    h2_response(1, body)
+    return {
+        "HTTP/1.1": h1 % BIG_SIZE + body,
+        "HTTP/2": b"".join(parts),
+    }
+
+
+def memory_backends(blob: bytes, read_size: int) -> tuple[Any, Any]:
+    """(sync, async) network backends whose every stream reads ``blob``, in reads of
+    at most ``read_size`` bytes, and ignores what is written."""
+
+    class Reader:
+        def __init__(self) -> None:
+            self.view = memoryview(blob)
+            self.at = 0
+
+        def read(self, max_bytes: int) -> bytes:
+            end = min(self.at + min(max_bytes, read_size), len(blob))
+            data = bytes(self.view[self.at:end])
+            self.at = end
+            return data
+
+        def recv_into(self, buffer: memoryview) -> int:
+            n = min(len(buffer), read_size, len(blob) - self.at)
+            buffer[:n] = self.view[self.at:self.at + n]
+            self.at += n
+            return n
+
+    class Stream(httpcore_fast.NetworkStream):
+        def __init__(self) -> None:
+            self.reader = Reader()
+
+        def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+            return self.reader.read(max_bytes)
+
+        def _recv_into(self, buffer: memoryview, timeout: float | None = None) -> int:
+            return self.reader.recv_into(buffer)
+
+        def write(self, buffer: bytes, timeout: float | None = None) -> None:
+            pass
+
+        def close(self) -> None:
+            pass
+
+        def get_extra_info(self, info: str) -> Any:
+            return False if info == "is_readable" else None
+
+    class AsyncStream(httpcore_fast.AsyncNetworkStream):
+        def __init__(self) -> None:
+            self.reader = Reader()
+
+        async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+            return self.reader.read(max_bytes)
+
+        async def _recv_into(self, buffer: memoryview, timeout: float | None = None) -> int:
+            return self.reader.recv_into(buffer)
+
+        async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+            pass
+
+        async def aclose(self) -> None:
+            pass
+
+        def get_extra_info(self, info: str) -> Any:
+            return False if info == "is_readable" else None
+
+    class Backend(httpcore_fast.NetworkBackend):
+        def connect_tcp(self, *args: Any, **kwargs: Any) -> Any:
+            return Stream()
+
+    class AsyncBackend(httpcore_fast.AsyncNetworkBackend):
+        async def connect_tcp(self, *args: Any, **kwargs: Any) -> Any:
+            return AsyncStream()
+
+    return Backend(), AsyncBackend()
+
+
+def _pool_kwargs(proto: str, ctx: Any) -> dict[str, Any]:
+    """TLS with ``ctx`` an ``ssl.SSLContext``; else ``ctx`` is the in-memory backends
+    (sync, async) of ``proto``, over plain http:// (HTTP/2 with prior knowledge)."""
+    kwargs: dict[str, Any] = {"max_connections": 1}
+    if isinstance(ctx, ssl.SSLContext):
+        kwargs["ssl_context"] = ctx
     if proto == "HTTP/2":
-        return {"http1": False, "http2": True, "ssl_context": ctx, "max_connections": 1}
-    return {"http1": True, "http2": False, "ssl_context": ctx, "max_connections": 1}
+        return {**kwargs, "http1": False, "http2": True}
+    return {**kwargs, "http1": True, "http2": False}
 
 
 def _check(version: Any, proto: str, got: int) -> None:
@@ -80,30 +195,40 @@ def _check(version: Any, proto: str, got: int) -> None:
         raise SystemExit(f"{proto}: read {got} bytes, want {BIG_SIZE}")
 
 
-def run_sync(case: Case, base: str, ctx: ssl.SSLContext) -> None:
-    with httpcore_fast.ConnectionPool(**_pool_kwargs(case.proto, ctx)) as pool:
-        pool.request(b"GET", base + "/small")
+def run_sync(case: Case, base: str, ctx: Any) -> None:
+    kwargs = _pool_kwargs(case.proto, ctx)
+    if not isinstance(ctx, ssl.SSLContext):
+        kwargs["network_backend"] = ctx[case.proto][0]
+    with httpcore_fast.ConnectionPool(**kwargs) as pool:
+        if isinstance(ctx, ssl.SSLContext):  # (the in-memory server answers once)
+            pool.request(b"GET", base + "/small")
         chunks = got = 0
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         with pool.stream(b"GET", base + "/big") as r:
             for chunk in r.iter_stream():
                 got += len(chunk)
                 chunks += 1
         case.seconds.append(time.perf_counter() - start)
+        case.cpu.append(time.process_time() - cpu)
         case.chunks.append(chunks)
         _check(r.extensions.get("http_version"), case.proto, got)
 
 
-async def run_async(case: Case, base: str, ctx: ssl.SSLContext) -> None:
-    async with httpcore_fast.AsyncConnectionPool(**_pool_kwargs(case.proto, ctx)) as pool:
-        await pool.request(b"GET", base + "/small")
+async def run_async(case: Case, base: str, ctx: Any) -> None:
+    kwargs = _pool_kwargs(case.proto, ctx)
+    if not isinstance(ctx, ssl.SSLContext):
+        kwargs["network_backend"] = ctx[case.proto][1]
+    async with httpcore_fast.AsyncConnectionPool(**kwargs) as pool:
+        if isinstance(ctx, ssl.SSLContext):  # (the in-memory server answers once)
+            await pool.request(b"GET", base + "/small")
         chunks = got = 0
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         async with pool.stream(b"GET", base + "/big") as r:
             async for chunk in r.aiter_stream():
                 got += len(chunk)
                 chunks += 1
         case.seconds.append(time.perf_counter() - start)
+        case.cpu.append(time.process_time() - cpu)
         case.chunks.append(chunks)
         _check(r.extensions.get("http_version"), case.proto, got)
 
@@ -118,6 +243,9 @@ def main() -> None:
     parser.add_argument("--cpu", type=int, default=None, help="pin nginx to this CPU")
     parser.add_argument("--deadline", type=float, default=600.0, help="seconds, whole run")
     parser.add_argument("--nginx", default=None)
+    parser.add_argument("--server", choices=("nginx", "memory"), default="nginx")
+    parser.add_argument("--read-size", type=int, default=None,
+                        help="memory server: bytes per read (16384 sync, 65536 asyncio)")
     args = parser.parse_args()
     if not 1 <= args.rounds <= 50:
         raise SystemExit("--rounds: 1 to 50")
@@ -131,22 +259,35 @@ def main() -> None:
 
         loop_factory = uvloop.new_event_loop
 
-    nginx.render_nginx_conf = _with_chunk_size(nginx.render_nginx_conf, args.chunk_size)
-    server = nginx.NginxServer(nginx.find_nginx(args.nginx), args.cpu, None, 10.0, True, True)
+    server: Any = None
+    if args.server == "nginx":
+        nginx.render_nginx_conf = _with_chunk_size(nginx.render_nginx_conf, args.chunk_size)
+        server = nginx.NginxServer(nginx.find_nginx(args.nginx), args.cpu, None, 10.0, True,
+                                   True)
     cases = []
     for mode in modes:
         cases.append(Case(mode, "HTTP/1.1", "-"))
         cases.extend(Case(mode, "HTTP/2", layer) for layer in layers)
     deadline = time.monotonic() + args.deadline
     rounds = 0
+    targets: dict[str, tuple[str, Any]] = {}  # mode: (base URL, SSL context or backends)
     try:
-        server.start()
-        if server.ca_pem is None or server.tls_port is None:
-            raise SystemExit(f"no TLS server: {server.tls_note}")
-        ctx = ssl.create_default_context(cadata=server.ca_pem.decode())
-        base = f"https://127.0.0.1:{server.tls_port}"
-        print(f"{server.version}; http2_chunk_size {args.chunk_size or 'default (8k)'}; "
-              f"loop {args.loop}; {BIG_SIZE / 2**20:.0f} MiB per download")
+        if server is not None:
+            server.start()
+            if server.ca_pem is None or server.tls_port is None:
+                raise SystemExit(f"no TLS server: {server.tls_note}")
+            ctx = ssl.create_default_context(cadata=server.ca_pem.decode())
+            for mode in modes:
+                targets[mode] = (f"https://127.0.0.1:{server.tls_port}", ctx)
+            print(f"{server.version}; http2_chunk_size {args.chunk_size or 'default (8k)'}; "
+                  f"loop {args.loop}; {BIG_SIZE / 2**20:.0f} MiB per download")
+        else:
+            blobs = canned_responses()
+            for mode in modes:
+                size = args.read_size or (16384 if mode == "sync" else 65536)
+                backends = {proto: memory_backends(blob, size) for proto, blob in blobs.items()}
+                targets[mode] = ("http://127.0.0.1:8000", backends)
+                print(f"in-memory server, {mode}: reads of at most {size} bytes")
         order = random.Random(16)
         for rounds in range(1, args.rounds + 1):
             shuffled = cases[:]
@@ -155,6 +296,7 @@ def main() -> None:
                 os.environ[NATIVE_ENV] = "h2" if case.layer == "h2" else "native"
                 if case.proto == "HTTP/2" and h2_layer() != case.layer:
                     raise SystemExit(f"asked for the {case.layer} layer, got {h2_layer()}")
+                base, ctx = targets[case.mode]
                 if case.mode == "sync":
                     run_sync(case, base, ctx)
                 elif loop_factory is not None:
@@ -169,21 +311,23 @@ def main() -> None:
                 print(f"deadline reached after {rounds} rounds")
                 break
     finally:
-        server.cleanup()
+        if server is not None:
+            server.cleanup()
         os.environ.pop(NATIVE_ENV, None)
 
-    print(f"\nmedians of {rounds} rounds (MB/s; ratio: HTTP/2 / HTTP/1.1, same mode):")
+    print(f"\nmedians of {rounds} rounds: MB/s and its ratio to HTTP/1.1 of the same mode; "
+          f"the client's CPU (ms per download, this process) and HTTP/1.1's CPU over it; "
+          f"the best round's MB/s")
     for mode in modes:
-        h1 = statistics.median(
-            next(c for c in cases if c.mode == mode and c.proto == "HTTP/1.1").seconds
-        )
+        h1_case = next(c for c in cases if c.mode == mode and c.proto == "HTTP/1.1")
+        h1, h1_cpu = statistics.median(h1_case.seconds), statistics.median(h1_case.cpu)
         for case in (c for c in cases if c.mode == mode):
-            median = statistics.median(case.seconds)
+            median, cpu = statistics.median(case.seconds), statistics.median(case.cpu)
             chunks = statistics.median(case.chunks)
-            ratio = h1 / median
-            print(f"  {case.label:28s} {BIG_SIZE / median / 1e6:7.0f} MB/s  "
-                  f"x{ratio:4.2f}  ({chunks:.0f} chunks, "
-                  f"{BIG_SIZE / chunks / 1024:.1f} KiB each)")
+            print(f"  {case.label:28s} {BIG_SIZE / median / 1e6:6.0f} MB/s x{h1 / median:4.2f}"
+                  f"  cpu {cpu * 1e3:5.0f} ms x{h1_cpu / cpu:4.2f}"
+                  f"  best {BIG_SIZE / min(case.seconds) / 1e6:6.0f}  ({chunks:.0f} chunks of "
+                  f"{BIG_SIZE / chunks / 1024:.1f} KiB)")
 
 
 if __name__ == "__main__":

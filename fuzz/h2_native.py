@@ -2,7 +2,10 @@
 against its pure twin (``_core.http2_framing``'s h2 state, as ``h2_hooks().new_state()``
 makes it): both run the same program of client calls and server bytes, and must give the
 same answers, the same events of the kinds the HTTP/2 core reads, the same exception
-classes and the same bytes to send.
+classes and the same bytes to send. A third client, the native layer as the HTTP/2 driver
+uses it (``coalesce_data`` on, fed through ``get_buffer()`` / ``buffer_updated()``), must
+give the same, except that its DATA events are h2's with neighbours of one stream merged
+(:func:`merge_data`).
 
 A program is a list of steps (see :func:`run`); server bytes come from an h2 server
 connection fed with the client's output (valid frames) and from hand-made frames (any
@@ -21,9 +24,13 @@ import h2.events
 import h2.exceptions
 
 from httpcore_fast import _h2_c
-from httpcore_fast._core.http2_framing import h2_hooks
+from httpcore_fast._core.http2_framing import CONFIG, h2_hooks
 
-__all__ = ["Mismatch", "frame", "new_pair", "run", "server_connection"]
+__all__ = ["Mismatch", "frame", "merge_data", "new_coalesced", "new_pair", "new_reference",
+           "run", "server_connection"]
+
+# DATA frames one coalesced DataReceived joins at most (the native MAX_DATA_SEGMENTS).
+MAX_DATA_SEGMENTS = 64
 
 START = {"max_concurrent_streams": 100, "max_header_list_size": 65536, "window": 2**24}
 
@@ -38,12 +45,55 @@ def frame(kind: int, flags: int, stream_id: int, payload: bytes) -> bytes:
             + (stream_id & 0xFFFFFFFF).to_bytes(4, "big") + payload)
 
 
+def new_reference() -> typing.Any:
+    """h2's framing layer as the core gets it with ``HTTPCORE_FAST_H2_NATIVE=h2``
+    (``h2_hooks().new_state()`` would give the native layer, the default with the
+    Cython kernel), not started."""
+    hooks = h2_hooks()
+    return hooks.state_class(CONFIG, hooks.codec, hooks.peek)
+
+
 def new_pair(**start: int) -> tuple[typing.Any, typing.Any]:
     """(native, reference), both started with the core's settings (or ``start``)."""
-    ours, reference = _h2_c.CFraming(), h2_hooks().new_state()
+    ours, reference = _h2_c.CFraming(), new_reference()
     for framing in (ours, reference):
         framing.start(**(start or START))
     return ours, reference
+
+
+def new_coalesced(**start: int) -> typing.Any:
+    """The native layer as the driver makes it (``h2_hooks().new_state()`` with the
+    native layer selected: ``coalesce_data`` on), started like :func:`new_pair`'s."""
+    framing = _h2_c.CFraming()
+    framing.coalesce_data = True
+    framing.start(**(start or START))
+    return framing
+
+
+def merge_data(events: list[tuple[typing.Any, ...]]) -> list[tuple[typing.Any, ...]]:
+    """h2's events (as :func:`_event` gives them) as the coalescing native layer gives
+    them: each run of DATA events of one stream that follow one another is one event
+    (data joined, flow-controlled lengths summed), of at most MAX_DATA_SEGMENTS frames."""
+    merged: list[tuple[typing.Any, ...]] = []
+    count = 0
+    for event in events:
+        last = merged[-1] if merged else None
+        if (event[0] == 3 and last is not None and last[0] == 3 and last[1] == event[1]
+                and count < MAX_DATA_SEGMENTS):
+            merged[-1] = (3, event[1], last[2] + event[2], last[3] + event[3])
+            count += 1
+        else:
+            merged.append(event)
+            count = 1
+    return merged
+
+
+def _receive_into(framing: typing.Any, data: bytes) -> list[typing.Any]:
+    """``data`` through the framing layer's own buffer, as the driver reads."""
+    view = framing.get_buffer(len(data))
+    view[: len(data)] = data
+    del view
+    return list(framing.buffer_updated(len(data)))
 
 
 def server_connection() -> h2.connection.H2Connection:
@@ -83,9 +133,10 @@ def _call(framing: typing.Any, name: str, *args: typing.Any, **kwargs: typing.An
 
 
 class _Run:
-    def __init__(self, ours: typing.Any, reference: typing.Any) -> None:
+    def __init__(self, ours: typing.Any, reference: typing.Any, coalesced: typing.Any) -> None:
         self.ours = ours
         self.reference = reference
+        self.coalesced = coalesced
         self.streams: list[int] = []
         self.failed = False
         self.log: list[typing.Any] = []
@@ -93,30 +144,43 @@ class _Run:
     def same(self, name: str, *args: typing.Any, **kwargs: typing.Any) -> typing.Any:
         mine = _call(self.ours, name, *args, **kwargs)
         theirs = _call(self.reference, name, *args, **kwargs)
+        coalesced = _call(self.coalesced, name, *args, **kwargs)
         self.log.append((name, args, theirs))
         if mine != theirs:
             raise Mismatch(f"{name}{args}: native {mine!r}, h2 {theirs!r}")
+        if coalesced != theirs:
+            raise Mismatch(f"{name}{args}: native coalescing {coalesced!r}, h2 {theirs!r}")
         return mine
 
     def output(self) -> bytes:
         mine, theirs = self.ours.data_to_send(), self.reference.data_to_send()
         if mine != theirs:
             raise Mismatch(f"bytes to send: native {mine.hex()}, h2 {theirs.hex()}")
+        coalesced = self.coalesced.data_to_send()
+        if coalesced != theirs:
+            raise Mismatch(f"bytes to send: native coalescing {coalesced.hex()}, "
+                           f"h2 {theirs.hex()}")
         return mine
 
     def feed(self, data: bytes) -> bool:
         """Both receive ``data``; False once they failed (the same way)."""
         outcomes = []
-        for framing in (self.ours, self.reference):
+        for framing, receive in ((self.ours, None), (self.reference, None),
+                                 (self.coalesced, _receive_into)):
             try:
-                events = [e for e in (_event(framing, e) for e in framing.receive_data(data))
-                          if e is not None]
+                received = receive(framing, data) if receive else framing.receive_data(data)
+                events = [e for e in (_event(framing, e) for e in received) if e is not None]
                 outcomes.append(("ok", events))
             except h2.exceptions.ProtocolError as exc:
                 outcomes.append(("error", type(exc)))
         self.log.append(("receive", data.hex(), outcomes[1]))
         if outcomes[0] != outcomes[1]:
             raise Mismatch(f"receive {data.hex()}: native {outcomes[0]!r}, h2 {outcomes[1]!r}")
+        merged = outcomes[1] if outcomes[1][0] == "error" else (
+            "ok", merge_data(typing.cast(list, outcomes[1][1])))
+        if outcomes[2] != merged:
+            raise Mismatch(f"receive {data.hex()}: native coalescing {outcomes[2]!r}, "
+                           f"h2 merged {merged!r}")
         if outcomes[0][0] == "error":
             self.failed = True
             return False
@@ -139,7 +203,8 @@ def run(steps: list[tuple[typing.Any, ...]], seed: int = 0) -> list[typing.Any]:
     pending bytes to both clients, cut at the ``splits`` fractions."""
     rng = random.Random(seed)
     ours, reference = new_pair()
-    state = _Run(ours, reference)
+    coalesced = new_coalesced()
+    state = _Run(ours, reference, coalesced)
     server: h2.connection.H2Connection | None = server_connection()
     server.receive_data(state.output())  # the client preface
     pending = bytearray(server.data_to_send())
@@ -204,7 +269,8 @@ def run(steps: list[tuple[typing.Any, ...]], seed: int = 0) -> list[typing.Any]:
                 server = None  # the server gave up; hand-made frames go on
         for query in ("concurrent_streams_limit", "get_next_available_stream_id"):
             state.same(query)
-        if ours.max_outbound_frame_size != reference.max_outbound_frame_size:
+        if not (ours.max_outbound_frame_size == reference.max_outbound_frame_size
+                == coalesced.max_outbound_frame_size):
             raise Mismatch("max_outbound_frame_size")
         for stream_id in state.streams:
             state.same("local_flow_control_window", stream_id)

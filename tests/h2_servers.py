@@ -214,8 +214,9 @@ class H2Server:
     header fields as decoded, ``HeaderTuple`` or ``NeverIndexedHeaderTuple``), ``resets``
     (RST_STREAM error codes received), ``reset_paths`` (``(path, error code)`` of each
     RST_STREAM received for a stream whose request arrived), ``client_settings`` (per
-    connection, the client's SETTINGS as ``{code: value}``), ``errors`` (exceptions in
-    connection threads).
+    connection, the client's SETTINGS as ``{code: value}``), ``window_updates``
+    (``(stream_id, increment)`` of each WINDOW_UPDATE received, 0 for the connection's),
+    ``errors`` (exceptions in connection threads).
 
     ``/bad-value`` answers with a field value holding a line feed, ``/bad-status`` with
     ``:status`` ``2x0``.
@@ -238,6 +239,7 @@ class H2Server:
         self.resets: list[int] = []
         self.reset_paths: list[tuple[str, int]] = []
         self.client_settings: list[dict[int, int]] = []
+        self.window_updates: list[tuple[int, int]] = []
         self.errors: list[BaseException] = []
         self._refused: set[str] = set()
         self._stopping = threading.Event()
@@ -385,6 +387,9 @@ class H2Server:
                     if stream_id in paths and stream_id in open_streams:
                         self._handle(h2_conn, stream_id, paths[stream_id],
                                      bytes(bodies[stream_id]), pending, open_streams, drips)
+                elif isinstance(event, h2.events.WindowUpdated):
+                    with self.lock:
+                        self.window_updates.append((event.stream_id, event.delta))
                 elif isinstance(event, h2.events.RemoteSettingsChanged):
                     for code, change in event.changed_settings.items():
                         settings[int(code)] = change.new_value

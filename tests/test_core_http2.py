@@ -857,3 +857,131 @@ def test_framing_interface_is_declared() -> None:
         http2_framing.ENDED, http2_framing.RESET, http2_framing.TRAILERS,
         http2_framing.SETTINGS, http2_framing.GOAWAY,
     }  # fmt: skip
+
+
+# ---------------------------------------------------------------------------- large bodies
+
+
+def _h2_framing() -> typing.Any:
+    """h2's framing layer (``HOOKS.new_state()`` gives the native one when it is the
+    default, with the Cython kernel)."""
+    return HOOKS.state_class(http2_framing.CONFIG, HOOKS.codec, HOOKS.peek)
+
+
+def _framings() -> list[typing.Any]:
+    """h2's framing layer, and the native one as the driver makes it (DATA frames that
+    follow one another in one receive coalesced) when it is built."""
+    layers: list[typing.Any] = [pytest.param(_h2_framing, id="h2")]
+    try:
+        from httpcore_fast import _h2_c
+    except ImportError:  # pragma: no cover - without the Cython build
+        return layers
+
+    def native() -> typing.Any:
+        framing = _h2_c.CFraming()
+        framing.coalesce_data = True
+        return framing
+
+    return [*layers, pytest.param(native, id="native")]
+
+
+def _core_on(new_framing: typing.Any) -> tuple[HTTP2Core[str], Peer]:
+    core: HTTP2Core[str] = HTTP2Core(new_framing())
+    core.start()
+    peer = Peer()
+    peer.receive(core)
+    peer.send(core)
+    peer.receive(core)
+    return core, peer
+
+
+@pytest.mark.parametrize("new_framing", _framings())
+def test_a_body_part_joins_the_data_frames_queued_on_its_stream(new_framing: typing.Any) -> None:
+    """The DATA frames queued one after another on a stream are one body part, whether
+    they came in one read or in several; each stream keeps its own bytes, in order."""
+    core, peer = _core_on(new_framing)
+    (a_id, a), (b_id, b) = open_request(core), open_request(core)
+    peer.receive(core)
+    for stream_id in (a_id, b_id):
+        peer.h2.send_headers(stream_id, [(":status", "200")])
+    peer.send(core)
+    assert head(core, a_id, a) == (200, []) and head(core, b_id, b) == (200, [])
+    for i in range(6):  # interleaved frames, in one read
+        peer.h2.send_data(a_id, bytes([65 + i]) * 1000)
+        peer.h2.send_data(b_id, bytes([97 + i]) * 500)
+    peer.send(core)
+    for i in range(3):  # then frames of one stream, one read each
+        peer.h2.send_data(a_id, b"z" * 100)
+        peer.send(core)
+    assert core.next_body(a_id, a) == (
+        b"".join(bytes([65 + i]) * 1000 for i in range(6)) + b"z" * 300, False)
+    assert core.next_body(a_id, a) is None  # nothing left: read, then ask again
+    assert core.next_body(b_id, b) == (b"".join(bytes([97 + i]) * 500 for i in range(6)), False)
+    peer.h2.end_stream(a_id)  # an empty DATA frame with END_STREAM
+    peer.send(core)
+    assert body(core, a_id, a) == b""  # and the end
+
+
+def test_a_body_part_is_at_most_max_body_part(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Queued frames are joined up to MAX_BODY_PART bytes (the frame that crosses it
+    included); the rest is the next part."""
+    from httpcore_fast._core import http2 as core_module
+
+    monkeypatch.setattr(core_module, "MAX_BODY_PART", 2500)
+    core, peer = _core_on(_h2_framing)  # (one event per frame)
+    stream_id, stream = open_request(core)
+    peer.receive(core)
+    peer.h2.send_headers(stream_id, [(":status", "200")])
+    for i in range(5):
+        peer.h2.send_data(stream_id, bytes([48 + i]) * 1000)
+    peer.send(core)
+    assert head(core, stream_id, stream) == (200, [])
+    assert core.next_body(stream_id, stream) == (b"0" * 1000 + b"1" * 1000 + b"2" * 1000, False)
+    assert core.next_body(stream_id, stream) == (b"3" * 1000 + b"4" * 1000, False)
+
+
+@pytest.mark.parametrize("new_framing", _framings())
+def test_credit_goes_back_in_batches_and_the_server_never_stalls(
+    new_framing: typing.Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A body many times the receive window: the server always gets credit again (it
+    never waits with an empty window), and WINDOW_UPDATE comes once half a window was
+    consumed, not for every frame; ``next_body`` says "write" exactly when one is queued
+    (RFC 9113 §6.9)."""
+    from httpcore_fast._core import http2 as core_module
+
+    window = 64 * 1024
+    monkeypatch.setattr(core_module, "RECEIVE_WINDOW", window)
+    core, peer = _core_on(new_framing)
+    stream_id, stream = open_request(core)
+    peer.receive(core)
+    peer.h2.send_headers(stream_id, [(":status", "200")])
+    peer.send(core)
+    assert head(core, stream_id, stream) == (200, [])
+    total, frame_size = 2 * 1024 * 1024, peer.h2.max_outbound_frame_size
+    sent = received = frames = flushes = 0
+    for _ in range(10_000):  # bounded: each turn sends or the test fails
+        room = min(peer.h2.local_flow_control_window(stream_id), total - sent)
+        assert room > 0 or sent == total, "the server waits for credit that never comes"
+        while room > 0:
+            size = min(room, frame_size)
+            peer.h2.send_data(stream_id, b"d" * size, end_stream=sent + size == total)
+            sent, room, frames = sent + size, room - size, frames + 1
+        peer.send(core)
+        while (part := core.next_body(stream_id, stream)) is not None:
+            data, flush = part
+            if data is None:
+                break
+            received += len(data)
+            assert flush == core.has_output()
+            flushes += flush
+            peer.receive(core)
+        if sent == total:
+            break
+    assert received == total and core.next_body(stream_id, stream) is None
+    updates = [e for e in peer.events if type(e) is h2.events.WindowUpdated]
+    stream_updates = [e for e in updates if e.stream_id == stream_id]
+    # about one per half window consumed, for the stream and for the connection
+    assert total // window - 1 <= len(stream_updates) <= 2 * total // window + 1
+    assert len(updates) <= 2 * len(stream_updates) + 2
+    assert len(stream_updates) < frames // 2 and 0 < flushes <= len(updates)

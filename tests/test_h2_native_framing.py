@@ -17,7 +17,14 @@ from hypothesis import strategies as st
 pytest.importorskip("httpcore_fast._h2_c", reason="the Cython build is required")
 
 from fuzz.atheris_h2 import program  # noqa: E402 - after the build check
-from fuzz.h2_native import frame, new_pair, run  # noqa: E402
+from fuzz.h2_native import (  # noqa: E402
+    frame,
+    merge_data,
+    new_coalesced,
+    new_pair,
+    new_reference,
+    run,
+)
 
 _index = st.integers(0, 7)
 _fractions = st.lists(st.floats(0, 1), max_size=6)
@@ -272,3 +279,99 @@ def test_hostile_peer_fails_the_connection(frames: list[bytes], message: str) ->
     assert core.connection_error is not None and not core.accepting
     goaway = core.data_to_send()[-17:]  # the last frame queued
     assert goaway[3] == 7 and goaway[-4:] != b"\x00\x00\x00\x00"  # GOAWAY, an error code
+
+
+# ------------------------------------------------------------------ receiving into a buffer
+
+
+def _layers() -> list[typing.Any]:
+    """A started, connected client of each layer, stream 1 open, as the driver has it."""
+    layers = [*new_pair(), new_coalesced()]
+    for framing in layers:
+        framing.send_headers(1, REQUEST, end_stream=True)
+        framing.data_to_send()
+    return layers
+
+
+def _events(events: list[typing.Any]) -> list[tuple[typing.Any, ...]]:
+    kinds = {"DataReceived": 3, "StreamEnded": 4, "ResponseReceived": 1}
+    return [(kinds[type(e).__name__], e.stream_id, getattr(e, "data", None),
+             getattr(e, "flow_controlled_length", None))
+            for e in events if type(e).__name__ in kinds]
+
+
+def _response(frames: int, size: int) -> bytes:
+    head = frame(1, 4, 1, b"\x88")  # :status 200
+    body = [frame(0, 0, 1, bytes([i % 256]) * size) for i in range(frames - 1)]
+    return head + b"".join(body) + frame(0, 1, 1, b"end")
+
+
+@pytest.mark.parametrize("read", [1, 7, 9, 100, 16393, 70000])
+def test_get_buffer_gives_the_events_of_receive_data(read: int) -> None:
+    """Bytes read into ``get_buffer()`` views and reported with ``buffer_updated()``, cut
+    anywhere (inside a frame header, a payload), give ``receive_data``'s events on each
+    layer: h2's, and the coalescing native layer's with neighbouring DATA merged."""
+    data = _response(20, 16384)
+    calls: list[list[list[tuple[typing.Any, ...]]]] = []  # per layer, per call: events
+    for framing in _layers():
+        calls.append([])
+        for at in range(0, len(data), read):  # bounded by the data
+            piece = data[at:at + read]
+            view = framing.get_buffer(read)
+            assert len(view) == read
+            view[:len(piece)] = piece
+            del view
+            calls[-1].append(_events(framing.buffer_updated(len(piece))))
+    native, reference, coalesced = calls
+    assert native == reference
+    assert coalesced == [merge_data(events) for events in reference]
+    body = b"".join(e[2] for events in coalesced for e in events if e[0] == 3)
+    assert body == b"".join(bytes([i % 256]) * 16384 for i in range(19)) + b"end"
+
+
+def test_buffer_updated_checks_its_count() -> None:
+    """A count of 0, or beyond the last view, or without a view, is a ValueError on each
+    layer, and nothing is fed."""
+    for framing in _layers():
+        with pytest.raises(ValueError, match="get_buffer"):
+            framing.buffer_updated(1)  # no view yet
+        view = framing.get_buffer(10)
+        view[:9] = frame(6, 0, 0, b"")[:9]
+        with pytest.raises(ValueError, match="get_buffer"):
+            framing.buffer_updated(11)
+        with pytest.raises(ValueError, match="get_buffer"):
+            framing.buffer_updated(0)
+        framing.get_buffer(10)[:9] = frame(4, 1, 0, b"")  # a SETTINGS ACK
+        assert _events(framing.buffer_updated(9)) == []
+        with pytest.raises(ValueError, match="get_buffer"):
+            framing.buffer_updated(1)  # the view was used
+
+
+def test_coalesced_data_events() -> None:
+    """The native layer with ``coalesce_data`` merges only DATA frames of one stream
+    with nothing between them in the events (another stream's event, END_STREAM, a
+    SETTINGS change keep them apart), at most 64 frames per event, padding counted in
+    the flow-controlled length; DATA frames one receive_data apart stay apart."""
+    framing = new_coalesced()
+    for stream_id in (1, 3):
+        framing.send_headers(stream_id, REQUEST, end_stream=True)
+    framing.data_to_send()
+    head = frame(1, 4, 1, b"\x88") + frame(1, 4, 3, b"\x88")
+    data = (frame(0, 0, 1, b"a") + frame(0, 8, 1, b"\x02bc\x00\x00")  # padded: 5 counted
+            + frame(6, 0, 0, b"p" * 8)  # a PING: no event
+            + frame(0, 0, 1, b"d") + frame(0, 0, 3, b"x") + frame(0, 0, 1, b"e")
+            + frame(4, 0, 0, b"") + frame(0, 0, 1, b"f") + frame(0, 1, 1, b"g")
+            + frame(0, 0, 3, b"y"))
+    got = _events(framing.receive_data(head + data))
+    assert got[2:] == [(3, 1, b"abcd", 7), (3, 3, b"x", 1), (3, 1, b"e", 1),
+                       (3, 1, b"fg", 2), (4, 1, None, None), (3, 3, b"y", 1)]
+    assert _events(framing.receive_data(frame(0, 0, 3, b"z"))) == [(3, 3, b"z", 1)]
+    many = b"".join(frame(0, 0, 3, bytes([i])) for i in range(130))
+    sizes = [len(e[2]) for e in _events(framing.receive_data(many))]
+    assert sizes == [64, 64, 2]
+    reference = new_reference()  # h2: one event per frame
+    reference.start(max_concurrent_streams=100, max_header_list_size=65536, window=2**24)
+    for stream_id in (1, 3):
+        reference.send_headers(stream_id, REQUEST, end_stream=True)
+    events = _events(reference.receive_data(frame(1, 4, 3, b"\x88") + many[:45]))
+    assert [e[2] for e in events] == [None, b"\x00", b"\x01", b"\x02", b"\x03"]

@@ -616,6 +616,16 @@ class HTTP2Core(typing.Generic[W]):
         self.reader_writes = False
         return self.framing.data_to_send()
 
+    def reader_output_pending(self) -> bool:
+        """True if frames are queued for the reader to write before it reads (take
+        them with :meth:`output_for_reader`); False: nothing to write, and frames
+        queued from now on are written by whoever queues them (as after
+        :meth:`output_for_reader`), so the reader reads at once."""
+        if self.framing.has_output():
+            return True
+        self.reader_writes = False
+        return False
+
     def resync_hpack(self) -> None:
         """A write was cut short after the stream took all of it (the peer may not get
         it all): empty both HPACK tables with the next header block (RFC 7541 §4.2)."""
@@ -630,13 +640,29 @@ class HTTP2Core(typing.Generic[W]):
 
         Raises ``RemoteProtocolError`` for a protocol error of the server's, after
         failing the connection (a GOAWAY is then queued: write it, then raise a copy)."""
+        return self._dispatch(self._framed(self.framing.receive_data, data))
+
+    def _framed(
+        self, feed: typing.Callable[[typing.Any], list[typing.Any]], argument: typing.Any
+    ) -> list[typing.Any]:
+        """The framing layer's events for what it is fed; a protocol error of the
+        server's fails the connection (``RemoteProtocolError``)."""
         try:
-            events = self.framing.receive_data(data)
+            return feed(argument)
         except FramingError as exc:
             error = RemoteProtocolError(exc)
             self.fail(error)
             raise error from exc
-        return self._dispatch(events)
+
+    def receive_buffer(self, size: int) -> memoryview:
+        """A writable view of ``size`` bytes to read into, then :meth:`received`
+        (the framing layer's buffer: the bytes are framed where they were read)."""
+        return self.framing.get_buffer(size)
+
+    def received(self, nbytes: int) -> list[typing.Any]:
+        """:meth:`receive` for ``nbytes`` (at least 1) read into the start of the last
+        :meth:`receive_buffer` view; same answer and exceptions."""
+        return self._dispatch(self._framed(self.framing.buffer_updated, nbytes))
 
     def connection_lost(self) -> RemoteProtocolError:
         """The server closed the connection (a read returned no bytes): fail it; returns

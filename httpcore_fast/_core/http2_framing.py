@@ -136,6 +136,17 @@ class Framing(typing.Protocol):
         Raises ``FramingError`` for a protocol error (a GOAWAY is queued)."""
         ...
 
+    def get_buffer(self, size: int) -> memoryview:
+        """A writable view of ``size`` bytes to receive the peer's bytes into (then
+        :meth:`buffer_updated`), valid until the next call of a receiving method."""
+        ...
+
+    def buffer_updated(self, nbytes: int) -> list[typing.Any]:
+        """``nbytes`` (at least 1) were written at the start of the last
+        :meth:`get_buffer` view: feed them as :meth:`receive_data` does. Raises
+        ``ValueError`` for a count beyond the view."""
+        ...
+
     def send_headers(
         self, stream_id: int, headers: list[tuple[bytes, bytes]], end_stream: bool = False
     ) -> None:
@@ -260,6 +271,26 @@ class H2Framing(h2.connection.H2Connection):
         self.initiate_connection()
         self.increment_flow_control_window(window)
 
+    _scratch: memoryview | None = None
+    _view_size = 0
+
+    def get_buffer(self, size: int) -> memoryview:
+        size = max(size, 1)
+        scratch = self._scratch
+        if scratch is None or len(scratch) < size:
+            scratch = self._scratch = memoryview(bytearray(size))
+        self._view_size = size
+        return scratch[:size]
+
+    def buffer_updated(self, nbytes: int) -> list[typing.Any]:
+        if self._scratch is None or not 0 < nbytes <= self._view_size:
+            raise ValueError(
+                f"buffer_updated({nbytes}): not within the last get_buffer() view "
+                f"({self._view_size} bytes)"
+            )
+        self._view_size = 0
+        return self.receive_data(self._scratch[:nbytes].tobytes())
+
     def concurrent_streams_limit(self) -> int:
         return min(
             self.remote_settings.max_concurrent_streams,
@@ -382,12 +413,17 @@ class Hooks(typing.NamedTuple):
 
     def new_state(self, config: h2.config.H2Configuration = CONFIG) -> typing.Any:
         """A new framing layer for one connection (a :class:`Framing`): the native one
-        if selected (:func:`native_framing`; ``config`` is then :data:`CONFIG`'s), else
+        if selected (:func:`native_framing`; ``config`` is then :data:`CONFIG`'s; its
+        ``coalesce_data`` on), else
         this state class, with the native HPACK coders if selected and h2's coders
         replaceable (:func:`native_codec`), else ``codec``."""
         framing = native_framing()
         if framing is not None:
-            return framing()
+            state = framing()
+            # One event per stream and receive for DATA frames that follow one another
+            # (the core joins h2's, one per frame, as it takes them: the same body).
+            state.coalesce_data = True
+            return state
         codec: typing.Any = self.codec
         if codec is not None:
             codec = native_codec() or codec

@@ -527,6 +527,9 @@ class HTTP2Connection(ConnectionInterface):
     def _write_before_read(self, request: Request) -> None:
         """The reader writes every frame queued so far (its own request's, and those of
         requests that left theirs to it), bounded by its ``write`` timeout."""
+        with self._lock:
+            if not self._core.reader_output_pending():
+                return  # (the common case while a body streams in)
         with self._write_lock:
             with self._lock:
                 data = self._core.output_for_reader()
@@ -548,28 +551,33 @@ class HTTP2Connection(ConnectionInterface):
 
         A read timeout is the caller's alone; any other failure fails the connection.
         """
+        core = self._core
+        with self._lock:
+            view = core.receive_buffer(self.READ_NUM_BYTES)
         try:
-            data = self._network_stream.read(self.READ_NUM_BYTES, timeout)
+            # Into the framing layer's buffer: no copy of the bytes read.
+            received = self._network_stream._recv_into(view, timeout)
         except ReadTimeout:
             raise
         except Exception as exc:
             self._fail(exc)
             raise
-        core = self._core
+        finally:
+            del view
         error: RemoteProtocolError | None = None
         settings_changes: list[typing.Any] = []
         with self._lock:
-            if not data:
+            if not received:
                 error = core.connection_lost()
             else:
                 try:
-                    settings_changes = core.receive(data)
+                    settings_changes = core.received(received)
                 except RemoteProtocolError as exc:
                     error = exc
             if core.wakeups:  # slot waiters granted or refused a place
                 _wake(core.take_wakeups())
         if error is not None:
-            if data:
+            if received:
                 try:
                     # The GOAWAY for the error: a courtesy, not shielded (clean-up never
                     # waits on a write under a shield), bounded by the write timeout.

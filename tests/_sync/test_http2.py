@@ -279,6 +279,31 @@ def test_closing_a_response_early_resets_its_stream(h2_server: typing.Any) -> No
         assert CANCEL in server.resets
 
 
+def test_a_body_far_beyond_the_receive_window_gets_credit_in_batches(
+    h2_server: typing.Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A body 15 times the receive window we advertise: the server keeps getting credit
+    as the body is consumed (no stall: the read timeout would fail the request), in
+    WINDOW_UPDATEs for about half a window each (RFC 9113 §6.9), not one per frame; the
+    body arrives whole, in parts larger than a frame."""
+    from httpcore_fast._core import http2 as core_module
+
+    window = 64 * 1024
+    monkeypatch.setattr(core_module, "RECEIVE_WINDOW", window)
+    server: H2Server = h2_server()
+    size = 15 * window
+    with h2c_pool() as pool:
+        with pool.stream(
+            "GET", server.url(f"/large/{size}"), extensions={"timeout": {"read": 10}}
+        ) as response:
+            parts = [part for part in response.iter_stream()]
+    assert b"".join(parts) == server.pattern(size)
+    stream_updates = [delta for stream_id, delta in server.window_updates if stream_id]
+    assert sum(stream_updates) >= size - window  # all the credit the body needed
+    assert len(stream_updates) <= 2 * size // window + 1  # 16 KiB frames: 60
+    assert len(parts) < size // 16384
+
+
 def test_read_timeout_fails_only_its_request(h2_server: typing.Any) -> None:
     server: H2Server = h2_server()
     with h2c_pool() as pool:
