@@ -66,6 +66,8 @@ _MAX_BUFFERED = 1048576
 
 _TIMEOUT_ERRORS = (asyncio.TimeoutError, TimeoutError)  # distinct classes on 3.10
 
+_T = typing.TypeVar("_T")
+
 _FOREIGN_LOOP = "the stream's event loop is closed or is not the one running here"
 
 if sys.version_info >= (3, 11):
@@ -80,10 +82,26 @@ else:  # pragma: no cover - Python 3.10
         return await asyncio.wait_for(awaitable, timeout)
 
 
-def _settle(waiter: asyncio.Future[None]) -> None:
+def _settle(waiter: asyncio.Future[typing.Any]) -> None:
     """Wake ``waiter`` (timer callback): the woken side re-checks the state."""
     if not waiter.done():
         waiter.set_result(None)
+
+
+def _expire(waiter: asyncio.Future[typing.Any]) -> None:
+    """Wake ``waiter`` with False: its deadline passed (see :func:`_wait_writable`)."""
+    if not waiter.done():
+        waiter.set_result(False)
+
+
+async def _bounded(
+    awaitable: typing.Awaitable[_T], loop: asyncio.AbstractEventLoop, deadline: float | None
+) -> _T:
+    """Await ``awaitable`` until ``deadline`` (``loop.time()`` seconds; None: no limit),
+    then ``TimeoutError``."""
+    if deadline is None:
+        return await awaitable
+    return typing.cast(_T, await _with_timeout(awaitable, deadline - loop.time()))
 
 
 _get_running_loop = asyncio._get_running_loop
@@ -538,9 +556,9 @@ class AsyncIOStream(AsyncNetworkStream):
     ) -> AsyncNetworkStream:
         """:meth:`start_tls`, offering ``session`` for resumption
         (``SSLContext.wrap_bio(session=)``: asyncio's ``loop.start_tls`` takes none)."""
-        handshake = _tls_handshake(self, ssl_context, server_hostname, session)
+        handshake = _tls_handshake(self, ssl_context, server_hostname, session, timeout)
         try:
-            return await _connecting(handshake, timeout)
+            return await _connecting(handshake, None)  # the handshake keeps its timeout
         except BaseException:
             self._close()
             raise
@@ -620,16 +638,21 @@ class AsyncIOTLSStream(AsyncNetworkStream):
         if p._reading_paused:
             p._maybe_resume_reading()
 
-    async def _wait_ciphertext(self, timeout: float | None) -> None:
-        """Wait (``timeout`` seconds) until ciphertext is buffered, or mark the
-        incoming BIO's end at the transport's end of stream. Raises ``ReadTimeout`` /
-        ``ReadError`` as the plain stream's reads."""
-        if not await self._protocol._wait_data(timeout):
+    async def _wait_ciphertext(self, deadline: float | None) -> None:
+        """Wait (until ``deadline``, ``loop.time()`` seconds; None: no limit) until
+        ciphertext is buffered, or mark the incoming BIO's end at the transport's end of
+        stream. Raises ``ReadTimeout`` / ``ReadError`` as the plain stream's reads."""
+        p = self._protocol
+        timeout = None if deadline is None else deadline - p._loop.time()
+        if not await p._wait_data(timeout):
             self._incoming.write_eof()
 
-    async def _handshake(self) -> None:
-        """Run the client handshake; ``ssl.SSLError`` / ``ReadError`` / ``WriteError`` on
-        failure (the caller maps them to ``ConnectError``).
+    async def _handshake(self, deadline: float | None) -> None:
+        """Run the client handshake, waiting for the server until ``deadline``
+        (``loop.time()`` seconds, None: no limit: then ``ReadTimeout``); ``ssl.SSLError``
+        / ``ReadError`` / ``WriteError`` on failure (the caller maps them all to
+        ``ConnectTimeout`` / ``ConnectError``). The timeout is the stream's own timer
+        (no ``asyncio.timeout`` scope around the handshake).
 
         The client's last flight (its Finished: TLS 1.3, a resumed TLS 1.2 handshake)
         stays in the outgoing BIO: the first write sends it with the request in one
@@ -641,7 +664,7 @@ class AsyncIOTLSStream(AsyncNetworkStream):
             except ssl.SSLWantReadError:
                 self._flush()
                 if p._end == p._start:
-                    await self._wait_ciphertext(None)
+                    await self._wait_ciphertext(deadline)
                 if p._end != p._start:
                     self._take_ciphertext()
                 continue
@@ -794,16 +817,21 @@ async def _tls_handshake(
     ssl_context: ssl.SSLContext,
     server_hostname: str | None,
     session: ssl.SSLSession | None,
+    timeout: float | None,
 ) -> AsyncIOTLSStream:
-    """The client handshake over ``plain``, offering ``session``; OSError (``ssl.SSLError``
-    included) or ``ConnectError`` on failure."""
+    """The client handshake over ``plain``, offering ``session``, within ``timeout``
+    seconds (None: no limit); OSError (``ssl.SSLError`` included), ``ConnectTimeout`` or
+    ``ConnectError`` on failure."""
+    deadline = None if timeout is None else plain._protocol._loop.time() + timeout
     incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
     ssl_object = ssl_context.wrap_bio(
         incoming, outgoing, server_side=False, server_hostname=server_hostname, session=session
     )
     stream = AsyncIOTLSStream(plain, ssl_object, incoming, outgoing)
     try:
-        await stream._handshake()
+        await stream._handshake(deadline)
+    except ReadTimeout as exc:
+        raise ConnectTimeout(exc) from exc
     except (ReadError, WriteError) as exc:
         raise ConnectError(exc) from exc
     return stream
@@ -1006,18 +1034,52 @@ async def _connect_one(
     loop: asyncio.AbstractEventLoop,
     info: AddrInfo,
     factory: typing.Callable[[typing.Any], socket.socket],
+    deadline: float | None,
 ) -> socket.socket:
-    """Connect a socket from ``factory`` to the one address ``info``: what
+    """Connect a socket from ``factory`` to the one address ``info`` by ``deadline``
+    (``loop.time()`` seconds; None: no limit; then ``TimeoutError``): what
     ``aiohappyeyeballs.start_connection`` does for a single address (the same socket,
-    the same exception), without its race machinery. Closes the socket on failure."""
+    the same exception), without its race machinery. On asyncio's selector loops the
+    wait is what ``loop.sock_connect`` does (writable, then ``SO_ERROR``), with the
+    deadline as its own timer instead of an ``asyncio.timeout`` scope. Closes the socket
+    on failure."""
     sock = factory(info)
+    address = info[4]
     try:
         sock.setblocking(False)
-        await loop.sock_connect(sock, info[4])
+        if isinstance(loop, _SelectorLoop):
+            try:
+                sock.connect(address)
+            except (BlockingIOError, InterruptedError):
+                await _wait_writable(loop, sock, deadline)
+                error = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                if error:
+                    raise OSError(error, f"Connect call failed {address}") from None
+        else:
+            await _bounded(loop.sock_connect(sock, address), loop, deadline)
     except BaseException:
         sock.close()
         raise
     return sock
+
+
+async def _wait_writable(
+    loop: asyncio.AbstractEventLoop, sock: socket.socket, deadline: float | None
+) -> None:
+    """Wait until ``sock`` is writable (a non-blocking connect ended: connected or
+    failed), or raise ``TimeoutError`` at ``deadline``."""
+    waiter: asyncio.Future[bool | None] = loop.create_future()
+    fd = sock.fileno()
+    loop.add_writer(fd, _settle, waiter)
+    timer = None if deadline is None else loop.call_at(deadline, _expire, waiter)
+    try:
+        await waiter
+    finally:
+        loop.remove_writer(fd)
+        if timer is not None:
+            timer.cancel()
+    if waiter.result() is False:
+        raise TimeoutError("connect timed out")
 
 
 async def _getaddrinfo(host: str, port: int) -> list[AddrInfo]:
@@ -1032,11 +1094,14 @@ async def _connect_tcp(
     port: int,
     local_address: str | None,
     options: list[SOCKET_OPTION],
+    timeout: float | None,
     resolver: AsyncNameResolver | None = None,
 ) -> AsyncIOStream:
     """Resolve ``host`` (IP literals without a thread) and connect with Happy Eyeballs
     (RFC 8305): attempts 250 ms apart (§5), address families interleaved (§4), the first
-    to connect wins and every other attempt's socket is closed.
+    to connect wins and every other attempt's socket is closed. All of it within
+    ``timeout`` seconds (None: no limit), else ``TimeoutError``: each step that waits is
+    bounded by what is left (a name known or an IP literal costs no timer).
 
     The race is aiohappyeyeballs' ``start_connection`` (aiohttp's): it takes a socket
     factory, so our options are set before ``connect``, and its own ``staggered_race``
@@ -1045,24 +1110,34 @@ async def _connect_tcp(
     eager task factories crash it (3.12 before 3.12.8, 3.13.0), a cancelled race leaks
     tasks and logs their errors (before 3.12.9 / 3.13.2).
     """
-    if resolver is not None:
-        infos: list[AddrInfo] | None = await resolver.resolve(host, port, _getaddrinfo)
-    else:  # an IP literal needs no lookup (no thread)
-        infos = numeric_addrinfo(host, port)
-    if infos is None:
-        infos = await _getaddrinfo(host, port)
     loop = asyncio.get_running_loop()
+    deadline = None if timeout is None else loop.time() + timeout
+    numeric = numeric_addrinfo(host, port)  # an IP literal needs no lookup (no thread)
+    if resolver is not None:
+        resolving = resolver.resolve(host, port, _getaddrinfo)
+        if numeric is None:  # a name: a lookup may run or be waited for
+            infos = await _bounded(resolving, loop, deadline)
+        else:  # the override or the literal itself: answered at once
+            infos = await resolving
+    elif numeric is None:
+        infos = await _bounded(_getaddrinfo(host, port), loop, deadline)
+    else:
+        infos = numeric
     factory = _socket_factory(options, local_address)
     if len(infos) == 1:  # nothing to race (an IP literal, most names)
-        sock = await _connect_one(loop, infos[0], factory)
+        sock = await _connect_one(loop, infos[0], factory, deadline)
     else:
-        sock = await aiohappyeyeballs.start_connection(
+        race = aiohappyeyeballs.start_connection(
             infos,
             happy_eyeballs_delay=HAPPY_EYEBALLS_DELAY,
             interleave=1,
             socket_factory=factory,
         )
-    stream = await _open_stream(loop, sock)
+        sock = await _bounded(race, loop, deadline)
+    if isinstance(loop, _SelectorLoop):
+        stream = await _open_stream(loop, sock)  # never suspends there
+    else:
+        stream = await _bounded(_open_stream(loop, sock), loop, deadline)
     # asyncio turns TCP_NODELAY on in its transports: an explicit choice wins.
     for option in options:
         if option[0] == socket.IPPROTO_TCP and option[1] == socket.TCP_NODELAY:
@@ -1123,7 +1198,7 @@ class AsyncIOBackend(AsyncNetworkBackend):
         (every address failed: the first error, or one listing all of them).
         """
         options = list(socket_options) if socket_options is not None else []
-        return await _connecting(_connect_tcp(host, port, local_address, options), timeout)
+        return await _connecting(_connect_tcp(host, port, local_address, options, timeout), None)
 
     async def _connect_tcp_with_resolver(
         self,
@@ -1137,8 +1212,8 @@ class AsyncIOBackend(AsyncNetworkBackend):
         """See :meth:`AsyncNetworkBackend._connect_tcp_with_resolver`: the loop's lookup
         through the ``resolver``, then the race of :func:`_connect_tcp`."""
         options = list(socket_options) if socket_options is not None else []
-        connect = _connect_tcp(host, port, local_address, options, resolver)
-        return await _connecting(connect, timeout)
+        connect = _connect_tcp(host, port, local_address, options, timeout, resolver)
+        return await _connecting(connect, None)  # the connect keeps its timeout
 
     async def connect_unix_socket(
         self,
