@@ -14,7 +14,9 @@ How the aliasing works:
 * a finder put first on ``sys.meta_path`` answers later imports of ``httpcore.X.Y`` by
   importing ``httpcore_fast.X.Y`` and returning *that* module object (never executing a file a
   second time under another name). An ``httpcore.*`` name with no httpcore_fast module behind
-  it raises ``ModuleNotFoundError``, even though the real httpcore is installed.
+  it raises ``ModuleNotFoundError``, even though the real httpcore is installed. Modules
+  httpcore_fast loads on first use after :func:`install` (``_async.http2``, the backends...)
+  are entered under an alias name when first imported under it, not before.
 
 Logging follows the names: while installed, the DEBUG lines of our ``httpcore.*`` loggers
 also go out as ``httpcore2.*`` records to whoever configured those names (httpx2's docs tell
