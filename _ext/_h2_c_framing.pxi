@@ -874,7 +874,7 @@ cdef class CFraming:
     def acknowledge_received_data(self, long long acknowledged_size, stream_id):
         """Hand back the credit of ``acknowledged_size`` flow-controlled bytes of the
         stream and the connection, queueing WINDOW_UPDATE frames when due (§6.9)."""
-        cdef long long increment
+        cdef long long increment, highest
         cdef unsigned char frame[13]
         cdef _Stream stream
         if stream_id <= 0:
@@ -884,11 +884,11 @@ cdef class CFraming:
             raise ValueError("Cannot acknowledge negative data")
         increment = self.inbound.process(acknowledged_size)
         stream = self.streams.get(stream_id)
-        if stream is None:
-            try:
-                self.get_stream(stream_id)  # NoSuchStreamError past the highest
-            except _StreamClosedError:
-                pass
+        if stream is None:  # closed (nothing to do), or NoSuchStreamError past the highest
+            highest = (self.highest_outbound_stream_id if stream_id % 2 == 1
+                       else self.highest_inbound_stream_id)
+            if stream_id > highest:
+                raise _NoSuchStreamError(stream_id)
         if increment:
             _put_header(frame, 4, T_WINDOW_UPDATE, 0, 0)
             _put_u32(frame + 9, increment)

@@ -375,3 +375,19 @@ def test_coalesced_data_events() -> None:
         reference.send_headers(stream_id, REQUEST, end_stream=True)
     events = _events(reference.receive_data(frame(1, 4, 3, b"\x88") + many[:45]))
     assert [e[2] for e in events] == [None, b"\x00", b"\x01", b"\x02", b"\x03"]
+
+
+def test_acknowledging_data_of_closed_and_unknown_streams() -> None:
+    """Acknowledging data of a closed stream is no error (only the connection's window
+    counts it); of a stream never opened (past the highest identifier) it is h2's
+    NoSuchStreamError; the same frames queued on each layer."""
+    outputs = []
+    for framing in [*new_pair(), new_coalesced()]:
+        framing.send_headers(1, REQUEST, end_stream=True)
+        framing.reset_stream(1, 8)
+        framing.data_to_send()
+        framing.acknowledge_received_data(40000, 1)  # closed: no error, no stream update
+        with pytest.raises(h2.exceptions.NoSuchStreamError):
+            framing.acknowledge_received_data(10, 5)
+        outputs.append(framing.data_to_send())
+    assert outputs[0] == outputs[1] == outputs[2]
