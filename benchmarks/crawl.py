@@ -14,6 +14,9 @@ many resumed a session, CPU per request; then the issue's targets, and a JSON fi
     python benchmarks/crawl.py --quick      # about a minute: one round
     python benchmarks/crawl.py              # 3 rounds (a few minutes)
     python benchmarks/crawl.py --help
+    # before/after in one run: an older httpcore_fast copied to /tmp/base/httpcore_fast
+    python benchmarks/crawl.py --clients fast-async,fast-async-alt --alt-tree /tmp/base \
+        --stats /tmp/stats      # + pool.stats() of each httpcore_fast run, unprofiled
 
 How it measures (benchmarks/README.md, "The crawl", says more): every client run is a fresh
 process (crawl_clients.py) pinned to the client CPU, nginx to the other one, and this process
@@ -50,7 +53,7 @@ HERE = Path(__file__).resolve().parent
 WORKER = HERE / "crawl_clients.py"
 FAST_KEY = "fast-async"  # the httpcore_fast client the targets are about
 FAST_KEYS = ("fast-async", "fast-sync", "httpx-fast")
-DEFAULT_CLIENTS = [k for k in CLIENTS if k != "httpx-fast"]
+DEFAULT_CLIENTS = [k for k in CLIENTS if k not in ("httpx-fast", "fast-async-alt")]
 QUICK_CLIENTS = ["fast-async", "fast-sync", "aiohttp", "pyreqwest", "pycurl-multi", "httpcore"]
 
 
@@ -138,6 +141,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="write httpcore_fast's pool.stats().total at the end of each of its runs to "
         "<dir>/<client>-cap<cap>.stats.json (without --profile's cost)",
     )
+    p.add_argument(
+        "--alt-tree",
+        help="the fast-async-alt client imports httpcore_fast from this directory (a copy "
+        "of another commit): a before/after comparison in one run",
+    )
     args = p.parse_args(argv)
     quick = args.quick
     for name, full, short in (
@@ -169,6 +177,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.profile:
         os.makedirs(args.profile, exist_ok=True)
         os.environ["CRAWL_PROFILE"] = os.path.abspath(args.profile)  # the workers inherit it
+    if args.alt_tree:
+        os.environ["CRAWL_ALT_TREE"] = os.path.abspath(args.alt_tree)
     if args.stats:
         os.makedirs(args.stats, exist_ok=True)
         os.environ["CRAWL_STATS"] = os.path.abspath(args.stats)

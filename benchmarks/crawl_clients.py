@@ -54,7 +54,10 @@ READY, GO, RESULT = "CRAWL-READY", "GO", "CRAWL-RESULT "
 
 
 def require_fast(module: str = "httpcore_fast") -> Any:
-    """httpcore_fast (installed, else from this checkout), or a submodule of it."""
+    """httpcore_fast (installed, else from this checkout), or a submodule of it; from the
+    copy in ``CRAWL_ALT_TREE`` for the ``fast-async-alt`` client (crawl.py --alt-tree)."""
+    if ALT_TREE and "httpcore_fast" not in sys.modules:
+        sys.path.insert(0, ALT_TREE)
     try:
         importlib.import_module("httpcore_fast")
     except ImportError:
@@ -421,6 +424,8 @@ def _async(factory: Callable[[Job], AsyncCrawler]) -> Callable[[Job, Tally], dic
 CLIENTS: dict[str, tuple[str, Callable[[Job, Tally], dict[str, Any]]]] = {
     "fast-async": ("httpcore_fast (asyncio)",
                    _async(lambda job: HttpcorePool(job, "httpcore_fast"))),
+    "fast-async-alt": ("httpcore_fast (asyncio, --alt-tree)",
+                       _async(lambda job: HttpcorePool(job, "httpcore_fast"))),
     "fast-sync": ("httpcore_fast (sync, threads)", run_fast_sync),
     "httpx-fast": ("httpx on httpcore_fast", _async(lambda job: Httpx(job, on_fast=True))),
     "httpcore": ("httpcore 1.0.9", _async(lambda job: HttpcorePool(job, "httpcore"))),
@@ -433,6 +438,7 @@ CLIENTS: dict[str, tuple[str, Callable[[Job, Tally], dict[str, Any]]]] = {
 
 
 PROFILE_DIR = os.environ.get("CRAWL_PROFILE", "")
+ALT_TREE = os.environ.get("CRAWL_ALT_TREE", "")  # only for the fast-async-alt client
 STATS_DIR = os.environ.get("CRAWL_STATS", "") or PROFILE_DIR
 
 
@@ -452,7 +458,10 @@ def save_pool_stats(pool: Any, job: Job) -> None:
 
 
 def main() -> int:
+    global ALT_TREE
     job = Job(**json.loads(sys.stdin.readline()))
+    if job.client != "fast-async-alt":
+        ALT_TREE = ""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if hard != resource.RLIM_INFINITY and soft < hard:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # room for a big pool
