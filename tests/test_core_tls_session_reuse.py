@@ -161,3 +161,22 @@ def test_a_resumption_without_a_kept_session_is_read(
     resumed = handshake(client, server_context, session)
     assert resumed.session_reused
     assert cache.put("k", resumed) and resumed.reads == 1 and len(cache) == 1
+
+
+def test_new_ticket_keys_after_proven_reuse_make_the_cache_learn_again(
+    ca: trustme.CA, client: ssl.SSLContext
+) -> None:
+    def server() -> ssl.SSLContext:  # a new context: new ticket keys
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ca.issue_cert("tls.test").configure_cert(context)
+        return context
+
+    cache = TLSSessionCache()
+    first = server()
+    for _ in range(4):  # full, then resumed three times: reuse proven
+        connect(cache, client, first)
+    rotated = server()
+    refused, offered = connect(cache, client, rotated)
+    assert offered is not None and not refused.session_reused and refused.reads == 1
+    resumed, _ = connect(cache, client, rotated)
+    assert resumed.session_reused and resumed.reads == 0  # not taken for single-use

@@ -27,8 +27,9 @@ nginx with ``ssl_session_tickets off``). The cache learns which kind an origin i
 the first resumption of a session it keeps that session (no read) and offers it again; a
 second resumption proves the server reuses tickets, and from then on resumed connections
 are never read; if that second offer is refused (:meth:`TLSSessionCache.discard` of a
-session that resumed before), the key is marked single-use and every connection's new
-ticket is read, as before. Full handshakes are always read.
+session that resumed once), the key is marked single-use and every connection's new
+ticket is read, as before (a session refused after several resumptions, e.g. new ticket
+keys on the server, only makes the cache learn again). Full handshakes are always read.
 
 Never generated, never awaits. Thread-safe.
 """
@@ -130,9 +131,9 @@ class TLSSessionCache:
             entry = self._sessions.get(key)
             if entry is None:
                 return False
+            entry.resumed += 1
             reusable = self._reusable.get(key)
             if reusable is None:
-                entry.resumed += 1
                 if entry.resumed >= 2:  # resumed twice: the server reuses tickets
                     self._learn(key, True)
                 return True  # offer it again: will the server resume it a second time?
@@ -147,10 +148,14 @@ class TLSSessionCache:
 
     def discard(self, key: Hashable, session: ssl.SSLSession | None = None) -> None:
         """Forget the session of ``key`` (only if it is still ``session``, when given).
-        A session that resumed before and is refused now marks ``key`` single-use."""
+        A session refused at its second offer marks ``key`` single-use; one refused after
+        two or more resumptions (new ticket keys, a restarted server) only makes the cache
+        learn again."""
         with self._lock:
             entry = self._sessions.get(key)
             if entry is not None and (session is None or entry.session is session):
                 del self._sessions[key]
-                if session is not None and entry.resumed:
+                if session is not None and entry.resumed == 1:
                     self._learn(key, False)
+                elif session is not None and entry.resumed > 1:
+                    self._reusable.pop(key, None)
