@@ -1035,25 +1035,32 @@ cdef class CFraming:
 
     cdef int _reserve(self, Py_ssize_t size) except -1:
         """Room for ``size`` more bytes after ``_rend``: the unframed bytes move to the
-        front, or to a new bytearray (a view handed out before keeps the old one)."""
+        front, or to a new bytearray (a view handed out before keeps the old one), a
+        smaller one once the buffer is over 4 times what is asked (reads shrank)."""
         cdef Py_ssize_t start = self._rstart
         cdef Py_ssize_t used = self._rend - start
         cdef Py_ssize_t capacity
         cdef bytearray new
-        if self._rcap - self._rend >= size:
-            return 0
         if size > PY_SSIZE_T_MAX // 4 - used:
             raise MemoryError("receive buffer size overflows Py_ssize_t")
-        if start >= used and used + size <= self._rcap:
+        if self._rcap > 4 * max(used + size, 16384):
+            # reads have shrunk again (a large body is over): give the memory back
+            capacity = used + size
+        elif self._rcap - self._rend >= size:
+            return 0
+        elif start >= used and used + size <= self._rcap:
             memcpy(self._rdata, self._rdata + start, used)  # the two do not overlap
+            self._rstart = 0
+            self._rend = used
+            return 0
         else:
             capacity = max(2 * self._rcap, used + size, 16384)
-            new = PyByteArray_FromStringAndSize(NULL, capacity)
-            memcpy(PyByteArray_AS_STRING(new), self._rdata + start, used)
-            self._rbuf = new
-            self._rmv = memoryview(new)
-            self._rdata = PyByteArray_AS_STRING(new)
-            self._rcap = capacity
+        new = PyByteArray_FromStringAndSize(NULL, capacity)
+        memcpy(PyByteArray_AS_STRING(new), self._rdata + start, used)
+        self._rbuf = new
+        self._rmv = memoryview(new)
+        self._rdata = PyByteArray_AS_STRING(new)
+        self._rcap = capacity
         self._rstart = 0
         self._rend = used
         return 0

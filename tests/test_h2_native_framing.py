@@ -391,3 +391,16 @@ def test_acknowledging_data_of_closed_and_unknown_streams() -> None:
             framing.acknowledge_received_data(10, 5)
         outputs.append(framing.data_to_send())
     assert outputs[0] == outputs[1] == outputs[2]
+
+
+def test_the_receive_buffer_shrinks_once_reads_do() -> None:
+    """After a large read, a small one gets a small buffer again (the memory of the
+    large one is not kept for the rest of the connection), on each layer."""
+    for framing in _layers():
+        view = framing.get_buffer(1 << 20)
+        assert len(view.obj) >= 1 << 20
+        view[:9] = frame(4, 1, 0, b"")  # a SETTINGS ACK
+        del view
+        framing.buffer_updated(9)
+        view = framing.get_buffer(65536)
+        assert 65536 <= len(view) <= len(view.obj) < 1 << 18

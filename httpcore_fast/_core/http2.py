@@ -83,8 +83,9 @@ LOCAL_MAX_HEADER_LIST_SIZE = 64 * 1024
 # Receive windows (bytes): the connection's is raised to this plus the default 65,535, and
 # every stream's to this; credit goes back to the server as the body is consumed.
 RECEIVE_WINDOW = 2**24
-# The most bytes of DATA one ``HTTP2Core.next_body`` part joins (the frames queued one
-# after another on a stream; one frame may be larger).
+# The most bytes of DATA one ``HTTP2Core.next_body`` part joins (the DATA events queued
+# one after another on a stream; one event, several frames of the native layer, may be
+# larger).
 MAX_BODY_PART = 256 * 1024
 # A connection whose server refused this many streams takes no more (the pool then opens
 # another connection) rather than being retried on without end.

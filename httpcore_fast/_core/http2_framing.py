@@ -277,7 +277,7 @@ class H2Framing(h2.connection.H2Connection):
     def get_buffer(self, size: int) -> memoryview:
         size = max(size, 1)
         scratch = self._scratch
-        if scratch is None or len(scratch) < size:
+        if scratch is None or not size <= len(scratch) <= 4 * max(size, 16384):
             scratch = self._scratch = memoryview(bytearray(size))
         self._view_size = size
         return scratch[:size]

@@ -112,6 +112,10 @@ class HTTP2Connection(ConnectionInterface):
     """
 
     READ_NUM_BYTES = 64 * 1024
+    # Reads grow up to this while they fill their buffer (a large body streaming in:
+    # fewer, larger reads, and the TLS layer's pending records drained at once), and
+    # shrink back to READ_NUM_BYTES when they do not.
+    MAX_READ_NUM_BYTES = 256 * 1024
     CONFIG = CONFIG
 
     def __init__(
@@ -138,6 +142,7 @@ class HTTP2Connection(ConnectionInterface):
         self._init_lock = Lock()
         self._write_lock = Lock()
         self._sent_connection_init = False
+        self._read_size = self.READ_NUM_BYTES
 
     # ------------------------------------------------------------------ requests
 
@@ -552,8 +557,9 @@ class HTTP2Connection(ConnectionInterface):
         A read timeout is the caller's alone; any other failure fails the connection.
         """
         core = self._core
+        size = self._read_size
         with self._lock:
-            view = core.receive_buffer(self.READ_NUM_BYTES)
+            view = core.receive_buffer(size)
         try:
             # Into the framing layer's buffer: no copy of the bytes read.
             received = self._network_stream._recv_into(view, timeout)
@@ -564,6 +570,10 @@ class HTTP2Connection(ConnectionInterface):
             raise
         finally:
             del view
+        if received == size:
+            self._read_size = min(2 * size, self.MAX_READ_NUM_BYTES)
+        elif received < size // 4:
+            self._read_size = max(size // 2, self.READ_NUM_BYTES)
         error: RemoteProtocolError | None = None
         settings_changes: list[typing.Any] = []
         with self._lock:

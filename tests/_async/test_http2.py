@@ -312,6 +312,55 @@ async def test_a_body_far_beyond_the_receive_window_gets_credit_in_batches(
     assert len(parts) < size // 16384
 
 
+def _h2_response(stream_id: int, body: bytes, settings: bool = False) -> bytes:
+    """A server's frames for one response (RFC 9113 §4.1): SETTINGS first if asked,
+    HEADERS ``:status 200`` (HPACK static index 8), DATA frames of 16 KiB, END_STREAM."""
+
+    def frame(kind: int, flags: int, payload: bytes) -> bytes:
+        return len(payload).to_bytes(3, "big") + bytes([kind, flags]) + stream_id.to_bytes(
+            4, "big") + payload
+
+    frames = [b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"] if settings else []
+    frames.append(frame(1, 4, b"\x88"))
+    for at in range(0, len(body), 16384):
+        frames.append(frame(0, 1 if at + 16384 >= len(body) else 0, body[at:at + 16384]))
+    return b"".join(frames)
+
+
+async def test_reads_grow_while_they_fill_their_buffer_and_shrink_back() -> None:
+    """A body that keeps every read's buffer full is read in larger reads (up to
+    MAX_READ_NUM_BYTES, so parts larger than 64 KiB); reads that come back short shrink
+    the next ones again."""
+    asked: list[int] = []
+
+    class Stream(httpcore.AsyncMockStream):
+        async def _recv_into(self, buffer: memoryview, timeout: float | None = None) -> int:
+            asked.append(len(buffer))
+            return await super()._recv_into(buffer, timeout)
+
+    class Backend(httpcore.AsyncMockBackend):
+        async def connect_tcp(self, *args: typing.Any, **kwargs: typing.Any) -> Stream:
+            return Stream(list(self._buffer), http2=self._http2)
+
+    big = bytes(range(256)) * 8192  # 2 MiB
+    replies = [_h2_response(1, big, settings=True)] + [
+        _h2_response(stream_id, b"small") for stream_id in range(3, 13, 2)]
+    low, high = (httpcore.AsyncHTTP2Connection.READ_NUM_BYTES,
+                 httpcore.AsyncHTTP2Connection.MAX_READ_NUM_BYTES)
+    async with httpcore.AsyncConnectionPool(
+        http2=True, network_backend=Backend(replies, http2=True)
+    ) as pool:
+        async with pool.stream("GET", "https://example.com/big") as response:
+            parts = [part async for part in response.aiter_stream()]
+        assert b"".join(parts) == big and max(map(len, parts)) > low
+        after_big = len(asked)
+        for _ in range(5):
+            assert (await pool.request("GET", "https://example.com/")).content == b"small"
+    assert asked[0] == low and max(asked) == high
+    assert all(asked[i + 1] in (asked[i], min(2 * asked[i], high)) for i in range(after_big - 1))
+    assert asked[-1] == low  # short reads: back to the start
+
+
 async def test_read_timeout_fails_only_its_request(h2_server: typing.Any) -> None:
     server: H2Server = h2_server()
     async with h2c_pool() as pool:
