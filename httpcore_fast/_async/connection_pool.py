@@ -27,7 +27,7 @@ import weakref
 from .._backends.base import SOCKET_OPTION, AsyncNetworkBackend
 from .._core.config import ConnectionConfig, config_property
 from .._core.origin import REQUEST_PORTS, unsupported_scheme
-from .._core.pool import OriginKey, PoolCore, PoolStats, Waiter
+from .._core.pool import PoolCore, PoolStats, Waiter
 from .._exceptions import ConnectionNotAvailable, UnsupportedProtocol
 from .._limits import ResponseLimits
 from .._models import AsyncBodyStream, ByteStream, Origin, Proxy, Request, Response
@@ -258,8 +258,16 @@ class AsyncConnectionPool(AsyncRequestInterface):
         reuse = True
         retry = False
         while True:
+            # A connection for ``key`` now (one lock hold; the caller closes ``closing``
+            # before using it: it may hold the slot of one of them), or a place in the
+            # queue, taken under the same hold so that no release in between is missed.
             closing: list[AsyncConnectionInterface] = []
-            connection = await self._acquire(key, request, pool_timeout, closing, reuse, retry)
+            with self._lock:
+                connection = self._core.acquire(key, request, closing, reuse, retry)
+                if connection is None:
+                    waiter = self._core.wait(key, request, AsyncEvent(), reuse)
+            if connection is None:
+                connection = await self._wait(waiter, request, pool_timeout, closing)
             try:
                 if closing:
                     # Taking it expired or evicted others: closed here, before it
@@ -309,31 +317,19 @@ class AsyncConnectionPool(AsyncRequestInterface):
         }):
             await self._release(connection)
 
-    async def _acquire(
+    async def _wait(
         self,
-        key: OriginKey,
+        waiter: Waiter,
         request: Request,
         timeout: float | None,
         closing: list[AsyncConnectionInterface],
-        reuse: bool = True,
-        retry: bool = False,
     ) -> AsyncConnectionInterface:
-        """A connection for ``key``, waiting (up to ``timeout`` seconds) first in first
-        out if the pool (or the origin) is full: the ``pool_wait`` step. Raises
-        ``PoolTimeout``; timed out or cancelled, it leaves no trace (its place in the
-        queue, or what it was handed meanwhile, is given back). ``reuse=False``: a new
-        connection only; ``retry``: the request is being sent again (``stats().retried``).
-
-        ``closing``: when a connection is returned at once, the connections that taking
-        it expired or evicted, for the caller to close before using it (where it also
-        handles a cancellation meanwhile); after a wait it is empty.
+        """Wait (up to ``timeout`` seconds) for the connection the core hands ``waiter``
+        (queued by ``PoolCore.wait`` when the pool or the origin was full; first in first
+        out): the ``pool_wait`` step. Closes ``closing`` first (what taking the place
+        evicted). Raises ``PoolTimeout``; timed out or cancelled, it leaves no trace (its
+        place in the queue, or what it was handed meanwhile, is given back).
         """
-        with self._lock:
-            connection = self._core.acquire(key, request, closing, reuse, retry)
-            if connection is not None:
-                return connection
-            waiter = self._core.wait(key, request, AsyncEvent(), reuse)
-
         try:
             if closing:
                 await AsyncShieldCancellation.run(self._close_connections, closing)

@@ -317,15 +317,16 @@ class AsyncHTTP11Connection(AsyncConnectionInterface):
                 step.return_value = head
             return head
         parser = self._parser
-        head = parser.receive_head()
-        if head is not None:
-            return head  # type: ignore[no-any-return]
         if self._head_timeout is None:
-            while head is None:
+            # Nothing of this response is buffered yet (a connection is only reused with
+            # an empty buffer): read first, then parse.
+            while True:
                 if await self._receive_more(timeout):
                     self._response_started = True
                 head = parser.receive_head()
-            return head  # type: ignore[no-any-return]
+                if head is not None:
+                    return head  # type: ignore[no-any-return]
+        head = parser.receive_head()
         # A deadline for the whole head, so a server cannot drip it forever.
         deadline = time.monotonic() + self._head_timeout
         while head is None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import collections
 import errno
+import select
 import selectors
 import socket
 import ssl
@@ -54,11 +55,24 @@ class SyncStream(NetworkStream):
         # The timeout currently applied to the socket, to skip redundant settimeout().
         self._timeout: float | None = sock.gettimeout()
         self._poller = ReadablePoller()
+        # A plain socket's own poll object (``_is_readable``); TLS sockets ask the poller.
+        self._poll: typing.Any = None
+        self._plain_poll = _HAS_POLL and not isinstance(sock, ssl.SSLSocket)
 
     def _is_readable(self) -> bool:
         """``get_extra_info("is_readable")`` without the dispatch, with a poll object
-        made once per stream: the pool asks this of every idle connection it hands out."""
-        return self._poller.readable(self._sock)
+        made once per stream: the pool asks this of every idle connection it hands out.
+        A plain socket is polled here (one call: it has no decrypted bytes to count);
+        otherwise as ``ReadablePoller.readable``. A closed socket is readable."""
+        sock = self._sock
+        fd = sock.fileno()
+        if fd < 0 or not self._plain_poll:
+            return self._poller.readable(sock)
+        poll = self._poll
+        if poll is None:
+            poll = self._poll = select.poll()
+            poll.register(fd, select.POLLIN)
+        return bool(poll.poll(0))
 
     def _socket(self) -> socket.socket:
         return self._sock
@@ -339,6 +353,8 @@ class TLSinTLSStream(NetworkStream):
         return None
 
 
+# poll() exists (not on Windows, nor where eventlet removed it).
+_HAS_POLL = hasattr(select, "poll")
 # A non-blocking connect() that has started but not finished.
 _IN_PROGRESS = frozenset({errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EAGAIN})
 # poll() where there is one: no descriptor of its own (unlike epoll) and no FD_SETSIZE
