@@ -831,7 +831,7 @@ async def _tls_handshake(
     try:
         await stream._handshake(deadline)
     except ReadTimeout as exc:
-        raise ConnectTimeout(exc) from exc
+        raise ConnectTimeout(f"TLS handshake not complete within {timeout} seconds") from exc
     except (ReadError, WriteError) as exc:
         raise ConnectError(exc) from exc
     return stream
@@ -1079,7 +1079,7 @@ async def _wait_writable(
         if timer is not None:
             timer.cancel()
     if waiter.result() is False:
-        raise TimeoutError("connect timed out")
+        raise TimeoutError("TCP connect not complete in time")
 
 
 async def _getaddrinfo(host: str, port: int) -> list[AddrInfo]:
