@@ -577,6 +577,10 @@ class Response:
     :attr:`content`) or streamed once with :meth:`iter_stream` / :meth:`aiter_stream`.
     """
 
+    # The body once read (None until then): a class default, so that the read on every
+    # request is a plain attribute test rather than a caught AttributeError.
+    _content: bytes | None = None
+
     def __init__(
         self,
         status: int,
@@ -619,10 +623,9 @@ class Response:
         Raises:
             RuntimeError: if :meth:`read` / :meth:`aread` has not been called.
         """
-        try:
-            return self._content
-        except AttributeError:
-            pass
+        content = self._content
+        if content is not None:
+            return content
         if isinstance(self.stream, Iterable):
             hint = "Call 'response.read()' first."
         else:
@@ -653,15 +656,14 @@ class Response:
         Raises:
             RuntimeError: on an async-only stream, or if the body was already streamed.
         """
-        try:
-            return self._content
-        except AttributeError:
-            pass
+        content = self._content
+        if content is not None:
+            return content
         stream = self.stream
         # Our own body streams read the whole body in one call, without generators.
         if isinstance(stream, BodyStream):
             self._consume("'for ... in response.iter_stream()'")
-            self._content: bytes = stream._read_all()
+            self._content = stream._read_all()
             return self._content
         self._check_sync("read")
         self._consume("'for ... in response.iter_stream()'")
@@ -702,10 +704,9 @@ class Response:
         Raises:
             RuntimeError: on a sync-only stream, or if the body was already streamed.
         """
-        try:
-            return self._content
-        except AttributeError:
-            pass
+        content = self._content
+        if content is not None:
+            return content
         stream = self.stream
         if isinstance(stream, AsyncBodyStream):
             self._consume("'async for ... in response.aiter_stream()'")
