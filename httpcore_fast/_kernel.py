@@ -13,13 +13,13 @@ every connection created afterwards.
 from __future__ import annotations
 
 import os
-import platform
+import sys
 from types import ModuleType
 
 from . import _kernel_py
 
 NO_EXTENSIONS = bool(os.environ.get("HTTPCORE_FAST_NO_EXTENSIONS")) or (
-    platform.python_implementation() != "CPython"
+    sys.implementation.name != "cpython"
 )
 
 _kernel_c: ModuleType | None

@@ -65,12 +65,6 @@ def __getattr__(name: str) -> typing.Any:
         if submodule != "http2" or (exc.name or "").partition(".")[0] not in _H2_PACKAGES:
             raise
         value = _missing_h2()
-    if submodule == "connection_pool":
-        # Proxy URLs reach the pool through the factories the proxy modules register
-        # when imported (register_proxy_factory): a pool named here handles every
-        # ``proxy=`` as before. Both modules are cheap (socksio loads on first use).
-        _import_module(f"{__name__}.http_proxy")
-        _import_module(f"{__name__}.socks_proxy")
     globals()[name] = value
     return value
 

@@ -17,9 +17,7 @@ calls into the core, never across an ``await``. Every path that gives up a conne
 
 from __future__ import annotations
 
-import logging
 import os
-import ssl
 import types
 import typing
 import weakref
@@ -32,13 +30,16 @@ from .._exceptions import ConnectionNotAvailable, UnsupportedProtocol
 from .._limits import ResponseLimits
 from .._models import BodyStream, ByteStream, Origin, Proxy, Request, Response
 from .._synchronization import Event, ShieldCancellation, ThreadLock
-from .._trace import step, tracer
+from .._trace import module_logger, step, tracer
 from .connection import connection_config, http_connection
 from .interfaces import ConnectionInterface, RequestInterface, is_stale_failure
 
+if typing.TYPE_CHECKING:  # pragma: no cover
+    import ssl
+
 # The pool's trace steps (``connection.pool_wait.*``, ``connection.retry_stale.*``) go to
 # the connection logger, as httpcore's connection steps do.
-logger = logging.getLogger("httpcore.connection")
+logger = module_logger("httpcore.connection", globals())
 
 # How a pool makes a connection: ``factory(origin, config)``, not yet connected.
 ConnectionFactory = typing.Callable[
@@ -62,6 +63,15 @@ def register_proxy_factory(
     factory that ``factory(proxy)`` returns."""
     for scheme in schemes:
         _proxy_factories[scheme] = factory
+
+
+def _load_proxy_factory(scheme: bytes) -> typing.Callable[[Proxy], ConnectionFactory] | None:
+    """The factory for proxy URL ``scheme`` after importing the proxy modules, which
+    register theirs when imported (on the first pool with a proxy, so that a program
+    without proxies never loads them, nor socksio)."""
+    from . import http_proxy, socks_proxy  # noqa: F401
+
+    return _proxy_factories.get(scheme)
 
 
 # Fork safety: a child process must not use (or shut down) the sockets it inherited from
@@ -169,7 +179,9 @@ class ConnectionPool(RequestInterface):
         self._proxy = proxy
         self._connection_factory: ConnectionFactory = http_connection
         if proxy is not None:
-            proxy_factory = _proxy_factories.get(proxy.url.scheme)
+            proxy_factory = _proxy_factories.get(proxy.url.scheme) or _load_proxy_factory(
+                proxy.url.scheme
+            )
             if proxy_factory is None:
                 raise UnsupportedProtocol(
                     f"Proxy URL has an unsupported protocol '{proxy.url.scheme.decode()}://'."

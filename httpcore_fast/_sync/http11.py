@@ -14,7 +14,6 @@ step costs one ``is None`` test.
 from __future__ import annotations
 
 import enum
-import logging
 import time
 import typing
 
@@ -33,13 +32,13 @@ from .._kernel import get_kernel
 from .._limits import ResponseLimits
 from .._models import ByteStream, Origin, Request, Response, connection_info, connection_repr
 from .._synchronization import ShieldCancellation, ThreadLock
-from .._trace import Tracer, tracer
+from .._trace import Tracer, module_logger, tracer
 from .interfaces import ConnectionByteStream, ConnectionInterface, mark_stale_failure
 
 if typing.TYPE_CHECKING:
     from .._core.http2 import CloseReason
 
-logger = logging.getLogger("httpcore.http11")
+logger = module_logger("httpcore.http11", globals())
 
 # Bodies up to this size are sent in the same write as the request head.
 _COALESCE_LIMIT = 64 * 1024
