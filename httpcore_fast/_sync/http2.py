@@ -35,7 +35,6 @@ step ``http2.request_not_processed`` (with its DEBUG log line).
 
 from __future__ import annotations
 
-import logging
 import time
 import typing
 
@@ -57,12 +56,12 @@ from .._exceptions import (
 from .._limits import ResponseLimits
 from .._models import ByteStream, Origin, Request, Response, connection_info, connection_repr
 from .._synchronization import Event, Lock, ShieldCancellation, ThreadLock
-from .._trace import Tracer, step, tracer
+from .._trace import Tracer, module_logger, step, tracer
 from .http11 import close_request_body
 from .interfaces import ConnectionByteStream, ConnectionInterface
 
 
-logger = logging.getLogger("httpcore.http2")
+logger = module_logger("httpcore.http2", globals())
 
 
 def _write_timeout(request: Request) -> float | None:
