@@ -195,6 +195,17 @@ def _check(version: Any, proto: str, got: int) -> None:
         raise SystemExit(f"{proto}: read {got} bytes, want {BIG_SIZE}")
 
 
+def _record(
+    case: Case, start: float, cpu: float, chunks: int, version: Any, got: int
+) -> None:
+    """Keep one download's wall and CPU seconds (since ``start`` / ``cpu``) and chunk
+    count in ``case``, after checking its protocol and size."""
+    case.seconds.append(time.perf_counter() - start)
+    case.cpu.append(time.process_time() - cpu)
+    case.chunks.append(chunks)
+    _check(version, case.proto, got)
+
+
 def run_sync(case: Case, base: str, ctx: Any) -> None:
     kwargs = _pool_kwargs(case.proto, ctx)
     if not isinstance(ctx, ssl.SSLContext):
@@ -208,10 +219,7 @@ def run_sync(case: Case, base: str, ctx: Any) -> None:
             for chunk in r.iter_stream():
                 got += len(chunk)
                 chunks += 1
-        case.seconds.append(time.perf_counter() - start)
-        case.cpu.append(time.process_time() - cpu)
-        case.chunks.append(chunks)
-        _check(r.extensions.get("http_version"), case.proto, got)
+        _record(case, start, cpu, chunks, r.extensions.get("http_version"), got)
 
 
 async def run_async(case: Case, base: str, ctx: Any) -> None:
@@ -227,10 +235,7 @@ async def run_async(case: Case, base: str, ctx: Any) -> None:
             async for chunk in r.aiter_stream():
                 got += len(chunk)
                 chunks += 1
-        case.seconds.append(time.perf_counter() - start)
-        case.cpu.append(time.process_time() - cpu)
-        case.chunks.append(chunks)
-        _check(r.extensions.get("http_version"), case.proto, got)
+        _record(case, start, cpu, chunks, r.extensions.get("http_version"), got)
 
 
 def main() -> None:
